@@ -1,0 +1,237 @@
+"""Phone number parsing and formatting on top of libphonenumber (``phonenumbers``).
+
+Parsing is on the hot path of every send, so results (valid and invalid alike)
+are memoised in a bounded LRU cache keyed on the raw input and default region.
+Input already in E.164 form takes a fast path that applies libphonenumber's own
+validity and region rules to its own metadata with precompiled patterns (about a
+tenth of the cost of a full parse); anything else, and every rejection, goes
+through ``phonenumbers.parse`` so error reasons stay exact.  Display formats are
+computed on first use.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import phonenumbers
+
+__all__ = [
+    "InvalidPhoneNumber",
+    "PhoneNumber",
+    "format_international",
+    "parse_phone",
+    "region_of",
+]
+
+# Digits (any script), "+", whitespace and the usual visual separators.
+_ALLOWED = re.compile(r"[\d\s+()./\-]+")
+# Region codes libphonenumber uses for numbers that belong to no territory.
+_NON_GEOGRAPHIC = frozenset({"001", "ZZ"})
+
+_PARSE_ERRORS: dict[int, str] = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: (
+        "missing or unknown country code (use +<country code> or give a default region)"
+    ),
+    phonenumbers.NumberParseException.NOT_A_NUMBER: "not a phone number",
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international code",
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
+    phonenumbers.NumberParseException.TOO_LONG: "too long",
+}
+
+
+class InvalidPhoneNumber(ValueError):
+    """Raised when a string is not a possible and valid phone number."""
+
+    def __init__(self, raw: str, reason: str) -> None:
+        super().__init__(f"invalid phone number {raw!r}: {reason}")
+        self.raw = raw
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    """A validated phone number in its canonical and display forms."""
+
+    e164: str
+    region_code: str | None
+    country_code: int
+
+    @property
+    def international(self) -> str:
+        """International display form, e.g. ``+1 415-555-1234``."""
+        return _display(self.e164)[0]
+
+    @property
+    def national(self) -> str:
+        """National display form, e.g. ``(415) 555-1234``."""
+        return _display(self.e164)[1]
+
+
+@lru_cache(maxsize=65536)
+def _display(e164: str) -> tuple[str, str]:
+    number = phonenumbers.parse(e164)
+    return (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
+    )
+
+
+def _normalise(raw: str) -> str:
+    """Strip surrounding space and turn a leading ``00`` into ``+``."""
+    text = raw.strip()
+    if text.startswith("00"):
+        return "+" + text[2:]
+    return text
+
+
+def _to_phone_number(number: phonenumbers.PhoneNumber) -> PhoneNumber:
+    region = phonenumbers.region_code_for_number(number)
+    return PhoneNumber(
+        e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        region_code=None if region is None or region in _NON_GEOGRAPHIC else region,
+        country_code=int(number.country_code or 0),
+    )
+
+
+def _problem(number: phonenumbers.PhoneNumber) -> str | None:
+    """Return why a parsed number is unacceptable, or None if it is fine."""
+    if number.extension:
+        return "extensions are not supported"
+    if not phonenumbers.is_possible_number(number):
+        return "not a possible number (wrong length)"
+    if not phonenumbers.is_valid_number(number):
+        return "not a valid number for its country"
+    return None
+
+
+@lru_cache(maxsize=65536)
+def _parse_cached(raw: str, default_region: str | None) -> PhoneNumber | str:
+    """Parse ``raw``; return the number, or a reason string if it is invalid."""
+    text = _normalise(raw)
+    if not text:
+        return "empty"
+    if _E164.fullmatch(text):
+        fast = _fast_e164(text)
+        if fast is not None:
+            return fast
+    if not _ALLOWED.fullmatch(text):
+        return "only digits, '+', spaces, dashes, dots, slashes and parentheses are allowed"
+    try:
+        number = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException as exc:
+        return _PARSE_ERRORS.get(exc.error_type, "not a phone number")
+    problem = _problem(number)
+    return problem if problem is not None else _to_phone_number(number)
+
+
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_TYPE_DESCS = (
+    "premium_rate",
+    "toll_free",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+    "fixed_line",
+    "mobile",
+)
+_Desc = tuple[frozenset[int], re.Pattern[str]] | None
+
+
+def _compile_desc(desc: object) -> _Desc:
+    pattern = getattr(desc, "national_number_pattern", None)
+    if desc is None or not pattern:
+        return None
+    lengths = frozenset(getattr(desc, "possible_length", ()) or ())
+    return lengths, re.compile(pattern)
+
+
+def _matches(number: str, desc: _Desc) -> bool:
+    """libphonenumber's ``_is_number_matching_desc`` with a precompiled pattern."""
+    if desc is None:
+        return False
+    lengths, pattern = desc
+    if lengths and len(number) not in lengths:
+        return False
+    return pattern.fullmatch(number) is not None
+
+
+@lru_cache(maxsize=512)
+def _region_rules(region: str) -> tuple[re.Pattern[str] | None, _Desc, tuple[_Desc, ...]] | None:
+    """Leading-digits pattern, general description and type descriptions of a region."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
+    if metadata is None:
+        return None
+    leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None
+    types = tuple(_compile_desc(getattr(metadata, name, None)) for name in _TYPE_DESCS)
+    return leading, _compile_desc(metadata.general_desc), types
+
+
+def _valid_for(national: str, region: str) -> bool:
+    rules = _region_rules(region)
+    if rules is None or not _matches(national, rules[1]):
+        return False
+    return any(_matches(national, desc) for desc in rules[2])
+
+
+def _fast_e164(text: str) -> PhoneNumber | None:
+    """A valid number from E.164 text, or None to let the full parser decide."""
+    digits = text[1:]
+    for size in (1, 2, 3):
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size]))
+        if regions:
+            break
+    else:
+        return None
+    national = digits[size:]
+    if not national or national[0] == "0" or regions[0] in _NON_GEOGRAPHIC:
+        return None  # leading zeros and non-geographic numbers: the full parser knows
+    region = regions[0] if len(regions) == 1 else _region_from_list(national, regions)
+    if region is None or not _valid_for(national, region):
+        return None
+    return PhoneNumber(e164=text, region_code=region, country_code=int(digits[:size]))
+
+
+def _region_from_list(national: str, regions: tuple[str, ...]) -> str | None:
+    """libphonenumber's ``_region_code_for_number_from_list``."""
+    for region in regions:
+        rules = _region_rules(region)
+        if rules is None:
+            continue
+        leading = rules[0]
+        if leading is not None:
+            if leading.match(national):
+                return region
+        elif _matches(national, rules[1]) and any(_matches(national, d) for d in rules[2]):
+            return region
+    return None
+
+
+def parse_phone(raw: str, default_region: str | None = None) -> PhoneNumber:
+    """Parse and validate ``raw`` into a :class:`PhoneNumber`.
+
+    ``raw`` may be E.164 (``+14155551234``), use the ``00`` international
+    prefix (``00218912345678``), or be a national number when
+    ``default_region`` (ISO 3166 alpha-2, any case) is given. Spaces, dashes,
+    dots, slashes and parentheses are ignored. Raises :class:`InvalidPhoneNumber`
+    unless the number is both possible and valid according to libphonenumber.
+    """
+    region = default_region.upper() if default_region else None
+    result = _parse_cached(raw, region)
+    if isinstance(result, str):
+        raise InvalidPhoneNumber(raw, result)
+    return result
+
+
+def format_international(e164: str) -> str:
+    """Return the international display form, e.g. ``+1 415-555-1234``."""
+    return parse_phone(e164).international
+
+
+def region_of(e164: str) -> str | None:
+    """Return the ISO region of a number, or None for non-geographic numbers."""
+    return parse_phone(e164).region_code
