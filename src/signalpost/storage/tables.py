@@ -1,0 +1,500 @@
+"""Table definitions: the single source of truth that Alembic migrations must match.
+
+Times are integer microseconds since the Unix epoch (UTC) on both backends: exact, cheap to
+compare and identical in SQLite and PostgreSQL.  Money is integer micro-units of the
+currency.  Identifiers are UUID strings.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+__all__ = [
+    "activities",
+    "api_keys",
+    "consent_recipients",
+    "contact_group_members",
+    "contact_groups",
+    "contacts",
+    "dispatch_queue",
+    "idempotency_keys",
+    "messages",
+    "metadata",
+    "oauth_clients",
+    "oauth_tokens",
+    "organizations",
+    "orphan_receipts",
+    "profiles",
+    "send_definitions",
+    "sender_numbers",
+    "sim_submits",
+    "smpp_messages",
+    "smpp_mo_parts",
+    "smpp_parked_receipts",
+    "smpp_parts",
+    "submit_attempts",
+    "templates",
+    "webhook_attempts",
+    "webhook_endpoints",
+    "webhook_events",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# An auto-incrementing 64-bit key; SQLite only auto-increments INTEGER PRIMARY KEY.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+Id = String(36)
+Micros = BigInteger
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", Micros, nullable=False),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", Micros, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, nullable=False, index=True),
+    Column("profile_id", Id, nullable=True),
+    Column("name", String(200), nullable=True),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Micros, nullable=False),
+    Column("revoked_at", Micros, nullable=True),
+)
+
+templates = Table(
+    "templates",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, nullable=False),
+    Column("tenant_id", Id, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("channels", Text, nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    UniqueConstraint("tenant_id", "name"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, nullable=False),
+    Column("tenant_id", Id, nullable=False),
+    Column("batch_id", Id, nullable=False, index=True),
+    Column("message_key", String(128), nullable=True),
+    Column("channel", String(16), nullable=False),
+    Column("to_number", String(20), nullable=False),
+    Column("from_number", String(32), nullable=True),
+    Column("region_code", String(2), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("template_id", Id, nullable=True),
+    Column("template_name", String(200), nullable=True),
+    Column("encoding", String(8), nullable=False),
+    Column("segments", Integer, nullable=False),
+    Column("price_micros", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason_code", String(32), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("carrier", String(32), nullable=True),
+    Column("carrier_message_id", String(64), nullable=True),
+    Column("dialect", String(16), nullable=False),
+    Column("metadata", Text, nullable=True),
+    Column("scheduled_at", Micros, nullable=True),
+    Column("expires_at", Micros, nullable=False),
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    Column("sent_at", Micros, nullable=True),
+    Column("delivered_at", Micros, nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Index(None, "tenant_id", "created_at", "id"),
+    # Partial indexes: rows enter them only when the value exists, so an insert touches
+    # three b-trees (primary key, batch, tenant listing) instead of seven.
+    Index(
+        "uq_messages_tenant_id_message_key",
+        "tenant_id",
+        "message_key",
+        unique=True,
+        sqlite_where=text("message_key IS NOT NULL"),
+        postgresql_where=text("message_key IS NOT NULL"),
+    ),
+    Index(
+        "ix_messages_carrier_message_id",
+        "carrier",
+        "carrier_message_id",
+        sqlite_where=text("carrier_message_id IS NOT NULL"),
+        postgresql_where=text("carrier_message_id IS NOT NULL"),
+    ),
+    Index(
+        "ix_messages_sent_expires_at",
+        "expires_at",
+        sqlite_where=text("status = 'sent'"),
+        postgresql_where=text("status = 'sent'"),
+    ),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("message_id", Id, nullable=False),
+    Column("tenant_id", Id, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("reason_code", String(32), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("error_code", String(32), nullable=True),
+    Column("price_micros", BigInteger, nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Index(None, "message_id", "id"),
+    Index(None, "tenant_id", "id"),
+)
+
+dispatch_queue = Table(
+    "dispatch_queue",
+    metadata,
+    Column("message_id", Id, primary_key=True),
+    Column("due_at", Micros, nullable=False, index=True),
+    Column("attempts", Integer, nullable=False),
+    Column("leased_by", String(64), nullable=True),
+    # The group a held message waits with (e.g. its send definition); held rows are due at
+    # HELD_DUE_AT until the group is released.
+    Column("hold_key", String(64), nullable=True, index=True),
+)
+
+submit_attempts = Table(
+    "submit_attempts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("message_id", Id, nullable=False, index=True),
+    Column("attempt_no", Integer, nullable=False),
+    Column("carrier", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("carrier_message_id", String(64), nullable=True),
+    Column("error_code", String(32), nullable=True),
+    Column("error_reason", Text, nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Column("completed_at", Micros, nullable=True),
+)
+
+orphan_receipts = Table(
+    "orphan_receipts",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("carrier", String(32), nullable=False),
+    Column("carrier_message_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason_code", String(32), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("error_code", String(32), nullable=True),
+    Column("occurred_at", Micros, nullable=False),
+    Column("received_at", Micros, nullable=False),
+    Index(None, "carrier", "carrier_message_id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("tenant_id", Id, primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", Micros, nullable=False),
+    Column("expires_at", Micros, nullable=False, index=True),
+)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, nullable=False),
+    Column("tenant_id", Id, nullable=False),
+    Column("phone_number", String(20), nullable=False),
+    Column("default_channel", String(16), nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    UniqueConstraint("tenant_id", "phone_number"),
+    Index(None, "tenant_id", "created_at", "id"),
+)
+
+sim_submits = Table(
+    "sim_submits",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("attempt_key", String(64), nullable=False, unique=True),
+    Column("message_ref", String(64), nullable=False, index=True),
+    Column("destination", String(20), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("accepted", Boolean, nullable=False),
+    Column("carrier_message_id", String(64), nullable=True),
+    Column("receipt_status", String(16), nullable=True),
+    Column("receipt_due_at", Micros, nullable=True, index=True),
+    Column("created_at", Micros, nullable=False),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, nullable=False),
+    Column("tenant_id", Id, nullable=False),
+    Column("dialect", String(16), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("secret", String(255), nullable=False),
+    Column("previous_secret", String(255), nullable=True),
+    Column("previous_secret_expires_at", Micros, nullable=True),
+    Column("event_types", Text, nullable=False),  # JSON list; empty = every event
+    Column("description", String(500), nullable=True),
+    Column("attributes", Text, nullable=True),  # JSON object of dialect-specific settings
+    Column("enabled", Boolean, nullable=False),
+    Column("disabled_reason", Text, nullable=True),
+    Column("disabled_at", Micros, nullable=True),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("failing_since", Micros, nullable=True),
+    Column("max_attempts", Integer, nullable=True),
+    Column("timeout_seconds", Integer, nullable=True),
+    Column("last_attempt_at", Micros, nullable=True),
+    Column("last_success_at", Micros, nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    Index(None, "tenant_id", "created_at"),
+)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", Id, primary_key=True),  # the stable id receivers de-duplicate on
+    Column("endpoint_id", Id, nullable=False),
+    Column("tenant_id", Id, nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("message_id", Id, nullable=True),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("due_at", Micros, nullable=True, index=True),  # NULL once delivered or given up
+    Column("leased_by", String(64), nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Column("finished_at", Micros, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index(None, "endpoint_id", "created_at"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("event_id", Id, nullable=False, index=True),
+    Column("endpoint_id", Id, nullable=False),
+    Column("tenant_id", Id, nullable=False),
+    Column("attempt_no", Integer, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("latency_ms", Integer, nullable=False),
+    Column("response_body", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Index(None, "tenant_id", "id"),
+)
+
+oauth_clients = Table(
+    "oauth_clients",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("organization_id", Id, nullable=False, index=True),
+    Column("profile_id", Id, nullable=True),
+    Column("name", String(200), nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Column("revoked_at", Micros, nullable=True),
+)
+
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("client_id", Id, nullable=False),  # oauth_clients.id
+    Column("organization_id", Id, nullable=False),
+    Column("profile_id", Id, nullable=True),
+    Column("scope", Text, nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Column("expires_at", Micros, nullable=False, index=True),
+)
+
+send_definitions = Table(
+    "send_definitions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, nullable=False),
+    Column("tenant_id", Id, nullable=False),
+    Column("definition_key", String(200), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("sender", String(32), nullable=True),
+    Column("attributes", Text, nullable=True),  # JSON object of dialect-specific settings
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    Column("archived_at", Micros, nullable=False),  # 0 while live; keys are reusable after
+    UniqueConstraint("tenant_id", "definition_key", "archived_at"),
+    UniqueConstraint("tenant_id", "name", "archived_at"),
+    Index(None, "tenant_id", "created_at"),
+)
+
+contact_groups = Table(
+    "contact_groups",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, nullable=False),
+    Column("tenant_id", Id, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    UniqueConstraint("tenant_id", "name"),
+)
+
+contact_group_members = Table(
+    "contact_group_members",
+    metadata,
+    Column("group_id", Id, primary_key=True),
+    Column("phone_number", String(20), primary_key=True),  # E.164
+    Column("created_at", Micros, nullable=False),
+)
+
+# SMPP: one row per message sent over SMPP (its id is the carrier_message_id the platform
+# records), one row per accepted part with the SMSC's id, receipts waiting for their part,
+# and parts of long mobile-originated messages waiting for the rest.
+smpp_messages = Table(
+    "smpp_messages",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("message_id", Id, nullable=False, unique=True),
+    Column("carrier", String(32), nullable=True),  # the connection that completed the submit
+    Column("parts", Integer, nullable=False),
+    Column("concat_ref", Integer, nullable=False),
+    Column("state", String(16), nullable=False),  # partial | sent | closed
+    Column("outcome", String(16), nullable=True),  # the decided status, once decided
+    Column("outcome_reason_code", String(32), nullable=True),
+    Column("outcome_reason", Text, nullable=True),
+    Column("outcome_error_code", String(32), nullable=True),
+    Column("outcome_at", Micros, nullable=True),
+    Column("report_due", Boolean, nullable=False, index=True),
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+)
+
+smpp_parts = Table(
+    "smpp_parts",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("smpp_message_id", String(32), nullable=False),  # smpp_messages.id
+    Column("part_no", Integer, nullable=False),
+    Column("connection", String(32), nullable=False),
+    Column("smsc_message_id", String(65), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason_code", String(32), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("error_code", String(32), nullable=True),
+    Column("submitted_at", Micros, nullable=False),
+    Column("done_at", Micros, nullable=True),
+    UniqueConstraint("smpp_message_id", "part_no"),
+    Index(None, "connection", "smsc_message_id"),
+)
+
+smpp_parked_receipts = Table(
+    "smpp_parked_receipts",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("connection", String(32), nullable=False),
+    Column("smsc_message_id", String(65), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason_code", String(32), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("error_code", String(32), nullable=True),
+    Column("occurred_at", Micros, nullable=False),
+    Column("received_at", Micros, nullable=False),
+    Index(None, "connection", "smsc_message_id"),
+)
+
+smpp_mo_parts = Table(
+    "smpp_mo_parts",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("connection", String(32), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("destination", String(32), nullable=False),
+    Column("ref", Integer, nullable=False),
+    Column("total", Integer, nullable=False),
+    Column("part_no", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("received_at", Micros, nullable=False),
+    UniqueConstraint("connection", "source", "destination", "ref", "part_no"),
+)
+
+sender_numbers = Table(
+    "sender_numbers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, nullable=False),
+    Column("tenant_id", Id, nullable=False),
+    Column("phone_number", String(20), nullable=False, unique=True),  # E.164; one tenant each
+    Column("label", String(200), nullable=True),
+    Column("paused", Boolean, nullable=False),
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    Index(None, "tenant_id", "created_at", "id"),
+)
+
+consent_recipients = Table(
+    "consent_recipients",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, nullable=False),
+    Column("tenant_id", Id, nullable=False),
+    Column("phone_number", String(20), nullable=False),
+    Column("status", String(16), nullable=False),  # active | opted_out
+    Column("created_at", Micros, nullable=False),
+    Column("updated_at", Micros, nullable=False),
+    UniqueConstraint("tenant_id", "phone_number"),
+    Index(None, "tenant_id", "created_at", "id"),
+)
