@@ -1,0 +1,1 @@
+"""Tenancy: organizations, their child profiles, and API keys scoped to either."""

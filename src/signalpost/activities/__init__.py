@@ -1,0 +1,1 @@
+"""Activities: one row per lifecycle step of a message (status, time, reason, price)."""

@@ -1,0 +1,1 @@
+"""Idempotency keys: a replayed request gets the first response, never a second effect."""

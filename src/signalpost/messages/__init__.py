@@ -1,0 +1,1 @@
+"""Messages: accepting sends (fan-out), reading and listing them, cancelling them."""

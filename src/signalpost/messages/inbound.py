@@ -1,0 +1,106 @@
+"""Mobile-originated (inbound) messages: stored as messages in the final state ``received``.
+
+A carrier that receives a message (an SMPP ``deliver_sm`` that is not a receipt) calls
+:func:`receive` inside its transaction.  Each message gets its row and one ``received``
+activity, and the recorder's observers (webhooks) see the step, in that transaction, like
+every other state change.  ``to_number`` is the platform's number the message was sent
+to, ``from_number`` the sender; inbound messages cost nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from signalpost.activities import repository as activities_repo
+from signalpost.domain import encoding
+from signalpost.domain.lifecycle import Status, describe
+from signalpost.domain.phone import InvalidPhoneNumber, parse_phone
+from signalpost.messages import repository as repo
+from signalpost.messages.transitions import Applied, Recorder
+from signalpost.storage import Connection
+from signalpost.storage.tables import messages as messages_table
+
+__all__ = ["InboundMessage", "receive"]
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    organization_id: str
+    tenant_id: str
+    from_number: str
+    to_number: str
+    body: str
+    received_at: int
+    channel: str = "sms"
+    dialect: str = "smpp"
+
+
+def _region(number: str) -> str | None:
+    try:
+        return parse_phone(number).region_code
+    except InvalidPhoneNumber:
+        return None
+
+
+def _row(item: InboundMessage, currency: str) -> dict[str, Any]:
+    info = encoding.analyze(item.body)
+    row: dict[str, Any] = {c.name: None for c in messages_table.c}
+    row.update(
+        id=str(uuid.uuid4()),
+        organization_id=item.organization_id,
+        tenant_id=item.tenant_id,
+        batch_id=str(uuid.uuid4()),
+        channel=item.channel,
+        to_number=item.to_number[:20],
+        from_number=item.from_number[:32],
+        region_code=_region(item.from_number),
+        body=item.body,
+        encoding=info.encoding.value,
+        segments=info.segments,
+        price_micros=0,
+        currency=currency,
+        status=Status.RECEIVED.value,
+        dialect=item.dialect,
+        expires_at=item.received_at,
+        created_at=item.received_at,
+        updated_at=item.received_at,
+        attempts=0,
+    )
+    return row
+
+
+async def receive(
+    conn: Connection,
+    recorder: Recorder,
+    items: Sequence[InboundMessage],
+    *,
+    currency: str = "USD",
+) -> list[str]:
+    """Store inbound messages with their ``received`` activity; returns their ids."""
+    if not items:
+        return []
+    rows = [_row(item, currency) for item in items]
+    activities = [
+        {
+            "message_id": row["id"],
+            "tenant_id": row["tenant_id"],
+            "status": Status.RECEIVED.value,
+            "description": describe(Status.RECEIVED, row["channel"]),
+            "reason_code": None,
+            "reason": None,
+            "error_code": None,
+            "price_micros": 0,
+            "created_at": row["created_at"],
+        }
+        for row in rows
+    ]
+    await repo.insert_many(conn, rows)
+    await activities_repo.insert_many(conn, activities)
+    await recorder.notify(
+        conn,
+        [Applied(row, Status.RECEIVED, act) for row, act in zip(rows, activities, strict=True)],
+    )
+    return [row["id"] for row in rows]

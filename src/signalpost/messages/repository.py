@@ -1,0 +1,206 @@
+"""SQL of messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, literal_column, select, tuple_, update
+
+from signalpost.domain.lifecycle import Status
+from signalpost.messages.schemas import Message, MessageFilter
+from signalpost.storage import Connection, Query, Row, in_list
+from signalpost.storage.tables import messages as m
+
+__all__ = [
+    "batch_page",
+    "by_batch",
+    "find_by_carrier_ids",
+    "find_by_keys",
+    "get",
+    "get_many",
+    "in_batches",
+    "insert_many",
+    "lock_many",
+    "search",
+    "sent_past_expiry",
+    "to_message",
+    "update_states",
+]
+
+_INSERT = Query(insert(m))
+_GET = Query(select(m).where(m.c.id == bindparam("id"), m.c.tenant_id == bindparam("tenant")))
+_GET_MANY = Query(
+    lambda d: select(m).where(m.c.tenant_id == bindparam("tenant"), in_list(m.c.id, "ids", d))
+)
+_BY_BATCH = Query(
+    select(m).where(m.c.batch_id == bindparam("batch")).order_by(m.c.created_at, m.c.id)
+)
+_BATCH_PAGE = Query(
+    select(m.c.batch_id, func.max(m.c.created_at).label("at"))
+    .where(
+        m.c.tenant_id == bindparam("tenant"),
+        m.c.channel == bindparam("channel"),
+        m.c.status != Status.RECEIVED.value,  # inbound messages are not sends
+    )
+    .group_by(m.c.batch_id)
+    .order_by(literal_column("at").desc(), m.c.batch_id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_IN_BATCHES = Query(
+    lambda d: (
+        select(m)
+        .where(
+            m.c.tenant_id == bindparam("tenant"),
+            m.c.channel == bindparam("channel"),
+            in_list(m.c.batch_id, "batches", d),
+        )
+        .order_by(m.c.created_at, m.c.id)
+    )
+)
+_LOCK = Query(
+    lambda d: select(m).where(in_list(m.c.id, "ids", d)).order_by(m.c.id).with_for_update()
+)
+_BY_KEYS = Query(
+    lambda d: select(m).where(
+        m.c.tenant_id == bindparam("tenant"), in_list(m.c.message_key, "keys", d)
+    )
+)
+_BY_CARRIER_IDS = Query(
+    lambda d: select(m.c.id, m.c.carrier_message_id).where(
+        m.c.carrier == bindparam("carrier"), in_list(m.c.carrier_message_id, "cids", d)
+    )
+)
+_UPDATE_STATE = Query(
+    update(m)
+    .where(m.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        reason_code=bindparam("b_reason_code"),
+        reason=bindparam("b_reason"),
+        updated_at=bindparam("b_updated_at"),
+        carrier=func.coalesce(bindparam("b_carrier", type_=m.c.carrier.type), m.c.carrier),
+        carrier_message_id=func.coalesce(
+            bindparam("b_carrier_message_id", type_=m.c.carrier_message_id.type),
+            m.c.carrier_message_id,
+        ),
+        sent_at=func.coalesce(m.c.sent_at, bindparam("b_sent_at", type_=m.c.sent_at.type)),
+        delivered_at=func.coalesce(
+            m.c.delivered_at, bindparam("b_delivered_at", type_=m.c.delivered_at.type)
+        ),
+        attempts=m.c.attempts + bindparam("b_attempts_inc", type_=m.c.attempts.type),
+    )
+)
+# The literal status lets both backends use the partial index on sent messages.
+_DUE_FOR_EXPIRY = Query(
+    select(m.c.id)
+    .where(m.c.status == literal_column("'sent'"), m.c.expires_at <= bindparam("now"))
+    .limit(bindparam("limit"))
+)
+
+_FIELDS = tuple(Message.__dataclass_fields__)[:-1]  # every column, in table order
+
+
+def to_message(row: Row) -> Message:
+    return Message(*(row[name] for name in _FIELDS))
+
+
+async def insert_many(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    await conn.executemany(_INSERT, rows)
+
+
+async def get(conn: Connection, tenant_id: str, message_id: str) -> Row | None:
+    return await conn.fetchrow(_GET, {"id": message_id, "tenant": tenant_id})
+
+
+async def get_many(conn: Connection, tenant_id: str, message_ids: Sequence[str]) -> list[Row]:
+    return await conn.fetch(_GET_MANY, {"tenant": tenant_id, "ids": list(message_ids)})
+
+
+async def by_batch(conn: Connection, batch_id: str) -> list[Row]:
+    """Every message of one send request, whatever its tenant (callers check ownership)."""
+    return await conn.fetch(_BY_BATCH, {"batch": batch_id})
+
+
+async def batch_page(
+    conn: Connection, tenant_id: str, channel: str, *, limit: int, offset: int
+) -> list[str]:
+    """Batch ids of one page of a tenant's send requests on a channel, newest first."""
+    params = {"tenant": tenant_id, "channel": channel, "limit": limit, "offset": offset}
+    return [r[0] for r in await conn.fetch(_BATCH_PAGE, params)]
+
+
+async def in_batches(
+    conn: Connection, tenant_id: str, channel: str, batch_ids: Sequence[str]
+) -> list[Row]:
+    params = {"tenant": tenant_id, "channel": channel, "batches": list(batch_ids)}
+    return await conn.fetch(_IN_BATCHES, params)
+
+
+async def lock_many(conn: Connection, ids: Sequence[str]) -> list[Row]:
+    """Rows for ``ids``, locked for update on PostgreSQL (in id order, to avoid deadlocks)."""
+    return await conn.fetch(_LOCK, {"ids": list(ids)})
+
+
+async def find_by_keys(conn: Connection, tenant_id: str, keys: Sequence[str]) -> list[Row]:
+    return await conn.fetch(_BY_KEYS, {"tenant": tenant_id, "keys": list(keys)})
+
+
+async def find_by_carrier_ids(
+    conn: Connection, carrier: str, carrier_ids: Sequence[str]
+) -> dict[str, str]:
+    """``carrier_message_id -> message id`` for the ids the carrier gave us."""
+    rows = await conn.fetch(_BY_CARRIER_IDS, {"carrier": carrier, "cids": list(carrier_ids)})
+    return {r[1]: r[0] for r in rows}
+
+
+async def update_states(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Write new states; each row has ``id, status, reason_code, reason, updated_at, carrier,
+    carrier_message_id, sent_at, delivered_at, attempts_inc`` (None leaves a field as it is)."""
+    await conn.executemany(_UPDATE_STATE, ({f"b_{k}": v for k, v in r.items()} for r in rows))
+
+
+async def sent_past_expiry(conn: Connection, now: int, limit: int) -> list[str]:
+    """Sent messages whose validity has ended (still waiting for a receipt)."""
+    rows = await conn.fetch(_DUE_FOR_EXPIRY, {"now": now, "limit": limit})
+    return [r[0] for r in rows]
+
+
+async def search(
+    conn: Connection,
+    tenant_id: str,
+    flt: MessageFilter,
+    *,
+    limit: int,
+    before: tuple[int, str] | None = None,
+) -> list[Message]:
+    """Messages newest first; ``before`` is the (created_at, id) keyset cursor."""
+    stmt = select(m).where(m.c.tenant_id == bindparam("tenant"))
+    params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
+    if flt.statuses:
+        names = [f"status_{i}" for i in range(len(flt.statuses))]
+        stmt = stmt.where(m.c.status.in_([bindparam(n) for n in names]))
+        params.update(zip(names, flt.statuses, strict=True))
+    for column, name, value in (
+        (m.c.channel, "channel", flt.channel),
+        (m.c.to_number, "to_number", flt.to_number),
+        (m.c.from_number, "from_number", flt.from_number),
+        (m.c.batch_id, "batch_id", flt.batch_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == bindparam(name))
+            params[name] = value
+    if flt.created_from is not None:
+        stmt = stmt.where(m.c.created_at >= bindparam("created_from"))
+        params["created_from"] = flt.created_from
+    if flt.created_to is not None:
+        stmt = stmt.where(m.c.created_at < bindparam("created_to"))
+        params["created_to"] = flt.created_to
+    if before is not None:
+        stmt = stmt.where(
+            tuple_(m.c.created_at, m.c.id) < tuple_(bindparam("c_at"), bindparam("c_id"))
+        )
+        params["c_at"], params["c_id"] = before
+    stmt = stmt.order_by(m.c.created_at.desc(), m.c.id.desc()).limit(bindparam("limit"))
+    return [to_message(r) for r in await conn.fetch(Query(stmt), params)]

@@ -1,0 +1,459 @@
+"""Accept sends (fan-out per recipient and channel), read, list and cancel messages."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import orjson
+
+from signalpost.accounts.schemas import Scope
+from signalpost.activities import repository as activities_repo
+from signalpost.consent import service as consent
+from signalpost.dispatch import repository as dispatch_queue
+from signalpost.domain import encoding, pricing
+from signalpost.domain.lifecycle import ReasonCode, Status, describe
+from signalpost.domain.phone import InvalidPhoneNumber, PhoneNumber, parse_phone
+from signalpost.domain.templates import MissingVariables, render
+from signalpost.errors import ValidationFailed
+from signalpost.messages import repository as repo
+from signalpost.messages.exceptions import (
+    InvalidMessageId,
+    MessageKeyTaken,
+    MessageNotFound,
+    MessageNotOwned,
+    NotCancellable,
+    TemplateNotFound,
+)
+from signalpost.messages.schemas import (
+    CHANNELS,
+    CreatedMessage,
+    Message,
+    MessageFilter,
+    SendResult,
+    SendSpec,
+)
+from signalpost.messages.transitions import Applied, Change, Recorder
+from signalpost.storage import Connection, UniqueViolation
+from signalpost.templates import service as templates
+from signalpost.templates.schemas import Template
+from signalpost.timeutil import new_id, now_us
+
+__all__ = [
+    "SendPolicy",
+    "cancel",
+    "find_by_keys",
+    "get_batch",
+    "get_many",
+    "get_message",
+    "list_batches",
+    "list_messages",
+    "parse_message_id",
+    "send",
+]
+
+MAX_TEXT = 4096
+MAX_VALIDITY_SECONDS = 7 * 24 * 3600
+MIN_VALIDITY_SECONDS = 60
+MAX_METADATA_BYTES = 4096
+OPTED_OUT_REASON = "The recipient has opted out of messages"
+
+
+class SendPolicy:
+    """What a send needs from the deployment: prices, limits and defaults."""
+
+    def __init__(
+        self,
+        *,
+        rates: pricing.RateCard,
+        default_validity_seconds: int,
+        max_recipients: int,
+        recorder: Recorder,
+    ) -> None:
+        self.rates = rates
+        self.default_validity_seconds = default_validity_seconds
+        self.max_recipients = max_recipients
+        self.recorder = recorder
+
+
+def parse_message_id(raw: str) -> str:
+    """A canonical UUID string, or :class:`InvalidMessageId`."""
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError as exc:
+        raise InvalidMessageId() from exc
+
+
+# ----------------------------------------------------------------------------- send
+
+
+def _validate_shape(spec: SendSpec, policy: SendPolicy, now: int) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not spec.recipients:
+        errors["to"] = ["at least one recipient is required"]
+    elif len(spec.recipients) > policy.max_recipients:
+        errors["to"] = [f"at most {policy.max_recipients} recipients per request"]
+    if not spec.channels:
+        errors["channels"] = ["at least one channel is required"]
+    bad = [c for c in spec.channels if c not in CHANNELS]
+    if bad:
+        errors["channels"] = [
+            f"unknown channel {c!r}; use one of {', '.join(CHANNELS)}" for c in bad
+        ]
+    if spec.template is None:
+        if spec.text is None or not spec.text.strip():
+            errors["text"] = ["text or template is required and must not be empty"]
+        elif len(spec.text) > MAX_TEXT:
+            errors["text"] = [f"at most {MAX_TEXT} characters"]
+    elif spec.text is not None:
+        errors["text"] = ["give either text or template, not both"]
+    if spec.validity_seconds is not None and not (
+        MIN_VALIDITY_SECONDS <= spec.validity_seconds <= MAX_VALIDITY_SECONDS
+    ):
+        errors["validity_period"] = [
+            f"must be between {MIN_VALIDITY_SECONDS} and {MAX_VALIDITY_SECONDS} seconds"
+        ]
+    if spec.scheduled_at is not None and spec.scheduled_at > now + 365 * 86400 * 1_000_000:
+        errors["scheduled_at"] = ["must be within a year"]
+    if spec.metadata is not None and len(orjson.dumps(spec.metadata)) > MAX_METADATA_BYTES:
+        errors["metadata"] = [f"at most {MAX_METADATA_BYTES} bytes as JSON"]
+    for index, recipient in enumerate(spec.recipients):
+        if recipient.metadata and len(orjson.dumps(recipient.metadata)) > MAX_METADATA_BYTES:
+            errors[f"to[{index}].metadata"] = [f"at most {MAX_METADATA_BYTES} bytes as JSON"]
+    for index, recipient in enumerate(spec.recipients):
+        if recipient.text is not None and not 0 < len(recipient.text.strip()) <= MAX_TEXT:
+            errors[f"to[{index}].text"] = [f"must not be empty and at most {MAX_TEXT} characters"]
+    keys = [r.message_key for r in spec.recipients if r.message_key]
+    if len(keys) != len(set(keys)):
+        errors["message_key"] = ["message keys must be unique within a request"]
+    return errors
+
+
+def _parse_recipients(spec: SendSpec) -> tuple[list[tuple[int, PhoneNumber]], dict[str, list[str]]]:
+    parsed: list[tuple[int, PhoneNumber]] = []
+    errors: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for index, recipient in enumerate(spec.recipients):
+        try:
+            phone = parse_phone(recipient.to)
+        except InvalidPhoneNumber as exc:
+            errors[f"to[{index}]"] = [str(exc)]
+            continue
+        if spec.dedupe_recipients and phone.e164 in seen:
+            continue
+        seen.add(phone.e164)
+        parsed.append((index, phone))
+    return parsed, errors
+
+
+async def _resolve_template(conn: Connection, scope: Scope, spec: SendSpec) -> Template | None:
+    if spec.template is None:
+        return None
+    if not spec.template.id and not spec.template.name:
+        raise ValidationFailed(details={"template": ["id or name is required"]})
+    found = await templates.find(conn, scope, template_id=spec.template.id, name=spec.template.name)
+    if found is None:
+        raise TemplateNotFound(details={"template": ["no such template"]})
+    return found
+
+
+def _render(
+    template: Template | None,
+    spec: SendSpec,
+    variables: Mapping[str, Any] | None,
+    own_text: str | None = None,
+) -> str:
+    if own_text is not None:
+        return own_text
+    if template is None:
+        assert spec.text is not None
+        return spec.text
+    params = {**spec.parameters, **(variables or {})}
+    return render(template.body, params)
+
+
+async def send(
+    conn: Connection, policy: SendPolicy, scope: Scope, spec: SendSpec, *, now: int | None = None
+) -> SendResult:
+    """Validate a send and store one message per (recipient, channel) with its first steps.
+
+    Everything is validated before anything is written: a bad recipient or a missing
+    template variable fails the whole request and stores nothing.
+    """
+    now = now or now_us()
+    errors = _validate_shape(spec, policy, now)
+    parsed, phone_errors = _parse_recipients(spec)
+    errors.update(phone_errors)
+    if errors:
+        raise ValidationFailed(details=errors)
+    template = await _resolve_template(conn, scope, spec)
+    bodies: list[str] = []
+    missing: set[str] = set()
+    for index, _phone in parsed:
+        try:
+            recipient = spec.recipients[index]
+            bodies.append(_render(template, spec, recipient.variables, recipient.text))
+        except MissingVariables as exc:
+            missing.update(exc.missing)
+    if missing:
+        raise ValidationFailed(
+            "Template parameters are missing",
+            details={"template.parameters": [f"missing variable: {n}" for n in sorted(missing)]},
+        )
+    rows, activity_rows, queue_rows, created = _build_rows(
+        policy, scope, spec, parsed, bodies, template, now
+    )
+    opted_out = await consent.opted_out_among(conn, scope, [p.e164 for _, p in parsed])
+    queue_rows, created = _filter_opted_out(rows, activity_rows, queue_rows, created, opted_out)
+    try:
+        await repo.insert_many(conn, rows)
+    except UniqueViolation as exc:
+        keys = [r.message_key for r in spec.recipients if r.message_key]
+        raise MessageKeyTaken(keys) from exc
+    await activities_repo.insert_many(conn, activity_rows)
+    await dispatch_queue.enqueue(conn, queue_rows)  # the outbox, in the same transaction
+    await policy.recorder.notify(conn, _applied(rows, activity_rows))
+    return SendResult(str(rows[0]["batch_id"]) if rows else new_id(), created)
+
+
+def _build_rows(
+    policy: SendPolicy,
+    scope: Scope,
+    spec: SendSpec,
+    parsed: Sequence[tuple[int, PhoneNumber]],
+    bodies: Sequence[str],
+    template: Template | None,
+    now: int,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[CreatedMessage]]:
+    batch_id = spec.batch_id or new_id()
+    scheduled = spec.scheduled_at if spec.scheduled_at and spec.scheduled_at > now else None
+    start = scheduled or now
+    validity = spec.validity_seconds or policy.default_validity_seconds
+    expires_at = start + validity * 1_000_000
+    second = Status.SCHEDULED if scheduled else Status.QUEUED
+    metadata = orjson.dumps(spec.metadata).decode() if spec.metadata else None
+    segment_cache: dict[str, encoding.SegmentInfo] = {}
+    rows: list[dict[str, Any]] = []
+    acts: list[dict[str, Any]] = []
+    queue: list[dict[str, Any]] = []
+    created: list[CreatedMessage] = []
+    for (index, phone), body in zip(parsed, bodies, strict=True):
+        info = segment_cache.get(body)
+        if info is None:
+            info = segment_cache[body] = encoding.analyze(body)
+        key = spec.recipients[index].message_key
+        own = spec.recipients[index].metadata
+        row_metadata = orjson.dumps({**(spec.metadata or {}), **own}).decode() if own else metadata
+        for channel in spec.channels:
+            message_id = new_id()
+            price = pricing.price(policy.rates, phone.region_code, channel, info.segments)
+            rows.append(
+                {
+                    "id": message_id,
+                    "organization_id": scope.organization_id,
+                    "tenant_id": scope.tenant_id,
+                    "batch_id": batch_id,
+                    "message_key": key if len(spec.channels) == 1 else _channel_key(key, channel),
+                    "channel": channel,
+                    "to_number": phone.e164,
+                    "from_number": spec.sender,
+                    "region_code": phone.region_code,
+                    "body": body,
+                    "template_id": template.id if template else None,
+                    "template_name": template.name if template else None,
+                    "encoding": info.encoding.value,
+                    "segments": info.segments,
+                    "price_micros": price,
+                    "currency": policy.rates.currency,
+                    "status": second.value,
+                    "reason_code": None,
+                    "reason": None,
+                    "carrier": None,
+                    "carrier_message_id": None,
+                    "dialect": spec.dialect,
+                    "metadata": row_metadata,
+                    "scheduled_at": scheduled,
+                    "expires_at": expires_at,
+                    "created_at": now,
+                    "updated_at": now,
+                    "sent_at": None,
+                    "delivered_at": None,
+                    "attempts": 0,
+                }
+            )
+            for status, price_of in ((Status.ACCEPTED, None), (second, price)):
+                acts.append(
+                    {
+                        "message_id": message_id,
+                        "tenant_id": scope.tenant_id,
+                        "status": status.value,
+                        "description": describe(status, channel),
+                        "reason_code": None,
+                        "reason": None,
+                        "error_code": None,
+                        "price_micros": price_of,
+                        "created_at": now,
+                    }
+                )
+            queue.append(
+                {
+                    "message_id": message_id,
+                    "due_at": dispatch_queue.HELD_DUE_AT if spec.held else start,
+                    "attempts": 0,
+                    "leased_by": None,
+                    "hold_key": spec.hold_key,
+                }
+            )
+            created.append(
+                CreatedMessage(
+                    message_id,
+                    phone.e164,
+                    channel,
+                    second.value,
+                    key,
+                    info.segments,
+                    info.encoding.value,
+                    price,
+                    policy.rates.currency,
+                    body,
+                    now,
+                )
+            )
+    return rows, acts, queue, created
+
+
+def _filter_opted_out(
+    rows: Sequence[dict[str, Any]],
+    acts: Sequence[dict[str, Any]],
+    queue: list[dict[str, Any]],
+    created: list[CreatedMessage],
+    opted_out: set[str],
+) -> tuple[list[dict[str, Any]], list[CreatedMessage]]:
+    """Messages to opted-out numbers go ``accepted -> filtered`` at once: stored, never queued.
+
+    Rewrites the second step of each such message (two activities per message, in order) and
+    returns the queue rows and created messages that remain.
+    """
+    if not opted_out:
+        return queue, created
+    stopped: set[str] = set()
+    for index, row in enumerate(rows):
+        if row["to_number"] not in opted_out:
+            continue
+        stopped.add(row["id"])
+        reason = {"reason_code": ReasonCode.OPTED_OUT.value, "reason": OPTED_OUT_REASON}
+        row.update(status=Status.FILTERED.value, price_micros=0, **reason)
+        acts[2 * index + 1].update(
+            status=Status.FILTERED.value,
+            description=describe(Status.FILTERED, row["channel"]),
+            price_micros=None,
+            **reason,
+        )
+    remaining = [q for q in queue if q["message_id"] not in stopped]
+    final = [
+        replace(c, status=Status.FILTERED.value, price_micros=0) if c.id in stopped else c
+        for c in created
+    ]
+    return remaining, final
+
+
+def _channel_key(key: str | None, channel: str) -> str | None:
+    return f"{key}:{channel}" if key else None
+
+
+def _applied(rows: Sequence[dict[str, Any]], acts: Sequence[dict[str, Any]]) -> list[Applied]:
+    """The creation steps, for observers (two activities per message, in order)."""
+    out: list[Applied] = []
+    for i, row in enumerate(rows):
+        out.append(Applied(row, Status.ACCEPTED, acts[2 * i]))
+        out.append(Applied(row, Status.ACCEPTED, acts[2 * i + 1]))
+    return out
+
+
+# ----------------------------------------------------------------------------- read
+
+
+async def get_message(
+    conn: Connection, scope: Scope, message_id: str, *, with_events: bool = True
+) -> Message:
+    """A message of this tenant with its activities (oldest first); 404 otherwise."""
+    row = await repo.get(conn, scope.tenant_id, message_id)
+    if row is None:
+        raise MessageNotFound()
+    message = repo.to_message(row)
+    if with_events:
+        message.events.extend(await activities_repo.list_for_message(conn, message_id))
+    return message
+
+
+async def list_messages(
+    conn: Connection,
+    scope: Scope,
+    flt: MessageFilter,
+    *,
+    limit: int,
+    before: tuple[int, str] | None = None,
+) -> list[Message]:
+    return await repo.search(conn, scope.tenant_id, flt, limit=limit, before=before)
+
+
+async def list_batches(
+    conn: Connection, scope: Scope, *, channel: str, limit: int, offset: int = 0
+) -> list[list[Message]]:
+    """One page of send requests on a channel (newest first), each with its messages."""
+    batch_ids = await repo.batch_page(conn, scope.tenant_id, channel, limit=limit, offset=offset)
+    if not batch_ids:
+        return []
+    grouped: dict[str, list[Message]] = {b: [] for b in batch_ids}
+    for row in await repo.in_batches(conn, scope.tenant_id, channel, batch_ids):
+        grouped[row["batch_id"]].append(repo.to_message(row))
+    return list(grouped.values())
+
+
+async def find_by_keys(conn: Connection, scope: Scope, keys: Sequence[str]) -> list[Message]:
+    return [repo.to_message(r) for r in await repo.find_by_keys(conn, scope.tenant_id, keys)]
+
+
+async def get_many(conn: Connection, scope: Scope, message_ids: Sequence[str]) -> list[Message]:
+    """This tenant's messages among ``message_ids`` (unknown ids are left out)."""
+    if not message_ids:
+        return []
+    return [repo.to_message(r) for r in await repo.get_many(conn, scope.tenant_id, message_ids)]
+
+
+async def get_batch(conn: Connection, scope: Scope, batch_id: str) -> list[Message]:
+    """The messages one send request created, oldest first.
+
+    404 when no message has this batch id; 403 (:class:`MessageNotOwned`) when the batch
+    belongs to another tenant, for dialects whose contract tells the two apart.
+    """
+    rows = await repo.by_batch(conn, batch_id)
+    if not rows:
+        raise MessageNotFound()
+    if rows[0]["tenant_id"] != scope.tenant_id:
+        raise MessageNotOwned()
+    return [repo.to_message(r) for r in rows]
+
+
+# ----------------------------------------------------------------------------- cancel
+
+
+async def cancel(conn: Connection, recorder: Recorder, scope: Scope, message_id: str) -> Message:
+    """Call off a scheduled or queued message before it is handed to a carrier."""
+    message = await get_message(conn, scope, message_id, with_events=False)
+    if message.status not in (Status.SCHEDULED, Status.QUEUED, Status.ACCEPTED):
+        raise NotCancellable()
+    change = Change(
+        message_id,
+        Status.CANCELLED,
+        now_us(),
+        reason_code=ReasonCode.CANCELLED_BY_CALLER.value,
+        reason="Cancelled by the caller",
+    )
+    applied = await recorder.apply(conn, [change], strict=False)
+    if not applied:  # a dispatcher took it in the meantime
+        raise NotCancellable()
+    await dispatch_queue.remove(conn, [message_id])
+    return await get_message(conn, scope, message_id)

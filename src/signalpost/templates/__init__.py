@@ -1,0 +1,1 @@
+"""Stored message templates with ``{{variable}}`` parameters."""
