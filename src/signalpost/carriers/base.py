@@ -1,0 +1,91 @@
+"""The carrier interface: submit a batch, get one answer per message, report receipts later."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from signalpost.domain.lifecycle import Status
+
+__all__ = ["Carrier", "Receipt", "ReceiptSink", "Submission", "SubmitOutcome", "SubmitResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One message handed to a carrier. ``attempt_id`` is unique per attempt.
+
+    A carrier that is ``idempotent`` treats a second submit with the same ``attempt_id`` as
+    the first one, returning the same answer without sending again.
+    """
+
+    attempt_id: str
+    message_id: str
+    to: str
+    sender: str | None
+    body: str
+    channel: str
+    encoding: str
+    segments: int
+    expires_at: int
+
+
+class SubmitOutcome(StrEnum):
+    ACCEPTED = "accepted"  # the carrier took it and gave its own message id
+    TRANSIENT = "transient"  # try again later (throttled, queue full, connection down)
+    PERMANENT = "permanent"  # the carrier will never take it; ``status`` says how it ends
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    attempt_id: str
+    outcome: SubmitOutcome
+    carrier_message_id: str | None = None
+    status: Status | None = None  # for PERMANENT: FAILED or REJECTED
+    reason_code: str | None = None
+    reason: str | None = None
+    error_code: str | None = None  # the carrier's own code, stored verbatim
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A delivery report: the carrier's id for the message and what became of it."""
+
+    carrier_message_id: str
+    status: Status
+    occurred_at: int
+    reason_code: str | None = None
+    reason: str | None = None
+    error_code: str | None = None
+
+
+ReceiptSink = Callable[[str, Sequence[Receipt]], Awaitable[None]]
+"""Called with ``(carrier name, receipts)``; returns once they are durably applied.
+
+Carriers acknowledge a receipt to their peer only after the sink returns, so a crash
+leads to the receipt being delivered again (and applied idempotently), never lost.
+"""
+
+
+class Carrier(ABC):
+    """A route out of the platform."""
+
+    name: str = "carrier"
+    idempotent: bool = False
+
+    async def start(self, sink: ReceiptSink) -> None:
+        """Connect and begin reporting receipts to ``sink``."""
+        del sink
+
+    async def stop(self) -> None:  # noqa: B027 - optional hook
+        """Disconnect gracefully."""
+
+    @property
+    def available(self) -> bool:
+        """Whether the carrier can take submits now (routes fail over when it cannot)."""
+        return True
+
+    @abstractmethod
+    async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
+        """Submit messages; one result per submission, in the same order."""

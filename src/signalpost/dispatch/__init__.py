@@ -1,0 +1,1 @@
+"""Dispatch: hand queued messages to carriers, record every attempt, apply receipts."""

@@ -1,0 +1,212 @@
+"""SQL of the dispatch queue (the outbox), submit attempts and early receipts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+
+from signalpost.storage import Connection, Query, Row, in_list
+from signalpost.storage.tables import dispatch_queue as q
+from signalpost.storage.tables import messages as m
+from signalpost.storage.tables import orphan_receipts as o
+from signalpost.storage.tables import submit_attempts as a
+
+__all__ = [
+    "HELD_DUE_AT",
+    "claim",
+    "delete_orphans",
+    "enqueue",
+    "held_ids",
+    "hold",
+    "hold_depth",
+    "insert_attempts",
+    "oldest_orphans",
+    "open_attempts",
+    "park_orphans",
+    "release",
+    "remove",
+    "reschedule",
+    "take_orphans",
+    "update_attempts",
+]
+
+HELD_DUE_AT = 2**62
+"""``due_at`` of a held row: never due, so the claim query passes it by without a change."""
+
+_ENQUEUE = Query(
+    insert(q).values(
+        message_id=bindparam("message_id"),
+        due_at=bindparam("due_at"),
+        attempts=bindparam("attempts"),
+        leased_by=bindparam("leased_by"),
+        hold_key=bindparam("hold_key", None, type_=q.c.hold_key.type),
+    )
+)
+_HOLD = Query(
+    update(q)
+    .where(
+        q.c.hold_key == bindparam("key"),
+        (q.c.leased_by.is_(None)) | (q.c.due_at <= bindparam("now")),
+    )
+    .values(due_at=HELD_DUE_AT, leased_by=None)
+)
+_RELEASE = Query(
+    update(q)
+    .where(q.c.hold_key == bindparam("key"), q.c.due_at == HELD_DUE_AT)
+    .values(due_at=bindparam("now"))
+)
+_HELD_IDS = Query(
+    select(q.c.message_id)
+    .where(q.c.hold_key == bindparam("key"), q.c.due_at == HELD_DUE_AT)
+    .order_by(q.c.message_id)
+    .limit(bindparam("limit"))
+)
+_HOLD_DEPTH = Query(
+    select(func.count(), func.min(m.c.created_at))
+    .select_from(q.join(m, m.c.id == q.c.message_id))
+    .where(q.c.hold_key == bindparam("key"))
+)
+
+
+def _claim(dialect: str) -> Any:
+    due = (
+        select(q.c.message_id)
+        .where(q.c.due_at <= bindparam("now"))
+        .order_by(q.c.due_at)
+        .limit(bindparam("limit"))
+    )
+    if dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    return (
+        update(q)
+        .where(q.c.message_id.in_(due.scalar_subquery()))
+        .values(
+            due_at=bindparam("lease_until"),
+            attempts=q.c.attempts + 1,
+            leased_by=bindparam("worker"),
+        )
+        .returning(q.c.message_id, q.c.attempts)
+    )
+
+
+_CLAIM = Query(_claim)
+_REMOVE = Query(lambda d: delete(q).where(in_list(q.c.message_id, "ids", d)))
+_RESCHEDULE = Query(
+    update(q)
+    .where(q.c.message_id == bindparam("b_id"))
+    .values(due_at=bindparam("b_due_at"), leased_by=None)
+)
+_INSERT_ATTEMPT = Query(insert(a))
+_OPEN_ATTEMPTS = Query(
+    lambda d: select(a).where(in_list(a.c.message_id, "ids", d), a.c.status == "in_flight")
+)
+_UPDATE_ATTEMPT = Query(
+    update(a)
+    .where(a.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        carrier_message_id=bindparam("b_carrier_message_id"),
+        error_code=bindparam("b_error_code"),
+        error_reason=bindparam("b_error_reason"),
+        completed_at=bindparam("b_completed_at"),
+    )
+)
+_INSERT_ORPHAN = Query(insert(o).values({c.name: bindparam(c.name) for c in o.c if c.name != "id"}))
+_FIND_ORPHANS = Query(
+    lambda d: (
+        select(o)
+        .where(o.c.carrier == bindparam("carrier"), in_list(o.c.carrier_message_id, "cids", d))
+        .order_by(o.c.id)
+    )
+)
+_DELETE_ORPHANS = Query(lambda d: delete(o).where(in_list(o.c.id, "ids", d)))
+_ANY_ORPHAN = Query(select(o.c.id).limit(1))
+_OLDEST_ORPHANS = Query(select(o).order_by(o.c.id).limit(bindparam("limit")))
+
+
+async def enqueue(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Queue rows: ``message_id, due_at, attempts, leased_by`` and optionally ``hold_key``."""
+    await conn.executemany(_ENQUEUE, rows)
+
+
+async def hold(conn: Connection, key: str, now: int) -> int:
+    """Hold every waiting row of a group (rows a live worker has leased finish their round)."""
+    return await conn.execute(_HOLD, {"key": key, "now": now})
+
+
+async def release(conn: Connection, key: str, now: int) -> int:
+    """Make every held row of a group due at ``now``."""
+    return await conn.execute(_RELEASE, {"key": key, "now": now})
+
+
+async def held_ids(conn: Connection, key: str, limit: int) -> list[str]:
+    return [r[0] for r in await conn.fetch(_HELD_IDS, {"key": key, "limit": limit})]
+
+
+async def hold_depth(conn: Connection, key: str) -> tuple[int, int | None]:
+    """How many rows of a group wait in the queue, and the oldest one's creation time."""
+    row = await conn.fetchrow(_HOLD_DEPTH, {"key": key})
+    return (int(row[0]), row[1]) if row is not None else (0, None)
+
+
+async def claim(
+    conn: Connection, *, now: int, lease_until: int, limit: int, worker: str
+) -> list[tuple[str, int]]:
+    """Claim up to ``limit`` due messages: they stay invisible until ``lease_until``.
+
+    On PostgreSQL concurrent claimers skip each other's rows (``FOR UPDATE SKIP LOCKED``);
+    on SQLite the write lock makes the claimer single.  A claimer that dies simply lets the
+    lease run out, and the message is claimed again.
+    """
+    rows = await conn.fetch(
+        _CLAIM, {"now": now, "lease_until": lease_until, "limit": limit, "worker": worker}
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def remove(conn: Connection, message_ids: Sequence[str]) -> None:
+    if message_ids:
+        await conn.execute(_REMOVE, {"ids": list(message_ids)})
+
+
+async def reschedule(conn: Connection, due: Mapping[str, int]) -> None:
+    await conn.executemany(_RESCHEDULE, ({"b_id": k, "b_due_at": v} for k, v in due.items()))
+
+
+async def insert_attempts(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    await conn.executemany(_INSERT_ATTEMPT, rows)
+
+
+async def open_attempts(conn: Connection, message_ids: Sequence[str]) -> list[Row]:
+    """Attempts still in flight (their worker died before recording the carrier's answer)."""
+    return await conn.fetch(_OPEN_ATTEMPTS, {"ids": list(message_ids)})
+
+
+async def update_attempts(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    await conn.executemany(_UPDATE_ATTEMPT, ({f"b_{k}": v for k, v in r.items()} for r in rows))
+
+
+async def park_orphans(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Keep receipts that arrived before we stored the carrier's id for their message."""
+    await conn.executemany(_INSERT_ORPHAN, rows)
+
+
+async def take_orphans(conn: Connection, carrier: str, carrier_ids: Sequence[str]) -> list[Row]:
+    """Remove and return parked receipts for these carrier ids."""
+    if not carrier_ids or await conn.fetchrow(_ANY_ORPHAN) is None:
+        return []
+    rows = await conn.fetch(_FIND_ORPHANS, {"carrier": carrier, "cids": list(carrier_ids)})
+    if rows:
+        await conn.execute(_DELETE_ORPHANS, {"ids": [r["id"] for r in rows]})
+    return rows
+
+
+async def oldest_orphans(conn: Connection, limit: int) -> list[Row]:
+    return await conn.fetch(_OLDEST_ORPHANS, {"limit": limit})
+
+
+async def delete_orphans(conn: Connection, ids: Sequence[int]) -> None:
+    if ids:
+        await conn.execute(_DELETE_ORPHANS, {"ids": list(ids)})

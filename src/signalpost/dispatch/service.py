@@ -1,0 +1,417 @@
+"""Hand due messages to carriers, record the answers, apply receipts, expire the silent.
+
+Flow of one dispatch round (:meth:`Dispatcher.run_once`):
+
+1. *Claim* (one transaction): take up to a batch of due rows from the queue with a lease,
+   move each message to ``processed`` and ``routed`` and write an in-flight submit attempt.
+2. *Submit* (no transaction): each carrier gets its messages in one call.
+3. *Record* (one transaction): ``sent`` with the carrier's id, or back to ``queued`` with
+   a backoff for a transient error, or a final state for a permanent one; the queue row is
+   removed or rescheduled in the same transaction.
+
+A worker that dies between 1 and 3 leaves the queue row leased; when the lease runs out
+another worker claims it and finds the in-flight attempt.  An idempotent carrier (the
+simulator) is sent the same attempt id again and answers as the first time, so nothing is
+sent twice.  For a carrier that cannot be asked (SMPP), the unknown attempt is closed and
+a new one made: at-least-once, because a lost message is worse than a duplicate.
+
+Retry backoff for transient errors: ``delay = min(retry_max, retry_base * 2^(n-1))``
+multiplied by a random factor in [0.5, 1.0] (n = attempts so far), up to
+``max_submit_attempts``; then the message fails with DELIVERY_009.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from signalpost.carriers.base import Carrier, Receipt, Submission, SubmitOutcome, SubmitResult
+from signalpost.carriers.registry import CarrierRegistry
+from signalpost.dispatch import repository as queue
+from signalpost.domain.lifecycle import FINAL, ReasonCode, Status
+from signalpost.messages import repository as messages_repo
+from signalpost.messages.transitions import Change, Recorder
+from signalpost.storage import Connection, Database, Row
+from signalpost.timeutil import new_id, now_us
+
+__all__ = ["DispatchPolicy", "Dispatcher", "backoff_seconds"]
+
+log = logging.getLogger("signalpost.dispatch")
+
+_BEFORE_ROUTED: dict[Status, tuple[Status, ...]] = {
+    Status.ACCEPTED: (Status.QUEUED, Status.PROCESSED, Status.ROUTED),
+    Status.SCHEDULED: (Status.QUEUED, Status.PROCESSED, Status.ROUTED),
+    Status.QUEUED: (Status.PROCESSED, Status.ROUTED),
+    Status.PROCESSED: (Status.ROUTED,),
+    Status.ROUTED: (),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchPolicy:
+    batch_size: int = 500
+    lease_seconds: float = 30.0
+    max_attempts: int = 8
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 600.0
+
+
+def backoff_seconds(policy: DispatchPolicy, attempts: int) -> float:
+    exponent = float(2 ** max(0, attempts - 1))
+    delay = min(policy.retry_max_seconds, policy.retry_base_seconds * exponent)
+    return float(delay * random.uniform(0.5, 1.0))
+
+
+@dataclass(slots=True)
+class _Pending:
+    submission: Submission
+    carrier: Carrier
+    attempt_no: int
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        recorder: Recorder,
+        carriers: CarrierRegistry,
+        policy: DispatchPolicy,
+    ) -> None:
+        self.db = db
+        self.recorder = recorder
+        self.carriers = carriers
+        self.policy = policy
+
+    # -------------------------------------------------------------- dispatch round
+
+    async def run_once(self, worker: str) -> int:
+        """One claim-submit-record round; returns how many messages it claimed."""
+        now = now_us()
+        async with self.db.transaction() as conn:
+            lease_until = now + int(self.policy.lease_seconds * 1_000_000)
+            claimed = await queue.claim(
+                conn, now=now, lease_until=lease_until, limit=self.policy.batch_size, worker=worker
+            )
+            if not claimed:
+                return 0
+            pending = await self._prepare(conn, [c[0] for c in claimed], now)
+        if pending:
+            results = await self._submit(pending)
+            await self._record(pending, results)
+        return len(claimed)
+
+    async def _prepare(self, conn: Connection, ids: list[str], now: int) -> list[_Pending]:
+        rows = await messages_repo.lock_many(conn, ids)
+        open_attempts = {r["message_id"]: r for r in await queue.open_attempts(conn, ids)}
+        changes: list[Change] = []
+        finished: list[str] = []
+        pending: list[_Pending] = []
+        new_attempts: list[dict[str, Any]] = []
+        closed: list[dict[str, Any]] = []
+        for row in rows:
+            status = Status(row["status"])
+            if status in FINAL or status == Status.SENT:
+                finished.append(row["id"])
+                continue
+            if row["expires_at"] <= now:
+                changes.append(_expired_in_queue(row["id"], now))
+                finished.append(row["id"])
+                continue
+            carrier = self.carriers.route(row["to_number"], row["channel"])
+            previous = open_attempts.get(row["id"])
+            attempt_id, attempt_no = self._attempt_for(
+                row, carrier, previous, now, new_attempts, closed
+            )
+            for step in _BEFORE_ROUTED.get(status, ()):
+                inc = 1 if step == Status.ROUTED and previous is None else 0
+                changes.append(Change(row["id"], step, now, carrier=carrier.name, attempts_inc=inc))
+            pending.append(_Pending(_submission(row, attempt_id), carrier, attempt_no))
+        await self.recorder.apply(conn, changes)
+        await queue.update_attempts(conn, closed)
+        await queue.insert_attempts(conn, new_attempts)
+        await queue.remove(conn, finished)
+        return pending
+
+    @staticmethod
+    def _attempt_for(
+        row: Row,
+        carrier: Carrier,
+        previous: Row | None,
+        now: int,
+        new_attempts: list[dict[str, Any]],
+        closed: list[dict[str, Any]],
+    ) -> tuple[str, int]:
+        if previous is not None and carrier.idempotent and previous["carrier"] == carrier.name:
+            return previous["id"], previous["attempt_no"]
+        if previous is not None:
+            closed.append(
+                {
+                    "id": previous["id"],
+                    "status": "unknown",
+                    "carrier_message_id": None,
+                    "error_code": None,
+                    "error_reason": "worker stopped before the carrier's answer was recorded",
+                    "completed_at": now,
+                }
+            )
+        attempt_no = row["attempts"] + 1
+        attempt_id = new_id()
+        new_attempts.append(
+            {
+                "id": attempt_id,
+                "message_id": row["id"],
+                "attempt_no": attempt_no,
+                "carrier": carrier.name,
+                "status": "in_flight",
+                "carrier_message_id": None,
+                "error_code": None,
+                "error_reason": None,
+                "created_at": now,
+                "completed_at": None,
+            }
+        )
+        return attempt_id, attempt_no
+
+    async def _submit(self, pending: list[_Pending]) -> dict[str, SubmitResult]:
+        by_carrier: dict[str, list[_Pending]] = {}
+        for p in pending:
+            by_carrier.setdefault(p.carrier.name, []).append(p)
+        results: dict[str, SubmitResult] = {}
+        for group in by_carrier.values():
+            carrier = group[0].carrier
+            subs = [p.submission for p in group]
+            try:
+                answers = await carrier.submit(subs)
+            except Exception as exc:
+                log.warning("carrier %s failed a batch of %d: %s", carrier.name, len(subs), exc)
+                answers = [
+                    SubmitResult(
+                        s.attempt_id,
+                        SubmitOutcome.TRANSIENT,
+                        error_code="CARRIER_DOWN",
+                        reason=str(exc)[:200],
+                    )
+                    for s in subs
+                ]
+            for answer in answers:
+                results[answer.attempt_id] = answer
+        return results
+
+    async def _record(self, pending: list[_Pending], results: dict[str, SubmitResult]) -> None:
+        now = now_us()
+        changes: list[Change] = []
+        attempts: list[dict[str, Any]] = []
+        finished: list[str] = []
+        retry: dict[str, int] = {}
+        accepted: dict[str, list[str]] = {}
+        for p in pending:
+            mid = p.submission.message_id
+            res = results.get(p.submission.attempt_id) or SubmitResult(
+                p.submission.attempt_id, SubmitOutcome.TRANSIENT, error_code="NO_ANSWER"
+            )
+            attempts.append(_attempt_update(res, now))
+            if res.outcome == SubmitOutcome.ACCEPTED:
+                changes.append(
+                    Change(
+                        mid,
+                        Status.SENT,
+                        now,
+                        carrier=p.carrier.name,
+                        carrier_message_id=res.carrier_message_id,
+                        from_carrier=True,
+                    )
+                )
+                finished.append(mid)
+                accepted.setdefault(p.carrier.name, []).append(res.carrier_message_id or "")
+            elif res.outcome == SubmitOutcome.PERMANENT:
+                changes.append(
+                    Change(
+                        mid,
+                        res.status or Status.FAILED,
+                        now,
+                        reason_code=res.reason_code or ReasonCode.SUBMIT_REFUSED.value,
+                        reason=res.reason,
+                        error_code=res.error_code,
+                    )
+                )
+                finished.append(mid)
+            elif p.attempt_no >= self.policy.max_attempts:
+                changes.append(
+                    Change(
+                        mid,
+                        Status.FAILED,
+                        now,
+                        reason_code=ReasonCode.RETRIES_EXHAUSTED.value,
+                        reason=f"Carrier unavailable after {p.attempt_no} attempts",
+                        error_code=res.error_code,
+                    )
+                )
+                finished.append(mid)
+            else:
+                changes.append(
+                    Change(
+                        mid,
+                        Status.QUEUED,
+                        now,
+                        reason=f"Temporary carrier error ({res.error_code or 'unknown'}), retrying",
+                        error_code=res.error_code,
+                        description="Message queued for a retry",
+                    )
+                )
+                retry[mid] = now + int(backoff_seconds(self.policy, p.attempt_no) * 1_000_000)
+        async with self.db.transaction() as conn:
+            await self.recorder.apply(conn, changes, strict=False)
+            await queue.update_attempts(conn, attempts)
+            await queue.remove(conn, finished)
+            await queue.reschedule(conn, retry)
+            for carrier_name, cids in accepted.items():
+                orphans = await queue.take_orphans(conn, carrier_name, cids)
+                if orphans:
+                    await self._apply_receipts(
+                        conn, carrier_name, [_orphan_receipt(o) for o in orphans]
+                    )
+
+    # -------------------------------------------------------------- receipts
+
+    async def apply_receipts(self, carrier: str, receipts: Sequence[Receipt]) -> None:
+        """Apply delivery reports durably (the carrier acknowledges them after this returns)."""
+        if receipts:
+            async with self.db.transaction() as conn:
+                await self._apply_receipts(conn, carrier, receipts)
+
+    async def _apply_receipts(
+        self, conn: Connection, carrier: str, receipts: Sequence[Receipt]
+    ) -> None:
+        known = await messages_repo.find_by_carrier_ids(
+            conn, carrier, [r.carrier_message_id for r in receipts]
+        )
+        changes: list[Change] = []
+        orphans: list[dict[str, Any]] = []
+        received = now_us()
+        for r in receipts:
+            mid = known.get(r.carrier_message_id)
+            if mid is None:
+                orphans.append(_orphan_row(carrier, r, received))
+                continue
+            changes.append(
+                Change(
+                    mid,
+                    r.status,
+                    r.occurred_at,
+                    reason_code=r.reason_code,
+                    reason=r.reason,
+                    error_code=r.error_code,
+                    from_carrier=True,
+                )
+            )
+        await self.recorder.apply(conn, changes, strict=False)
+        if orphans:
+            await queue.park_orphans(conn, orphans)
+
+    async def retry_orphans(self, *, limit: int = 500, max_age_seconds: float = 7 * 86400) -> int:
+        """Match parked receipts again (their message may have been recorded since)."""
+        async with self.db.transaction() as conn:
+            rows = await queue.oldest_orphans(conn, limit)
+            if not rows:
+                return 0
+            by_carrier: dict[str, list[Row]] = {}
+            for r in rows:
+                by_carrier.setdefault(r["carrier"], []).append(r)
+            matched = 0
+            for carrier, group in by_carrier.items():
+                known = await messages_repo.find_by_carrier_ids(
+                    conn, carrier, [r["carrier_message_id"] for r in group]
+                )
+                hits = [r for r in group if r["carrier_message_id"] in known]
+                too_old = now_us() - int(max_age_seconds * 1_000_000)
+                stale = [
+                    r
+                    for r in group
+                    if r["carrier_message_id"] not in known and r["received_at"] < too_old
+                ]
+                await queue.delete_orphans(conn, [r["id"] for r in hits + stale])
+                await self._apply_receipts(conn, carrier, [_orphan_receipt(r) for r in hits])
+                matched += len(hits)
+            return matched
+
+    # -------------------------------------------------------------- expiry
+
+    async def expire_due(self, *, limit: int = 1000) -> int:
+        """Sent messages whose validity ran out without a final receipt become ``expired``."""
+        now = now_us()
+        async with self.db.transaction() as conn:
+            ids = await messages_repo.sent_past_expiry(conn, now, limit)
+            changes = [
+                Change(
+                    mid,
+                    Status.EXPIRED,
+                    now,
+                    reason_code=ReasonCode.EXPIRED.value,
+                    reason="No delivery receipt before the validity period ended",
+                )
+                for mid in ids
+            ]
+            await self.recorder.apply(conn, changes, strict=False)
+        return len(ids)
+
+
+def _submission(row: Row, attempt_id: str) -> Submission:
+    return Submission(
+        attempt_id=attempt_id,
+        message_id=row["id"],
+        to=row["to_number"],
+        sender=row["from_number"],
+        body=row["body"],
+        channel=row["channel"],
+        encoding=row["encoding"],
+        segments=row["segments"],
+        expires_at=row["expires_at"],
+    )
+
+
+def _expired_in_queue(message_id: str, now: int) -> Change:
+    return Change(
+        message_id,
+        Status.EXPIRED,
+        now,
+        reason_code=ReasonCode.EXPIRED.value,
+        reason="Validity period ended before the message could be sent",
+    )
+
+
+def _attempt_update(res: SubmitResult, now: int) -> dict[str, Any]:
+    return {
+        "id": res.attempt_id,
+        "status": res.outcome.value,
+        "carrier_message_id": res.carrier_message_id,
+        "error_code": res.error_code,
+        "error_reason": res.reason,
+        "completed_at": now,
+    }
+
+
+def _orphan_row(carrier: str, r: Receipt, received: int) -> dict[str, Any]:
+    return {
+        "carrier": carrier,
+        "carrier_message_id": r.carrier_message_id,
+        "status": r.status.value,
+        "reason_code": r.reason_code,
+        "reason": r.reason,
+        "error_code": r.error_code,
+        "occurred_at": r.occurred_at,
+        "received_at": received,
+    }
+
+
+def _orphan_receipt(row: Row) -> Receipt:
+    return Receipt(
+        row["carrier_message_id"],
+        Status(row["status"]),
+        row["occurred_at"],
+        reason_code=row["reason_code"],
+        reason=row["reason"],
+        error_code=row["error_code"],
+    )

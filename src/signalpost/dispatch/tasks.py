@@ -1,0 +1,107 @@
+"""The background work of a process: dispatch loops, carrier receipts and housekeeping."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from signalpost.carriers.registry import CarrierRegistry
+from signalpost.dispatch.service import Dispatcher
+from signalpost.storage import Database
+
+__all__ = ["WorkerPool"]
+
+log = logging.getLogger("signalpost.worker")
+
+
+class Background(Protocol):
+    """A loop that starts and stops with the pool."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class WorkerPool:
+    """Runs ``concurrency`` dispatch loops plus the housekeeping loop until stopped.
+
+    Stopping is graceful: each loop finishes the round it is in (so no claimed message is
+    left waiting for its lease to run out), then the carriers disconnect.
+    """
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        carriers: CarrierRegistry,
+        *,
+        concurrency: int,
+        poll_interval: float,
+        housekeeping: list[Callable[[], Awaitable[object]]] | None = None,
+        db: Database | None = None,
+        background: Sequence[Background] = (),
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.carriers = carriers
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.housekeeping = housekeeping or []
+        self.db = db
+        self.background = list(background)  # other loops of the process (webhook delivery)
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._stop.clear()
+        await self.carriers.start(self.dispatcher.apply_receipts)
+        for n in range(self.concurrency):
+            self._tasks.append(asyncio.create_task(self._dispatch_loop(n), name=f"dispatch-{n}"))
+        if self.concurrency:
+            self._tasks.append(asyncio.create_task(self._housekeeping_loop(), name="housekeeping"))
+        for service in self.background:
+            await service.start()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        for service in self.background:
+            await service.stop()
+        await self.carriers.stop()
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stop.wait(), seconds)
+        except TimeoutError:
+            pass
+
+    async def _dispatch_loop(self, n: int) -> None:
+        worker = f"{self.worker_id}/{n}"
+        while not self._stop.is_set():
+            try:
+                claimed = await self.dispatcher.run_once(worker)
+            except Exception:
+                log.exception("dispatch round failed")
+                claimed = 0
+                await self._pause(1.0)
+            if not claimed:
+                await self._pause(self.poll_interval)
+
+    async def _housekeeping_loop(self) -> None:
+        jobs: list[Callable[[], Awaitable[object]]] = [
+            self.dispatcher.expire_due,
+            self.dispatcher.retry_orphans,
+            *self.housekeeping,
+        ]
+        while not self._stop.is_set():
+            for job in jobs:
+                try:
+                    await job()
+                except Exception:
+                    log.exception("housekeeping job failed")
+            await self._pause(1.0)
