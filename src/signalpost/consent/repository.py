@@ -1,0 +1,116 @@
+"""SQL of consent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Select, bindparam, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import ClauseElement
+
+from signalpost.consent.schemas import ConsentStatus, RecipientFilter
+from signalpost.storage import Connection, Query, Row, in_list
+from signalpost.storage.tables import consent_recipients as r
+from signalpost.storage.tables import messages as m
+
+__all__ = ["get", "get_many", "insert_missing", "opted_out_among", "search", "set_status", "upsert"]
+
+
+def _insert(dialect: str) -> Any:
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(r)
+
+
+def _insert_missing(dialect: str) -> ClauseElement:
+    stmt = _insert(dialect).on_conflict_do_nothing(index_elements=["tenant_id", "phone_number"])
+    return stmt  # type: ignore[no-any-return]
+
+
+def _upsert(dialect: str) -> ClauseElement:
+    stmt = _insert(dialect)
+    return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=["tenant_id", "phone_number"],
+        set_={"status": stmt.excluded.status, "updated_at": stmt.excluded.updated_at},
+    )
+
+
+_INSERT_MISSING = Query(_insert_missing)
+_UPSERT = Query(_upsert)
+_GET = Query(select(r).where(r.c.tenant_id == bindparam("tenant"), r.c.id == bindparam("id")))
+_GET_MANY = Query(
+    lambda d: select(r).where(r.c.tenant_id == bindparam("tenant"), in_list(r.c.id, "ids", d))
+)
+_OPTED_OUT = Query(
+    lambda d: select(r.c.phone_number).where(
+        r.c.tenant_id == bindparam("tenant"),
+        in_list(r.c.phone_number, "phones", d),
+        r.c.status == ConsentStatus.OPTED_OUT.value,
+    )
+)
+_SET_STATUS = Query(
+    update(r)
+    .where(r.c.tenant_id == bindparam("tenant"), r.c.id == bindparam("rid"))
+    .values(status=bindparam("status"), updated_at=bindparam("updated_at"))
+)
+
+
+async def insert_missing(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Insert rows whose (tenant, number) is not there yet; leave the others as they are."""
+    await conn.executemany(_INSERT_MISSING, rows)
+
+
+async def upsert(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Insert rows, or set the status of the (tenant, number) already there."""
+    await conn.executemany(_UPSERT, rows)
+
+
+async def opted_out_among(conn: Connection, tenant_id: str, phones: Sequence[str]) -> set[str]:
+    rows = await conn.fetch(_OPTED_OUT, {"tenant": tenant_id, "phones": list(phones)})
+    return {row[0] for row in rows}
+
+
+async def get(conn: Connection, tenant_id: str, recipient_id: str) -> Row | None:
+    return await conn.fetchrow(_GET, {"tenant": tenant_id, "id": recipient_id})
+
+
+async def get_many(conn: Connection, tenant_id: str, ids: Sequence[str]) -> list[Row]:
+    return await conn.fetch(_GET_MANY, {"tenant": tenant_id, "ids": list(ids)})
+
+
+async def set_status(
+    conn: Connection, tenant_id: str, recipient_id: str, status: str, now: int
+) -> int:
+    params = {"tenant": tenant_id, "rid": recipient_id, "status": status, "updated_at": now}
+    return await conn.execute(_SET_STATUS, params)
+
+
+def _filtered(flt: RecipientFilter) -> tuple[Select[Any], dict[str, Any]]:
+    stmt = select(r).where(r.c.tenant_id == bindparam("tenant"))
+    params: dict[str, Any] = {}
+    if flt.status is not None:
+        stmt = stmt.where(r.c.status == bindparam("status"))
+        params["status"] = flt.status.value
+    if flt.sent_from is not None:
+        sent = exists().where(
+            m.c.tenant_id == r.c.tenant_id,
+            m.c.to_number == r.c.phone_number,
+            m.c.from_number == bindparam("sent_from"),
+        )
+        stmt = stmt.where(sent)
+        params["sent_from"] = flt.sent_from
+    return stmt, params
+
+
+async def search(
+    conn: Connection, tenant_id: str, flt: RecipientFilter, *, limit: int, offset: int
+) -> list[Row]:
+    """Recipients newest first."""
+    stmt, params = _filtered(flt)
+    stmt = (
+        stmt.order_by(r.c.created_at.desc(), r.c.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    values = {**params, "tenant": tenant_id, "limit": limit, "offset": offset}
+    return await conn.fetch(Query(stmt), values)

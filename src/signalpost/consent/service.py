@@ -1,0 +1,120 @@
+"""Each tenant's recipients and their consent: who may be messaged, who opted out.
+
+A recipient's id is derived from its tenant and number (a name-based UUID), so any part of
+the platform can name a recipient without a lookup and the same number always has the same
+id.  Sends look the opted-out numbers up once per request (:func:`opted_out_among`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from signalpost.accounts.schemas import Scope
+from signalpost.consent import repository as repo
+from signalpost.consent.exceptions import RecipientNotFound
+from signalpost.consent.schemas import ConsentStatus, Recipient, RecipientFilter
+from signalpost.domain.phone import InvalidPhoneNumber, parse_phone
+from signalpost.errors import ValidationFailed
+from signalpost.storage import Connection, Row
+from signalpost.timeutil import now_us
+
+__all__ = [
+    "get",
+    "get_many",
+    "list_recipients",
+    "opted_out_among",
+    "recipient_id",
+    "remember",
+    "set_status",
+    "set_status_of_numbers",
+]
+
+_NAMESPACE = uuid.UUID("0c6c2f0e-5a8e-4b1d-9f3a-7d2e41b6c8a5")
+
+
+def recipient_id(tenant_id: str, e164: str) -> str:
+    """The id of the recipient ``e164`` of a tenant, whether or not it is stored yet."""
+    return str(uuid.uuid5(_NAMESPACE, f"{tenant_id}:{e164}"))
+
+
+def _to_recipient(row: Row) -> Recipient:
+    return Recipient(
+        row["id"],
+        row["tenant_id"],
+        row["phone_number"],
+        ConsentStatus(row["status"]),
+        row["created_at"],
+        row["updated_at"],
+    )
+
+
+def _row(scope: Scope, e164: str, status: ConsentStatus, now: int) -> dict[str, object]:
+    return {
+        "id": recipient_id(scope.tenant_id, e164),
+        "organization_id": scope.organization_id,
+        "tenant_id": scope.tenant_id,
+        "phone_number": e164,
+        "status": status.value,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+async def opted_out_among(conn: Connection, scope: Scope, numbers: Sequence[str]) -> set[str]:
+    """The E.164 numbers among ``numbers`` that must not be messaged (one query)."""
+    if not numbers:
+        return set()
+    return await repo.opted_out_among(conn, scope.tenant_id, list(dict.fromkeys(numbers)))
+
+
+async def remember(conn: Connection, scope: Scope, numbers: Sequence[str]) -> None:
+    """Record messaged numbers as recipients (``active`` when new; others keep their status)."""
+    now = now_us()
+    rows = [_row(scope, n, ConsentStatus.ACTIVE, now) for n in dict.fromkeys(numbers)]
+    if rows:
+        await repo.insert_missing(conn, rows)
+
+
+async def set_status_of_numbers(
+    conn: Connection, scope: Scope, numbers: Sequence[str], status: ConsentStatus
+) -> list[Recipient]:
+    """Opt numbers out (or back in), recording them as recipients if they are new."""
+    e164s: list[str] = []
+    for index, raw in enumerate(numbers):
+        try:
+            e164s.append(parse_phone(raw).e164)
+        except InvalidPhoneNumber as exc:
+            raise ValidationFailed(details={f"numbers.{index}": [str(exc)]}) from exc
+    now = now_us()
+    unique = list(dict.fromkeys(e164s))
+    await repo.upsert(conn, [_row(scope, n, status, now) for n in unique])
+    return await get_many(conn, scope, [recipient_id(scope.tenant_id, n) for n in unique])
+
+
+async def get(conn: Connection, scope: Scope, rid: str) -> Recipient:
+    row = await repo.get(conn, scope.tenant_id, rid)
+    if row is None:
+        raise RecipientNotFound()
+    return _to_recipient(row)
+
+
+async def get_many(conn: Connection, scope: Scope, ids: Sequence[str]) -> list[Recipient]:
+    """The stored recipients among ``ids``, in the order given."""
+    found = {r["id"]: _to_recipient(r) for r in await repo.get_many(conn, scope.tenant_id, ids)}
+    return [found[i] for i in ids if i in found]
+
+
+async def set_status(conn: Connection, scope: Scope, rid: str, status: ConsentStatus) -> Recipient:
+    """Opt one recipient out or back in."""
+    if not await repo.set_status(conn, scope.tenant_id, rid, status.value, now_us()):
+        raise RecipientNotFound()
+    return await get(conn, scope, rid)
+
+
+async def list_recipients(
+    conn: Connection, scope: Scope, flt: RecipientFilter, *, limit: int, offset: int = 0
+) -> list[Recipient]:
+    """The tenant's recipients, newest first."""
+    rows = await repo.search(conn, scope.tenant_id, flt, limit=limit, offset=offset)
+    return [_to_recipient(r) for r in rows]

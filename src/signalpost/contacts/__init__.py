@@ -1,0 +1,1 @@
+"""Contacts: the people a tenant messages, their default channel and their opt-out."""
