@@ -1,0 +1,101 @@
+"""Errors of the webhooks domain.
+
+Application errors (rendered by each dialect in its own envelope) derive from
+:class:`signalpost.errors.AppError`.  Delivery errors describe why one attempt failed; the
+deliverer maps ``httpx`` and resolver exceptions onto them at the boundary, and they are
+recorded on the attempt row, never shown to an API client as an HTTP error.
+"""
+
+from __future__ import annotations
+
+from signalpost.errors import Conflict, NotFound, ValidationFailed
+
+__all__ = [
+    "ConnectFailed",
+    "DeliveryError",
+    "DeliveryNotFound",
+    "EndpointDisabled",
+    "EndpointNotFound",
+    "InvalidWebhookUrl",
+    "ReceiverTimedOut",
+    "TargetRefused",
+    "UnknownEventType",
+    "WebhookUrlNotAllowed",
+]
+
+
+class EndpointNotFound(NotFound):
+    """Webhook not found."""
+
+    code = "webhook_not_found"
+
+
+class DeliveryNotFound(NotFound):
+    """Webhook delivery not found."""
+
+    code = "webhook_delivery_not_found"
+
+
+class InvalidWebhookUrl(ValidationFailed):
+    """The webhook URL is not valid."""
+
+    code = "invalid_webhook_url"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The webhook URL is not valid: {reason}", details={"url": [reason]})
+        self.reason = reason
+
+
+class WebhookUrlNotAllowed(ValidationFailed):
+    """Webhook URLs on loopback, link-local and private networks are not allowed."""
+
+    code = "webhook_url_not_allowed"
+
+    def __init__(self, reason: str) -> None:
+        message = f"Webhook URL refused: {reason}; webhooks must reach a public address"
+        super().__init__(message, details={"url": [reason]})
+        self.reason = reason
+
+
+class UnknownEventType(ValidationFailed):
+    """Unknown webhook event type."""
+
+    code = "unknown_event_type"
+
+    def __init__(self, names: list[str], known: tuple[str, ...]) -> None:
+        super().__init__(
+            f"Unknown event type: {', '.join(names)}",
+            details={
+                "event_types": [f"unknown: {n}; use one of {', '.join(known)}" for n in names]
+            },
+        )
+
+
+class EndpointDisabled(Conflict):
+    """The webhook is disabled; enable it first."""
+
+    code = "webhook_disabled"
+
+
+class DeliveryError(Exception):
+    """One delivery attempt did not reach the receiver or got no usable answer."""
+
+    kind = "error"
+
+
+class TargetRefused(DeliveryError):
+    """The URL resolves to an address webhooks may not call."""
+
+    kind = "refused"
+
+
+class ConnectFailed(DeliveryError):
+    """The receiver could not be reached."""
+
+    kind = "connect"
+
+
+class ReceiverTimedOut(DeliveryError):
+    """The receiver did not answer in time."""
+
+    kind = "timeout"

@@ -1,0 +1,354 @@
+"""Webhook formats: how one dialect names, shapes and signs its status events.
+
+The engine is dialect-neutral: it stores endpoints, writes events in the same transaction as
+the state change (the outbox), delivers, retries and records attempts.  A dialect plugs in
+by registering a :class:`WebhookFormat` for its ``dialect`` name (the value endpoints carry
+in their ``dialect`` column)::
+
+    from signalpost.webhooks import formats
+
+    class MyFormat(formats.WebhookFormat):
+        dialect = "mydialect"
+
+        def event_types(self, applied): ...           # names this step produces, [] = none
+        def payload(self, event_type, applied, event_id, occurred_at): ...   # -> bytes
+        def headers(self, endpoint_secret, event_id, timestamp, body): ...   # -> dict
+
+    formats.register(MyFormat())
+
+``payload`` runs when the event is written (inside the transaction of the state change), so
+it reflects the message as it was at that step; ``occurred_at`` is in microseconds.
+``headers`` runs at each delivery attempt; ``timestamp`` is the attempt time in Unix
+seconds.  Both must be pure and fast: they run on the send and dispatch hot paths.
+
+Formats that need more context override the richer hooks, whose defaults call the three
+methods above: :meth:`WebhookFormat.build` receives an :class:`EventContext` (with the
+endpoint: id, url, attributes) and :meth:`WebhookFormat.sign` a :class:`SigningContext`
+(with the endpoint, the event type, the attempt number and every valid secret).  Further
+hooks with defaults: :meth:`~WebhookFormat.matches` (subscription filter),
+:meth:`~WebhookFormat.accepts` (a filter by the endpoint's attributes),
+:meth:`~WebhookFormat.new_secret`, :meth:`~WebhookFormat.test_event`,
+:meth:`~WebhookFormat.is_success` and :attr:`~WebhookFormat.catalog`.
+
+A format must be registered in every process that records state changes or delivers
+(servers and workers): put the ``register`` call in a module of the dialect's package
+``signalpost.api.<dialect>``; :func:`discover` imports those packages in every process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from signalpost.domain.lifecycle import Status
+from signalpost.domain.pricing import format_price
+from signalpost.messages.transitions import Applied
+from signalpost.timeutil import iso
+from signalpost.webhooks import signing
+from signalpost.webhooks.schemas import EndpointRef
+
+__all__ = [
+    "EndpointInfo",
+    "EventContext",
+    "NativeFormat",
+    "SigningContext",
+    "UnknownDialect",
+    "WebhookFormat",
+    "dialects",
+    "discover",
+    "get",
+    "register",
+]
+
+log = logging.getLogger("signalpost.webhooks")
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointInfo:
+    """What a format may know about the endpoint an event is for."""
+
+    id: str
+    tenant_id: str
+    organization_id: str
+    dialect: str
+    url: str
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EventContext:
+    """Everything known when an event is written."""
+
+    event_type: str
+    applied: Applied
+    event_id: str
+    occurred_at: int  # microseconds
+    endpoint: EndpointInfo
+
+
+@dataclass(frozen=True, slots=True)
+class SigningContext:
+    """Everything known when a delivery attempt is signed."""
+
+    secret: str  # the current secret
+    secrets: tuple[str, ...]  # the current secret first, then a rotated-out one still valid
+    event_id: str
+    event_type: str
+    timestamp: int  # Unix seconds of this attempt
+    body: bytes
+    endpoint: EndpointInfo
+    attempt_no: int
+
+
+class UnknownDialect(KeyError):
+    """No webhook format is registered for this dialect."""
+
+
+class WebhookFormat(ABC):
+    """One dialect's webhook vocabulary, payload shape and signature scheme."""
+
+    dialect: str = ""
+    content_type: str = "application/json"
+    catalog: tuple[str, ...] = ()
+    """Every event type this format can produce (for validation and documentation)."""
+
+    @abstractmethod
+    def event_types(self, applied: Applied) -> list[str]:
+        """The event types a lifecycle step produces in this dialect (empty: none)."""
+
+    @abstractmethod
+    def payload(self, event_type: str, applied: Applied, event_id: str, occurred_at: int) -> bytes:
+        """The request body, built when the event is written."""
+
+    @abstractmethod
+    def headers(
+        self, endpoint_secret: str, event_id: str, timestamp: int, body: bytes
+    ) -> dict[str, str]:
+        """Signature and other headers of one attempt (``content-type`` is added)."""
+
+    def build(self, event: EventContext) -> bytes:
+        """The request body with the endpoint known; defaults to :meth:`payload`."""
+        return self.payload(event.event_type, event.applied, event.event_id, event.occurred_at)
+
+    def sign(self, ctx: SigningContext) -> dict[str, str]:
+        """Headers of one attempt with full context; defaults to :meth:`headers`."""
+        return self.headers(ctx.secret, ctx.event_id, ctx.timestamp, ctx.body)
+
+    def matches(self, subscribed: Sequence[str], event_type: str) -> bool:
+        """Whether an endpoint subscribed to ``subscribed`` wants ``event_type``.
+
+        Empty means every event; ``"*"`` too; ``"message"`` matches ``"message.sent"``.
+        """
+        if not subscribed:
+            return True
+        for name in subscribed:
+            if name in ("*", event_type) or event_type.startswith(name + "."):
+                return True
+        return False
+
+    def accepts(self, endpoint: EndpointRef, applied: Applied) -> bool:
+        """Whether the endpoint wants this step at all, by its attributes (e.g. a filter on
+        the text); runs after :meth:`matches`.  Default: yes."""
+        del endpoint, applied
+        return True
+
+    def new_secret(self) -> str:
+        """A fresh signing secret for a new endpoint or a rotation."""
+        return signing.new_whsec()
+
+    def test_event(self, event_id: str, occurred_at: int) -> tuple[str, bytes]:
+        """The event type and body of a test delivery."""
+        body = {
+            "type": "webhook.test",
+            "id": event_id,
+            "timestamp": iso(occurred_at),
+            "data": {"message": "A test event from Signalpost"},
+        }
+        return "webhook.test", orjson.dumps(body)
+
+    def is_success(self, status_code: int, body: bytes) -> bool:
+        """Whether the receiver's answer acknowledges the event (default: any 2xx)."""
+        del body
+        return 200 <= status_code < 300
+
+
+class _Adapter(WebhookFormat):
+    """Wraps a duck-typed format (the three required members) as a :class:`WebhookFormat`."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.dialect = str(inner.dialect)
+        self.content_type = str(getattr(inner, "content_type", "application/json"))
+        self.catalog = tuple(getattr(inner, "catalog", ()))
+
+    def event_types(self, applied: Applied) -> list[str]:
+        return list(self.inner.event_types(applied))
+
+    def payload(self, event_type: str, applied: Applied, event_id: str, occurred_at: int) -> bytes:
+        body: bytes = self.inner.payload(event_type, applied, event_id, occurred_at)
+        return body
+
+    def headers(
+        self, endpoint_secret: str, event_id: str, timestamp: int, body: bytes
+    ) -> dict[str, str]:
+        return dict(self.inner.headers(endpoint_secret, event_id, timestamp, body))
+
+
+_REGISTRY: dict[str, WebhookFormat] = {}
+
+
+def register(fmt: Any) -> WebhookFormat:
+    """Register (or replace) the format of ``fmt.dialect``; returns the registered format."""
+    registered = fmt if isinstance(fmt, WebhookFormat) else _Adapter(fmt)
+    if not registered.dialect:
+        raise ValueError("a webhook format needs a dialect name")
+    _REGISTRY[registered.dialect] = registered
+    return registered
+
+
+def get(dialect: str) -> WebhookFormat:
+    """The format of a dialect, or :class:`UnknownDialect`."""
+    try:
+        return _REGISTRY[dialect]
+    except KeyError:
+        raise UnknownDialect(dialect) from None
+
+
+def dialects() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def discover() -> None:
+    """Import every dialect package under ``signalpost.api`` so their formats register."""
+    import signalpost.api as api
+
+    for package in pkgutil.iter_modules(api.__path__, prefix="signalpost.api."):
+        if not package.ispkg:
+            continue
+        try:
+            module = importlib.import_module(package.name)
+            for info in pkgutil.walk_packages(module.__path__, prefix=package.name + "."):
+                importlib.import_module(info.name)
+        except Exception:
+            log.exception("could not import %s while discovering webhook formats", package.name)
+
+
+# --------------------------------------------------------------------------- native
+
+NATIVE_STATUSES: tuple[Status, ...] = (
+    Status.SCHEDULED,
+    Status.QUEUED,
+    Status.SENT,
+    Status.DELIVERED,
+    Status.READ,
+    Status.FAILED,
+    Status.EXPIRED,
+    Status.REJECTED,
+    Status.BLOCKED,
+    Status.FILTERED,
+    Status.CANCELLED,
+)
+_NATIVE_TYPES = {s.value: f"message.{s.value}" for s in NATIVE_STATUSES}
+
+
+def _price(micros: int | None) -> str | None:
+    return None if micros is None else format_price(micros)
+
+
+def native_message(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A message row in the native API's shape (as ``GET /v1/messages/{id}`` without events)."""
+    metadata = row.get("metadata")
+    template_id = row.get("template_id")
+    return {
+        "id": row["id"],
+        "batch_id": row["batch_id"],
+        "message_key": row.get("message_key"),
+        "to": row["to_number"],
+        "from": row.get("from_number"),
+        "channel": row["channel"],
+        "status": row["status"],
+        "reason_code": row.get("reason_code"),
+        "reason": row.get("reason"),
+        "text": row["body"],
+        "template": {"id": template_id, "name": row.get("template_name")} if template_id else None,
+        "region_code": row.get("region_code"),
+        "segments": row["segments"],
+        "encoding": row["encoding"],
+        "price": _price(row["price_micros"]),
+        "currency": row["currency"],
+        "carrier": row.get("carrier"),
+        "attempts": row["attempts"],
+        "metadata": orjson.loads(metadata) if metadata else None,
+        "scheduled_at": iso(row.get("scheduled_at")),
+        "expires_at": iso(row["expires_at"]),
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+        "sent_at": iso(row.get("sent_at")),
+        "delivered_at": iso(row.get("delivered_at")),
+    }
+
+
+def native_activity(activity: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "status": activity["status"],
+        "timestamp": iso(activity["created_at"]),
+        "description": activity["description"],
+        "reason_code": activity.get("reason_code"),
+        "reason": activity.get("reason"),
+        "error_code": activity.get("error_code"),
+        "price": _price(activity.get("price_micros")),
+    }
+
+
+class NativeFormat(WebhookFormat):
+    """The native API's events, signed with Standard Webhooks.
+
+    Body: ``{"type": "message.delivered", "id": <event id>, "timestamp": <ISO 8601>,
+    "data": {<the message as the API shows it>, "activity": {<the step>}}}``.  Headers:
+    ``webhook-id`` (the event id, stable across retries), ``webhook-timestamp`` and
+    ``webhook-signature`` (one ``v1,`` signature per valid secret, space separated, so a
+    receiver keeps verifying during a secret rotation).
+    """
+
+    dialect = "native"
+    catalog = tuple(_NATIVE_TYPES.values())
+
+    def event_types(self, applied: Applied) -> list[str]:
+        name = _NATIVE_TYPES.get(applied.activity["status"])
+        return [name] if name else []
+
+    def payload(self, event_type: str, applied: Applied, event_id: str, occurred_at: int) -> bytes:
+        data = native_message(applied.message)
+        data["activity"] = native_activity(applied.activity)
+        body = {"type": event_type, "id": event_id, "timestamp": iso(occurred_at), "data": data}
+        return orjson.dumps(body)
+
+    def headers(
+        self, endpoint_secret: str, event_id: str, timestamp: int, body: bytes
+    ) -> dict[str, str]:
+        return {
+            "webhook-id": event_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signing.standard_signature(
+                endpoint_secret, event_id, timestamp, body
+            ),
+        }
+
+    def sign(self, ctx: SigningContext) -> dict[str, str]:
+        headers = self.headers(ctx.secret, ctx.event_id, ctx.timestamp, ctx.body)
+        if len(ctx.secrets) > 1:
+            headers["webhook-signature"] = " ".join(
+                signing.standard_signature(s, ctx.event_id, ctx.timestamp, ctx.body)
+                for s in ctx.secrets
+            )
+        return headers
+
+
+register(NativeFormat())
