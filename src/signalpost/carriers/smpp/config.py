@@ -1,0 +1,230 @@
+"""SMPP connections and routes of a deployment, from a JSON or TOML file.
+
+```toml
+[[connections]]
+name = "carrier-a"          # the carrier name messages record; receipts match by it
+host = "smsc.example.net"
+port = 2775
+system_id = "signalpost"
+password = "secret"
+system_type = ""
+bind = "transceiver"        # or "transmitter+receiver" (two sessions per bind)
+binds = 1                   # parallel binds of this account
+window = 64                 # outstanding submit_sm per session
+rate = 0                    # submit_sm per second for the whole connection; 0: no limit
+default_source = "Signalpost"  # when a message has no sender
+force_source = false        # always send default_source
+inbound = { organization_id = "…", profile_id = "…" }  # owner of mobile-originated messages
+inbound_numbers = { "+14155550100" = { organization_id = "…" } }  # per our number
+
+[[routes]]
+prefix = "+1"
+connections = ["carrier-a", "carrier-b"]   # the first that is bound; the rest are failover
+```
+
+A route with the empty prefix is the default for SMS.  Numbers are E.164 with ``+``.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ConfigError", "ConnectionConfig", "InboundOwner", "Route", "SmppConfig", "load_config"]
+
+BIND_MODES = ("transceiver", "transmitter+receiver")
+
+
+class ConfigError(ValueError):
+    """The SMPP configuration is invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class InboundOwner:
+    """The tenant that owns mobile-originated messages (an organization or its profile)."""
+
+    organization_id: str
+    profile_id: str | None = None
+
+    @property
+    def tenant_id(self) -> str:
+        return self.profile_id or self.organization_id
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionConfig:
+    name: str
+    host: str
+    port: int
+    system_id: str
+    password: str
+    system_type: str = ""
+    bind: str = "transceiver"
+    binds: int = 1
+    window: int = 64
+    rate: float = 0.0
+    enquire_link_seconds: float = 30.0
+    response_timeout: float = 10.0
+    connect_timeout: float = 5.0
+    reconnect_min_seconds: float = 0.2
+    reconnect_max_seconds: float = 30.0
+    throttle_retries: int = 8
+    throttle_pause_seconds: float = 0.05
+    throttle_pause_max_seconds: float = 2.0
+    bind_wait_seconds: float = 2.0
+    registered_delivery: int = 1
+    default_source: str | None = None
+    force_source: bool = False
+    source_ton: int | None = None
+    source_npi: int | None = None
+    inbound: InboundOwner | None = None
+    inbound_numbers: Mapping[str, InboundOwner] = field(default_factory=dict)
+
+    def owner_for(self, our_number: str) -> InboundOwner | None:
+        """Who owns a message received on ``our_number`` over this connection."""
+        return self.inbound_numbers.get(our_number) or self.inbound
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    prefix: str
+    connections: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SmppConfig:
+    connections: tuple[ConnectionConfig, ...]
+    routes: tuple[Route, ...] = ()
+
+
+_REQUIRED = ("name", "host", "port", "system_id", "password")
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "host": str,
+    "port": int,
+    "system_id": str,
+    "password": str,
+    "system_type": str,
+    "bind": str,
+    "binds": int,
+    "window": int,
+    "rate": (int, float),
+    "enquire_link_seconds": (int, float),
+    "response_timeout": (int, float),
+    "connect_timeout": (int, float),
+    "reconnect_min_seconds": (int, float),
+    "reconnect_max_seconds": (int, float),
+    "throttle_retries": int,
+    "throttle_pause_seconds": (int, float),
+    "throttle_pause_max_seconds": (int, float),
+    "bind_wait_seconds": (int, float),
+    "registered_delivery": int,
+    "default_source": str,
+    "force_source": bool,
+    "source_ton": int,
+    "source_npi": int,
+}
+
+
+def _owner(raw: Any, where: str) -> InboundOwner:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("organization_id"), str):
+        raise ConfigError(f"{where}: needs an organization_id (and optionally a profile_id)")
+    profile = raw.get("profile_id")
+    if profile is not None and not isinstance(profile, str):
+        raise ConfigError(f"{where}.profile_id must be a string")
+    return InboundOwner(raw["organization_id"], profile)
+
+
+def _connection(raw: Any, index: int) -> ConnectionConfig:
+    where = f"connections[{index}]"
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where} must be a table")
+    missing = [k for k in _REQUIRED if k not in raw]
+    if missing:
+        raise ConfigError(f"{where}: missing {', '.join(missing)}")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in ("inbound", "inbound_numbers"):
+            continue
+        expected = _TYPES.get(key)
+        if expected is None:
+            raise ConfigError(f"{where}: unknown setting {key!r}")
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+            raise ConfigError(f"{where}.{key} has the wrong type")
+        values[key] = value
+    if "inbound" in raw:
+        values["inbound"] = _owner(raw["inbound"], f"{where}.inbound")
+    numbers = raw.get("inbound_numbers", {})
+    if not isinstance(numbers, Mapping):
+        raise ConfigError(f"{where}.inbound_numbers must be a table")
+    values["inbound_numbers"] = {
+        str(k): _owner(v, f"{where}.inbound_numbers.{k}") for k, v in numbers.items()
+    }
+    config = ConnectionConfig(**values)
+    _check_connection(config, where)
+    return config
+
+
+def _check_connection(c: ConnectionConfig, where: str) -> None:
+    if c.bind not in BIND_MODES:
+        raise ConfigError(f"{where}.bind must be one of {', '.join(BIND_MODES)}")
+    if not 0 < c.port < 65536:
+        raise ConfigError(f"{where}.port must be between 1 and 65535")
+    if c.binds < 1 or c.window < 1:
+        raise ConfigError(f"{where}: binds and window must be at least 1")
+    if c.rate < 0 or c.response_timeout <= 0 or c.enquire_link_seconds <= 0:
+        raise ConfigError(f"{where}: rate must be >= 0 and timeouts > 0")
+    if len(c.name) > 32 or not c.name:
+        raise ConfigError(f"{where}.name must have 1 to 32 characters")
+    if len(c.system_id) > 15 or len(c.password) > 8:
+        raise ConfigError(f"{where}: system_id is at most 15 and password at most 8 characters")
+
+
+def _route(raw: Any, index: int, names: set[str]) -> Route:
+    where = f"routes[{index}]"
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("prefix", ""), str):
+        raise ConfigError(f"{where} needs a prefix string")
+    targets = raw.get("connections")
+    if not isinstance(targets, list) or not targets or not all(isinstance(t, str) for t in targets):
+        raise ConfigError(f"{where}.connections must be a non-empty list of connection names")
+    unknown = [t for t in targets if t not in names]
+    if unknown:
+        raise ConfigError(f"{where}: unknown connection {unknown[0]!r}")
+    return Route(raw.get("prefix", ""), tuple(targets))
+
+
+def parse_config(data: Mapping[str, Any]) -> SmppConfig:
+    """Validate a parsed configuration document."""
+    raw_connections = data.get("connections")
+    if not isinstance(raw_connections, list) or not raw_connections:
+        raise ConfigError("at least one entry in connections is required")
+    connections = tuple(_connection(c, i) for i, c in enumerate(raw_connections))
+    names = [c.name for c in connections]
+    if len(set(names)) != len(names):
+        raise ConfigError("connection names must be unique")
+    raw_routes = data.get("routes", [])
+    if not isinstance(raw_routes, list):
+        raise ConfigError("routes must be a list")
+    routes = tuple(_route(r, i, set(names)) for i, r in enumerate(raw_routes))
+    if not any(r.prefix == "" for r in routes):
+        routes += (Route("", (names[0],)),)
+    return SmppConfig(connections, routes)
+
+
+def load_config(path: Path) -> SmppConfig:
+    """Read ``path`` (``.toml`` or ``.json``) and validate it."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read SMPP configuration {path}: {exc}") from exc
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the document must be a table/object")
+    return parse_config(data)

@@ -1,0 +1,221 @@
+"""SQL of the SMPP carrier's own tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, true, update
+
+from signalpost.storage import Connection, Query, Row, in_list
+from signalpost.storage.tables import smpp_messages as g
+from signalpost.storage.tables import smpp_mo_parts as mo
+from signalpost.storage.tables import smpp_parked_receipts as pk
+from signalpost.storage.tables import smpp_parts as p
+
+__all__ = [
+    "delete_mo_parts",
+    "delete_parked",
+    "due_reports",
+    "find_parts",
+    "groups_for_messages",
+    "insert_groups",
+    "insert_mo_part",
+    "insert_parts",
+    "lock_groups",
+    "mark_reported",
+    "mo_parts",
+    "oldest_parked",
+    "park",
+    "parked_for",
+    "parts_of",
+    "update_groups",
+    "update_parts",
+]
+
+
+def _values(table: Any, skip: tuple[str, ...] = ("id",)) -> dict[str, Any]:
+    return {c.name: bindparam(c.name) for c in table.c if c.name not in skip}
+
+
+_GROUPS_FOR_MESSAGES = Query(lambda d: select(g).where(in_list(g.c.message_id, "ids", d)))
+_LOCK_GROUPS = Query(
+    lambda d: select(g).where(in_list(g.c.id, "ids", d)).order_by(g.c.id).with_for_update()
+)
+_INSERT_GROUP = Query(insert(g).values(_values(g, ())))
+_GROUP_FIELDS = (
+    "state",
+    "carrier",
+    "outcome",
+    "outcome_reason_code",
+    "outcome_reason",
+    "outcome_error_code",
+    "outcome_at",
+    "report_due",
+    "updated_at",
+)
+_UPDATE_GROUP = Query(
+    update(g)
+    .where(g.c.id == bindparam("b_id"))
+    .values({f: bindparam(f"b_{f}", type_=g.c[f].type) for f in _GROUP_FIELDS})
+)
+_DUE_REPORTS = Query(
+    select(g)
+    .where(
+        g.c.report_due == true(),
+        g.c.carrier == bindparam("carrier"),
+        g.c.state == "sent",
+    )
+    .limit(bindparam("limit"))
+)
+_MARK_REPORTED = Query(
+    lambda d: update(g).where(in_list(g.c.id, "ids", d)).values(report_due=False)
+)
+
+_PARTS_OF = Query(
+    lambda d: select(p).where(in_list(p.c.smpp_message_id, "ids", d)).order_by(p.c.id)
+)
+_FIND_PARTS = Query(
+    lambda d: (
+        select(p)
+        .where(p.c.connection == bindparam("connection"), in_list(p.c.smsc_message_id, "ids", d))
+        .order_by(p.c.id)
+    )
+)
+_INSERT_PART = Query(insert(p).values(_values(p)))
+_PART_FIELDS = ("status", "reason_code", "reason", "error_code", "done_at")
+_UPDATE_PART = Query(
+    update(p)
+    .where(p.c.id == bindparam("b_id"))
+    .values({f: bindparam(f"b_{f}", type_=p.c[f].type) for f in _PART_FIELDS})
+)
+
+_PARK = Query(insert(pk).values(_values(pk)))
+_PARKED_FOR = Query(
+    lambda d: (
+        select(pk)
+        .where(pk.c.connection == bindparam("connection"), in_list(pk.c.smsc_message_id, "ids", d))
+        .order_by(pk.c.id)
+    )
+)
+_OLDEST_PARKED = Query(
+    select(pk)
+    .where(pk.c.connection == bindparam("connection"))
+    .order_by(pk.c.id)
+    .limit(bindparam("limit"))
+)
+_DELETE_PARKED = Query(lambda d: delete(pk).where(in_list(pk.c.id, "ids", d)))
+
+_MO_PARTS = Query(
+    select(mo).where(
+        mo.c.connection == bindparam("connection"),
+        mo.c.source == bindparam("source"),
+        mo.c.destination == bindparam("destination"),
+        mo.c.ref == bindparam("ref"),
+        mo.c.total == bindparam("total"),
+    )
+)
+_INSERT_MO = Query(insert(mo).values(_values(mo)))
+_DELETE_MO = Query(lambda d: delete(mo).where(in_list(mo.c.id, "ids", d)))
+
+
+# ------------------------------------------------------------------ messages (groups)
+
+
+async def groups_for_messages(conn: Connection, message_ids: Sequence[str]) -> list[Row]:
+    return await conn.fetch(_GROUPS_FOR_MESSAGES, {"ids": list(message_ids)})
+
+
+async def lock_groups(conn: Connection, ids: Sequence[str]) -> list[Row]:
+    """Rows of ``ids``, locked for update on PostgreSQL (in id order)."""
+    return await conn.fetch(_LOCK_GROUPS, {"ids": list(ids)})
+
+
+async def insert_groups(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    await conn.executemany(_INSERT_GROUP, rows)
+
+
+async def update_groups(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    await conn.executemany(
+        _UPDATE_GROUP,
+        ({"b_id": r["id"], **{f"b_{f}": r[f] for f in _GROUP_FIELDS}} for r in rows),
+    )
+
+
+async def due_reports(conn: Connection, carrier: str, limit: int) -> list[Row]:
+    return await conn.fetch(_DUE_REPORTS, {"carrier": carrier, "limit": limit})
+
+
+async def mark_reported(conn: Connection, ids: Sequence[str]) -> None:
+    if ids:
+        await conn.execute(_MARK_REPORTED, {"ids": list(ids)})
+
+
+# ------------------------------------------------------------------ parts
+
+
+async def parts_of(conn: Connection, group_ids: Sequence[str]) -> list[Row]:
+    return await conn.fetch(_PARTS_OF, {"ids": list(group_ids)})
+
+
+async def find_parts(conn: Connection, connection: str, smsc_ids: Sequence[str]) -> list[Row]:
+    """Parts sent over ``connection`` with these SMSC ids, oldest first."""
+    return await conn.fetch(_FIND_PARTS, {"connection": connection, "ids": list(smsc_ids)})
+
+
+async def insert_parts(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    await conn.executemany(_INSERT_PART, rows)
+
+
+async def update_parts(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    await conn.executemany(
+        _UPDATE_PART,
+        ({"b_id": r["id"], **{f"b_{f}": r[f] for f in _PART_FIELDS}} for r in rows),
+    )
+
+
+# ------------------------------------------------------------------ parked receipts
+
+
+async def park(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    await conn.executemany(_PARK, rows)
+
+
+async def parked_for(conn: Connection, connection: str, smsc_ids: Sequence[str]) -> list[Row]:
+    return await conn.fetch(_PARKED_FOR, {"connection": connection, "ids": list(smsc_ids)})
+
+
+async def oldest_parked(conn: Connection, connection: str, limit: int) -> list[Row]:
+    return await conn.fetch(_OLDEST_PARKED, {"connection": connection, "limit": limit})
+
+
+async def delete_parked(conn: Connection, ids: Sequence[int]) -> None:
+    if ids:
+        await conn.execute(_DELETE_PARKED, {"ids": list(ids)})
+
+
+# ------------------------------------------------------------------ mobile-originated parts
+
+
+async def mo_parts(
+    conn: Connection, connection: str, source: str, destination: str, ref: int, total: int
+) -> list[Row]:
+    return await conn.fetch(
+        _MO_PARTS,
+        {
+            "connection": connection,
+            "source": source,
+            "destination": destination,
+            "ref": ref,
+            "total": total,
+        },
+    )
+
+
+async def insert_mo_part(conn: Connection, row: Mapping[str, Any]) -> None:
+    await conn.execute(_INSERT_MO, row)
+
+
+async def delete_mo_parts(conn: Connection, ids: Sequence[int]) -> None:
+    if ids:
+        await conn.execute(_DELETE_MO, {"ids": list(ids)})

@@ -1,0 +1,243 @@
+"""What SMPP answers mean for a message (pure): submit verdicts, receipts, multipart rule.
+
+Submit answers (``command_status``) follow section 4 of the status mapping: throttling
+(``ESME_RTHROTTLED``, ``ESME_RMSGQFUL``) slows the connection down and retries; other
+transient errors hand the message back to the dispatcher; permanent errors end it as
+``failed`` or ``rejected`` with a reason code.
+
+Delivery receipts follow sections 2.1 and 3: the ``message_state`` and
+``receipted_message_id`` TLVs are preferred over the receipt text
+``id:… sub:… dlvrd:… submit date:… done date:… stat:… err:… text:…``.
+
+**The multipart rule.**  A message sent as several parts is decided from its parts'
+receipts, in whatever order they arrive:
+
+* it is ``failed``, ``expired`` or ``rejected`` as soon as any part is: it takes that part's
+  state, reason and error code (when several failures are learnt at once, the lowest part
+  number's);
+* it is ``delivered`` when every part is delivered, at the time of the last one;
+* otherwise it stays ``sent`` (a part without a receipt leaves the message to expire when
+  its validity runs out).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from signalpost.carriers.smpp.pdu import CommandStatus, status_name
+from signalpost.domain.lifecycle import ReasonCode, Status
+
+__all__ = [
+    "Decision",
+    "PartReceipt",
+    "PartState",
+    "Verdict",
+    "VerdictKind",
+    "classify",
+    "decide",
+    "id_candidates",
+    "parse_receipt",
+]
+
+CS = CommandStatus
+
+
+class VerdictKind(StrEnum):
+    OK = "ok"
+    THROTTLE = "throttle"  # slow the connection down and send again
+    TRANSIENT = "transient"  # give the message back to the dispatcher for a later retry
+    PERMANENT = "permanent"  # the message ends with ``status``
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    kind: VerdictKind
+    error_code: str
+    status: Status | None = None
+    reason_code: str | None = None
+    reason: str | None = None
+
+
+_THROTTLE = frozenset({CS.ESME_RTHROTTLED, CS.ESME_RMSGQFUL})
+_TRANSIENT = frozenset(
+    {
+        CS.ESME_RSYSERR,
+        CS.ESME_RX_T_APPN,
+        CS.ESME_RINVBNDSTS,
+        CS.ESME_RBINDFAIL,
+        CS.ESME_RINVPASWD,
+        CS.ESME_RINVSYSID,
+        CS.ESME_RINVSYSTYP,
+        CS.ESME_RINVCMDLEN,
+    }
+)
+_INVALID_DESTINATION = frozenset({CS.ESME_RINVDSTADR, CS.ESME_RINVDSTTON, CS.ESME_RINVDSTNPI})
+_REJECTED_SOURCE = frozenset({CS.ESME_RINVSRCADR, CS.ESME_RINVSRCTON, CS.ESME_RINVSRCNPI})
+
+
+def classify(command_status: int) -> Verdict:
+    """How to treat a submit_sm_resp with this ``command_status``."""
+    name = status_name(command_status)
+    if command_status == CS.ESME_ROK:
+        return Verdict(VerdictKind.OK, name)
+    if command_status in _THROTTLE:
+        return Verdict(VerdictKind.THROTTLE, name)
+    if command_status in _TRANSIENT or 0x400 <= command_status <= 0x4FF:
+        return Verdict(VerdictKind.TRANSIENT, name)
+    if command_status in _INVALID_DESTINATION:
+        return _permanent(name, Status.REJECTED, ReasonCode.INVALID_DESTINATION, "Invalid number")
+    if command_status in _REJECTED_SOURCE:
+        return _permanent(name, Status.REJECTED, ReasonCode.REJECTED, "Sender not accepted")
+    if command_status == CS.ESME_RX_R_APPN:
+        return _permanent(name, Status.REJECTED, ReasonCode.REJECTED, "Rejected by the carrier")
+    if command_status == CS.ESME_RINVMSGLEN:
+        return _permanent(name, Status.FAILED, ReasonCode.TOO_LONG, "Message length not accepted")
+    return _permanent(name, Status.FAILED, ReasonCode.SUBMIT_REFUSED, "Carrier refused the message")
+
+
+def _permanent(name: str, status: Status, code: ReasonCode, reason: str) -> Verdict:
+    return Verdict(VerdictKind.PERMANENT, name, status, code.value, f"{reason} ({name})")
+
+
+# ----------------------------------------------------------------------------- receipts
+
+
+@dataclass(frozen=True, slots=True)
+class PartReceipt:
+    """A delivery receipt for one submitted part. ``status`` None: intermediate."""
+
+    smsc_message_id: str
+    stat: str
+    status: Status | None
+    occurred_at: int
+    reason_code: str | None = None
+    reason: str | None = None
+    error_code: str | None = None
+
+
+_STATE_NAMES = {
+    1: "ENROUTE",
+    2: "DELIVRD",
+    3: "EXPIRED",
+    4: "DELETED",
+    5: "UNDELIV",
+    6: "ACCEPTD",
+    7: "UNKNOWN",
+    8: "REJECTD",
+}
+_STAT_OUTCOMES: dict[str, tuple[Status, ReasonCode | None, str]] = {
+    "DELIVRD": (Status.DELIVERED, None, "Delivered"),
+    "EXPIRED": (Status.EXPIRED, ReasonCode.EXPIRED, "Validity period expired"),
+    "DELETED": (Status.FAILED, ReasonCode.DELETED, "Deleted by the carrier"),
+    "UNDELIV": (Status.FAILED, ReasonCode.UNDELIVERABLE, "Undeliverable"),
+    "UNKNOWN": (Status.FAILED, ReasonCode.UNKNOWN_FINAL, "Final state unknown"),
+    "REJECTD": (Status.REJECTED, ReasonCode.REJECTED, "Rejected by the network"),
+    "SKIPPED": (Status.FAILED, ReasonCode.UNDELIVERABLE, "Skipped by the carrier"),
+}
+_FIELD = re.compile(r"(?i)\b(id|sub|dlvrd|submit date|done date|stat|err)\s*:\s*(\S*)")
+TLV_RECEIPTED_MESSAGE_ID = 0x001E
+TLV_MESSAGE_STATE = 0x0427
+TLV_NETWORK_ERROR_CODE = 0x0423
+
+
+def _receipt_fields(text: str) -> dict[str, str]:
+    head = re.split(r"(?i)\btext\s*:", text, maxsplit=1)[0]
+    return {m.group(1).lower(): m.group(2) for m in _FIELD.finditer(head)}
+
+
+def _done_date(value: str | None, fallback: int) -> int:
+    """``YYMMDDhhmm[ss]`` (UTC) in microseconds; ``fallback`` when absent or invalid."""
+    if not value or not value.isdigit() or len(value) not in (10, 12):
+        return fallback
+    n = [int(value[i : i + 2]) for i in range(0, len(value), 2)]
+    try:
+        at = datetime(2000 + n[0], n[1], n[2], n[3], n[4], n[5] if len(n) > 5 else 0, tzinfo=UTC)
+    except ValueError:
+        return fallback
+    return int(at.timestamp()) * 1_000_000
+
+
+def _network_error(value: bytes | None) -> str | None:
+    if value is None or len(value) != 3:
+        return None
+    return f"{int.from_bytes(value[1:], 'big'):03d}"
+
+
+def parse_receipt(text: str, tlvs: Mapping[int, bytes], now: int) -> PartReceipt | None:
+    """A receipt from a deliver_sm's text and TLVs; None when it names no message id."""
+    fields = _receipt_fields(text)
+    raw_id = tlvs.get(TLV_RECEIPTED_MESSAGE_ID)
+    smsc_id = raw_id.rstrip(b"\0").decode("latin-1") if raw_id else fields.get("id", "")
+    if not smsc_id:
+        return None
+    state = tlvs.get(TLV_MESSAGE_STATE)
+    stat = _STATE_NAMES.get(state[0], "") if state else ""
+    stat = stat or fields.get("stat", "").upper()
+    error = fields.get("err") or _network_error(tlvs.get(TLV_NETWORK_ERROR_CODE))
+    at = _done_date(fields.get("done date"), now)
+    outcome = _STAT_OUTCOMES.get(stat)
+    if stat == "ACCEPTD" and fields.get("dlvrd", "").lstrip("0") == "1":
+        outcome = _STAT_OUTCOMES["DELIVRD"]
+    if outcome is None:  # ENROUTE, ACCEPTD without dlvrd:001, SCHEDLD: not final
+        return PartReceipt(smsc_id, stat, None, at, error_code=error)
+    status, code, reason = outcome
+    if code is None:
+        return PartReceipt(smsc_id, stat, status, at, error_code=error)
+    detail = f"{reason} ({stat}, err {error})" if error else f"{reason} ({stat})"
+    return PartReceipt(smsc_id, stat, status, at, code.value, detail, error)
+
+
+def id_candidates(smsc_id: str) -> list[str]:
+    """The forms an SMSC may use for one id: as given, and the other base (decimal/hex)."""
+    found = [smsc_id]
+    if smsc_id.isdigit():
+        found.append(format(int(smsc_id), "x"))
+    elif re.fullmatch(r"[0-9a-fA-F]{1,16}", smsc_id):
+        found.append(str(int(smsc_id, 16)))
+    for value in list(found):
+        for variant in (value.lower(), value.upper()):
+            if variant not in found:
+                found.append(variant)
+    return found
+
+
+# ----------------------------------------------------------------------------- multipart
+
+
+@dataclass(frozen=True, slots=True)
+class PartState:
+    """What is known of one accepted part."""
+
+    number: int
+    status: Status  # SENT until a final receipt
+    at: int = 0
+    reason_code: str | None = None
+    reason: str | None = None
+    error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A message's outcome decided from its parts."""
+
+    status: Status
+    at: int
+    reason_code: str | None = None
+    reason: str | None = None
+    error_code: str | None = None
+
+
+def decide(parts: Sequence[PartState], total: int) -> Decision | None:
+    """Apply the multipart rule (module docstring) to the accepted parts of a message."""
+    failing = [p for p in parts if p.status not in (Status.SENT, Status.DELIVERED)]
+    if failing:
+        first = min(failing, key=lambda p: p.number)
+        return Decision(first.status, first.at, first.reason_code, first.reason, first.error_code)
+    delivered = {p.number for p in parts if p.status == Status.DELIVERED}
+    if len(delivered) == total and total > 0:
+        return Decision(Status.DELIVERED, max(p.at for p in parts))
+    return None

@@ -1,0 +1,41 @@
+"""Build a deployment's carriers from settings: the simulator, or SMPP connections."""
+
+from __future__ import annotations
+
+from signalpost.carriers.registry import CarrierRegistry
+from signalpost.carriers.simulator import SimulatorCarrier
+from signalpost.carriers.smpp.carrier import SmppCarrier
+from signalpost.carriers.smpp.config import ConfigError, SmppConfig, load_config
+from signalpost.config import Settings
+from signalpost.messages.transitions import Recorder
+from signalpost.storage import Database
+
+__all__ = ["build_registry", "smpp_registry"]
+
+
+def smpp_registry(
+    config: SmppConfig, db: Database, recorder: Recorder, fallback: SimulatorCarrier, currency: str
+) -> CarrierRegistry:
+    """SMS leaves over the configured routes; other channels over ``fallback``."""
+    carriers = [
+        SmppCarrier(c, db, recorder=recorder, currency=currency) for c in config.connections
+    ]
+    registry = CarrierRegistry([fallback, *carriers], default=fallback.name)
+    for route in config.routes:
+        first, *rest = route.connections
+        registry.add_route(route.prefix, first, fallbacks=rest, channels=("sms",))
+    return registry
+
+
+def build_registry(
+    settings: Settings, db: Database, recorder: Recorder, currency: str
+) -> CarrierRegistry:
+    """``SIGNALPOST_CARRIER=simulator`` (default) or ``smpp`` with ``SIGNALPOST_SMPP_CONFIG``."""
+    simulator = SimulatorCarrier(db, latency_ms=settings.simulator_latency_ms)
+    if settings.carrier == "simulator":
+        return CarrierRegistry([simulator], default=simulator.name)
+    if settings.carrier != "smpp":
+        raise ConfigError(f"unknown carrier {settings.carrier!r}: use simulator or smpp")
+    if settings.smpp_config is None:
+        raise ConfigError("SIGNALPOST_CARRIER=smpp needs SIGNALPOST_SMPP_CONFIG")
+    return smpp_registry(load_config(settings.smpp_config), db, recorder, simulator, currency)

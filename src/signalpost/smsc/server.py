@@ -1,0 +1,505 @@
+"""An SMSC simulator over real TCP: binds, submit_sm answers, receipts, MO, faults.
+
+Every deliver_sm (receipt or mobile-originated) waits in the simulator until the ESME
+answers it with ``deliver_sm_resp`` ESME_ROK; one that is refused is sent again a second
+later, and those outstanding on a session that drops are sent again on the next bind of
+the same ``system_id``.  Faults on demand: :meth:`SmscSimulator.drop` closes every session
+(after writing the answers already made) and refuses connections for a while,
+``throttle_rate`` answers ``ESME_RTHROTTLED`` above a rate, ``receipt_delay_ms`` holds
+receipts back, ``early_receipts`` sends a receipt before its ``submit_sm_resp`` and
+``duplicate_receipts`` sends every receipt twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import random
+import secrets
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import cast
+
+import smpp34
+
+from signalpost.carriers.simulator.outcomes import TRANSIENT_SUBMITS, outcome_for
+from signalpost.carriers.smpp import pdu
+from signalpost.carriers.smpp.pdu import Command, CommandStatus
+from signalpost.carriers.smpp.text import read_short_message, split_message
+from signalpost.domain.lifecycle import Status
+from signalpost.smsc.behaviour import STATES, Script, part_outcome, receipt_text
+
+__all__ = ["SimulatorSettings", "SmscSimulator", "Submitted"]
+
+log = logging.getLogger("signalpost.smsc")
+
+_BINDS = {
+    Command.BIND_TRANSMITTER: (True, False),
+    Command.BIND_RECEIVER: (False, True),
+    Command.BIND_TRANSCEIVER: (True, True),
+}
+
+
+@dataclass(slots=True)
+class SimulatorSettings:
+    host: str = "127.0.0.1"
+    port: int = 2775
+    system_id: str | None = None  # None: any credentials bind
+    password: str | None = None
+    receipt_delay_ms: int = 300
+    receipt_jitter: float = 0.2
+    receipt_tlvs: bool = True
+    deliver_window: int = 100
+    throttle_rate: float = 0.0  # submit_sm per second per session; 0: never throttle
+    drop_every: int = 0  # drop every session after this many accepted submit_sm; 0: never
+    down_seconds: float = 0.5
+    early_receipts: bool = False
+    duplicate_receipts: bool = False
+    record: bool = False  # keep every accepted submit_sm in ``SmscSimulator.received``
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """An accepted submit_sm, as recorded with ``SimulatorSettings.record``."""
+
+    message_id: str
+    source: str
+    destination: str
+    short_message: bytes
+    data_coding: int
+    esm_class: int
+    registered_delivery: int
+
+
+@dataclass(slots=True)
+class _Delivery:
+    """A deliver_sm waiting to be delivered and acknowledged."""
+
+    id: int
+    system_id: str
+    source: str
+    destination: str
+    short_message: bytes
+    esm_class: int
+    data_coding: int = 0
+    tlvs: list[smpp34.Tlv] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Concat:
+    parts: dict[int, tuple[str, Status | None, str]] = field(default_factory=dict)
+
+
+class SmscSimulator:
+    """The simulator; ``await start()``, then connect ESMEs to :attr:`port`."""
+
+    def __init__(self, settings: SimulatorSettings | None = None) -> None:
+        self.settings = settings or SimulatorSettings()
+        self.scripts: dict[str, Script] = {}
+        self.stats: Counter[str] = Counter()
+        self.accepted_by_destination: Counter[str] = Counter()
+        self.received: list[Submitted] = []
+        self.sessions: set[SmscSession] = set()
+        self._server: asyncio.Server | None = None
+        self._salt = secrets.token_hex(3)
+        self._ids = itertools.count(1)
+        self._deliveries: dict[int, _Delivery] = {}
+        self._timers: list[tuple[float, int]] = []
+        self._ready: deque[int] = deque()
+        self._wake = asyncio.Event()
+        self._pump_task: asyncio.Task[None] | None = None
+        self._down_until = 0.0
+        self._transients: Counter[str] = Counter()
+        self._concats: dict[tuple[str, str, str, int, int], _Concat] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "not started"
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: SmscSession(self), self.settings.host, self.settings.port
+        )
+        self._pump_task = asyncio.create_task(self._pump_loop(), name="smsc-deliveries")
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for session in list(self.sessions):
+            session.close()
+        if self._pump_task is not None:
+            self._pump_task.cancel()
+            await asyncio.gather(self._pump_task, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+    # ------------------------------------------------------------------ controls
+
+    def drop(self, down_seconds: float | None = None) -> int:
+        """Close every session now and refuse connections for ``down_seconds``."""
+        down = self.settings.down_seconds if down_seconds is None else down_seconds
+        self._down_until = asyncio.get_running_loop().time() + down
+        sessions = list(self.sessions)
+        for session in sessions:
+            session.close()
+        self.stats["drops"] += 1
+        return len(sessions)
+
+    @property
+    def is_down(self) -> bool:
+        return asyncio.get_running_loop().time() < self._down_until
+
+    def script(self, destination: str, script: Script) -> None:
+        self.scripts[destination.lstrip("+")] = script
+
+    def send_mo(self, source: str, destination: str, text: str, system_id: str = "") -> int:
+        """Queue a mobile-originated message (split when long); returns its part count."""
+        parts = split_message(text, random.randrange(256))
+        for part in parts:
+            self._queue(
+                _Delivery(
+                    next(self._ids),
+                    system_id,
+                    source.lstrip("+"),
+                    destination.lstrip("+"),
+                    part.short_message,
+                    part.esm_class,
+                    part.data_coding,
+                ),
+                0.0,
+            )
+        return len(parts)
+
+    def release(self) -> int:
+        """Make every receipt waiting for its delay due now; returns how many."""
+        released = len(self._timers)
+        self._ready.extend(delivery_id for _, delivery_id in sorted(self._timers))
+        self._timers.clear()
+        self._wake.set()
+        return released
+
+    @property
+    def pending_deliveries(self) -> int:
+        return len(self._deliveries)
+
+    # ------------------------------------------------------------------ submit_sm
+
+    def handle_submit(self, session: SmscSession, sequence: int, frame: bytes) -> None:
+        self.stats["submit_sm"] += 1
+        try:
+            sm = pdu.decode_sm(frame)
+        except (smpp34.SmppError, pdu.ProtocolError) as exc:
+            session.respond(Command.SUBMIT_SM, sequence, pdu.error_status(exc))
+            return
+        status = self._submit_status(session, sm.destination_addr)
+        if status != CommandStatus.ESME_ROK:
+            self.stats[pdu.status_name(status)] += 1
+            session.respond(Command.SUBMIT_SM, sequence, status)
+            return
+        message_id = f"{self._salt}{next(self._ids):x}"
+        self.stats["accepted"] += 1
+        self.accepted_by_destination[sm.destination_addr] += 1
+        if self.settings.record:
+            self.received.append(
+                Submitted(
+                    message_id,
+                    sm.source_addr,
+                    sm.destination_addr,
+                    sm.short_message,
+                    sm.data_coding,
+                    sm.esm_class,
+                    sm.registered_delivery,
+                )
+            )
+        early = self.settings.early_receipts
+        self._schedule_receipts(session.system_id, sm, message_id, early)
+        if early:
+            self._pump()
+        session.respond(Command.SUBMIT_SM, sequence, body=message_id.encode() + b"\0")
+        every = self.settings.drop_every
+        if every and self.stats["accepted"] % every == 0:
+            self.drop()
+
+    def _submit_status(self, session: SmscSession, destination: str) -> int:
+        if not session.can_transmit:
+            return CommandStatus.ESME_RINVBNDSTS
+        if session.throttled():
+            return CommandStatus.ESME_RTHROTTLED
+        script = self.scripts.get(destination)
+        if script is not None and script.submit_status:
+            return script.submit_status
+        if outcome_for("+" + destination, "sms").transient_submits:
+            if self._transients[destination] < TRANSIENT_SUBMITS:
+                self._transients[destination] += 1
+                return CommandStatus.ESME_RSYSERR
+        return CommandStatus.ESME_ROK
+
+    def _schedule_receipts(
+        self, system_id: str, sm: smpp34.SubmitSm | smpp34.DeliverSm, message_id: str, now: bool
+    ) -> None:
+        incoming = read_short_message(sm.short_message, sm.data_coding, sm.esm_class, 20)
+        script = self.scripts.get(sm.destination_addr)
+        state, error = part_outcome(sm.destination_addr, incoming.number, script)
+        entry = (message_id, state, error)
+        if incoming.ref is None or script is None or script.order == "given":
+            self._receipt(system_id, sm, entry, incoming.text, 0 if now else None)
+            return
+        key = (system_id, sm.source_addr, sm.destination_addr, incoming.ref, incoming.total)
+        concat = self._concats.setdefault(key, _Concat())
+        concat.parts[incoming.number] = entry
+        if len(concat.parts) < incoming.total:
+            return
+        del self._concats[key]
+        numbers = sorted(concat.parts)
+        if script.order == "reverse":
+            numbers.reverse()
+        else:
+            random.shuffle(numbers)
+        delay = self.settings.receipt_delay_ms / 1000
+        for step, number in enumerate(numbers):
+            self._receipt(system_id, sm, concat.parts[number], incoming.text, delay + 0.02 * step)
+
+    def _receipt(
+        self,
+        system_id: str,
+        sm: smpp34.SubmitSm | smpp34.DeliverSm,
+        entry: tuple[str, Status | None, str],
+        text: str,
+        delay: float | None,
+    ) -> None:
+        message_id, state, error = entry
+        if state is None or not sm.registered_delivery & 0x03:
+            return
+        if delay is None:
+            jitter = self.settings.receipt_jitter
+            delay = self.settings.receipt_delay_ms / 1000 * random.uniform(1 - jitter, 1 + jitter)
+        body = receipt_text(message_id, state, error, text).encode("ascii")
+        tlvs: list[smpp34.Tlv] = []
+        if self.settings.receipt_tlvs:
+            tlvs = [
+                smpp34.Tlv(0x001E, message_id.encode() + b"\0"),
+                smpp34.Tlv(0x0427, bytes((STATES[state][1],))),
+                smpp34.Tlv(0x0423, b"\x03" + int(error).to_bytes(2, "big")),
+            ]
+        copies = 2 if self.settings.duplicate_receipts else 1
+        for _ in range(copies):
+            delivery = _Delivery(
+                next(self._ids), system_id, sm.destination_addr, sm.source_addr, body, 0x04, 0, tlvs
+            )
+            self._queue(delivery, delay)
+
+    # ------------------------------------------------------------------ deliveries
+
+    def _queue(self, delivery: _Delivery, delay: float) -> None:
+        self._deliveries[delivery.id] = delivery
+        if delay <= 0:
+            self._ready.append(delivery.id)
+        else:
+            due = asyncio.get_running_loop().time() + delay
+            heapq.heappush(self._timers, (due, delivery.id))
+        self._wake.set()
+
+    def requeue(self, ids: list[int], delay: float = 0.0) -> None:
+        for delivery_id in ids:
+            delivery = self._deliveries.get(delivery_id)
+            if delivery is not None:
+                self._queue(delivery, delay)
+
+    def acknowledged(self, delivery_id: int) -> None:
+        if self._deliveries.pop(delivery_id, None) is not None:
+            self.stats["deliver_sm_acked"] += 1
+
+    async def _pump_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            self._wake.clear()
+            self._pump()
+            timeout = None
+            if self._timers:
+                timeout = max(0.0, self._timers[0][0] - loop.time())
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    def _pump(self) -> None:
+        """Move due deliveries to the ready queue and send what the sessions' windows allow."""
+        now = asyncio.get_running_loop().time()
+        while self._timers and self._timers[0][0] <= now:
+            self._ready.append(heapq.heappop(self._timers)[1])
+        blocked: deque[int] = deque()
+        while self._ready:
+            delivery = self._deliveries.get(self._ready.popleft())
+            if delivery is None:
+                continue
+            session = self._receiver_for(delivery.system_id)
+            if session is None:
+                blocked.append(delivery.id)
+                break
+            session.deliver(delivery)
+        blocked.extend(self._ready)
+        self._ready = blocked
+
+    def _receiver_for(self, system_id: str) -> SmscSession | None:
+        best: SmscSession | None = None
+        for session in self.sessions:
+            if not session.can_receive or (system_id and session.system_id != system_id):
+                continue
+            if session.free_window > 0 and (best is None or session.free_window > best.free_window):
+                best = session
+        return best
+
+    def wake(self) -> None:
+        self._wake.set()
+
+
+class SmscSession(asyncio.Protocol):
+    """One ESME connection to the simulator."""
+
+    def __init__(self, sim: SmscSimulator) -> None:
+        self.sim = sim
+        self.system_id = ""
+        self.can_transmit = False
+        self.can_receive = False
+        self._transport: asyncio.Transport | None = None
+        self._writer: pdu.Writer | None = None
+        self._framer = pdu.Framer()
+        self._sequence = 0
+        self._outstanding: dict[int, int] = {}  # deliver_sm sequence -> delivery id
+        self._window_start = 0.0
+        self._window_count = 0
+
+    @property
+    def free_window(self) -> int:
+        return self.sim.settings.deliver_window - len(self._outstanding)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        tcp = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
+        if self.sim.is_down:
+            tcp.abort()
+            return
+        self._transport = tcp
+        self._writer = pdu.Writer(self._transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._transport = self._writer = None
+        self.can_receive = self.can_transmit = False
+        self.sim.sessions.discard(self)
+        if self._outstanding:
+            self.sim.requeue(list(self._outstanding.values()))
+            self._outstanding.clear()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            frames = self._framer.feed(data)
+        except pdu.ProtocolError:
+            self.abort()
+            return
+        for frame in frames:
+            if self._transport is None or self._transport.is_closing():
+                return  # dropped: what is still unread is lost, like on a real drop
+            self._dispatch(frame)
+
+    def _dispatch(self, frame: bytes) -> None:
+        command, status, sequence = pdu.header(frame)
+        if command == Command.SUBMIT_SM:
+            self.sim.handle_submit(self, sequence, frame)
+        elif command == Command.DELIVER_SM_RESP:
+            self._delivered(sequence, status)
+        elif command in _BINDS:
+            self._bind(Command(command), sequence, frame)
+        elif command == Command.ENQUIRE_LINK:
+            self.respond(command, sequence)
+        elif command == Command.UNBIND:
+            self.respond(command, sequence)
+            self.close()
+        elif not command & pdu.RESPONSE_BIT:
+            self._write(
+                pdu.pdu(Command.GENERIC_NACK, sequence, status=CommandStatus.ESME_RINVCMDID)
+            )
+
+    def _bind(self, command: Command, sequence: int, frame: bytes) -> None:
+        try:
+            request = pdu.read_bind(frame[pdu.HEADER_SIZE :])
+        except pdu.ProtocolError:
+            self._write(pdu.bind_response(command, sequence, CommandStatus.ESME_RINVCMDLEN, ""))
+            return
+        settings = self.sim.settings
+        if self.system_id:
+            status: int = CommandStatus.ESME_RALYBND
+        elif settings.system_id is not None and request.system_id != settings.system_id:
+            status = CommandStatus.ESME_RINVSYSID
+        elif settings.password is not None and request.password != settings.password:
+            status = CommandStatus.ESME_RINVPASWD
+        else:
+            status = CommandStatus.ESME_ROK
+        self._write(pdu.bind_response(command, sequence, status, "signalpost-smsc"))
+        if status == CommandStatus.ESME_ROK:
+            self.system_id = request.system_id
+            self.can_transmit, self.can_receive = _BINDS[command]
+            self.sim.sessions.add(self)
+            self.sim.stats["binds"] += 1
+            self.sim.wake()
+
+    def throttled(self) -> bool:
+        rate = self.sim.settings.throttle_rate
+        if rate <= 0:
+            return False
+        now = asyncio.get_running_loop().time()
+        if now - self._window_start >= 0.1:
+            self._window_start, self._window_count = now, 0
+        self._window_count += 1
+        return self._window_count > max(1.0, rate / 10)
+
+    def deliver(self, d: _Delivery) -> None:
+        self._sequence = self._sequence % 0x7FFFFFFF + 1
+        self._outstanding[self._sequence] = d.id
+        message = smpp34.DeliverSm(
+            d.source,
+            d.destination,
+            d.short_message,
+            source_addr_ton=1 if d.source.isdigit() and len(d.source) > 8 else 0,
+            source_addr_npi=1,
+            dest_addr_ton=1 if d.destination.isdigit() and len(d.destination) > 8 else 0,
+            dest_addr_npi=1,
+            esm_class=d.esm_class,
+            data_coding=d.data_coding,
+            tlvs=d.tlvs,
+            sequence_number=self._sequence,
+        )
+        self._write(message.encode())
+        self.sim.stats["deliver_sm"] += 1
+
+    def _delivered(self, sequence: int, status: int) -> None:
+        delivery_id = self._outstanding.pop(sequence, None)
+        if delivery_id is None:
+            return
+        if status == CommandStatus.ESME_ROK:
+            self.sim.acknowledged(delivery_id)
+        else:
+            self.sim.stats["deliver_sm_refused"] += 1
+            self.sim.requeue([delivery_id], 1.0)
+        self.sim.wake()
+
+    def respond(self, command: int, sequence: int, status: int = 0, body: bytes = b"") -> None:
+        self._write(pdu.pdu(command | pdu.RESPONSE_BIT, sequence, body, status))
+
+    def _write(self, data: bytes) -> None:
+        if self._writer is not None:
+            self._writer.write(data)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
