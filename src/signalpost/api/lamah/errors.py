@@ -1,0 +1,77 @@
+"""Lamah's Laravel-style error bodies: ``{"message": ...}`` (422 adds ``errors``)."""
+
+from __future__ import annotations
+
+from signalpost.errors import (
+    AppError,
+    BadRequest,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    ValidationFailed,
+)
+from signalpost.http import Request, Response, json_response
+from signalpost.messages.exceptions import MessageNotFound, MessageNotOwned
+
+__all__ = ["LamahError", "invalid", "render_error"]
+
+
+class LamahError(AppError):
+    """The request could not be processed."""
+
+    status = 400
+    code = "lamah_error"
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def invalid(field: str, message: str) -> ValidationFailed:
+    """A Laravel field validation failure (422)."""
+    return ValidationFailed(message, details={field: [message]})
+
+
+def _laravel_message(exc: ValidationFailed) -> str:
+    messages = [m for msgs in (exc.details or {}).values() for m in msgs]
+    if not messages:
+        return exc.message
+    more = len(messages) - 1
+    if more:
+        return f"{messages[0]} (and {more} more error{'s' if more > 1 else ''})"
+    return messages[0]
+
+
+def _body(exc: Exception) -> tuple[int, dict[str, object]]:
+    if isinstance(exc, LamahError):
+        return exc.status, {"message": exc.message}
+    if isinstance(exc, Unauthorized):
+        return 401, {"message": "Unauthenticated."}
+    if isinstance(exc, MessageNotOwned):
+        return 403, {"message": "Message does not belong to your project"}
+    if isinstance(exc, MessageNotFound):
+        return 404, {"message": "Message not found"}
+    if isinstance(exc, RateLimited):
+        return 429, {"message": "Too Many Attempts."}
+    if isinstance(exc, ValidationFailed):
+        return 422, {"message": _laravel_message(exc), "errors": exc.details or {}}
+    if isinstance(exc, Forbidden):
+        return 403, {"message": "Forbidden"}
+    if isinstance(exc, NotFound):
+        return 404, {"message": "Not Found"}
+    if isinstance(exc, BadRequest):
+        return 400, {"message": exc.message}
+    if isinstance(exc, AppError) and exc.status < 500:
+        return exc.status, {"message": exc.message}
+    return 500, {"message": "Server Error"}
+
+
+def render_error(request: Request, exc: Exception) -> Response:
+    """Every error as JSON, whatever the Accept header says (never a login redirect)."""
+    del request
+    status, body = _body(exc)
+    response = json_response(body, status)
+    if isinstance(exc, RateLimited):
+        response.set_header("retry-after", str(exc.retry_after))
+    return response

@@ -1,0 +1,77 @@
+"""MailerSend's error bodies: ``{"message": ...}``, plus ``errors`` (field -> messages) on 422.
+
+Validation follows Laravel's shape and wording (``"The to.0 must be ..."``); the Python SDK
+folds ``errors`` into its exception text, so every value is a list of strings.  A 429 carries
+``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from signalpost.api.ratelimit import Decision
+from signalpost.errors import (
+    AppError,
+    BadRequest,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    ValidationFailed,
+)
+from signalpost.http import Request, Response, json_response
+
+__all__ = ["Invalid", "TooManyAttempts", "render_error"]
+
+INVALID = "The given data was invalid."
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+class Invalid(ValidationFailed):
+    """The given data was invalid."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(INVALID, details=errors)
+
+
+class TooManyAttempts(RateLimited):
+    """Too Many Attempts."""
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(retry_after=decision.retry_after)
+        self.decision = decision
+
+
+def _field(key: str) -> str:
+    """Core field paths (``to[0].text``) in Laravel's dotted form (``to.0.text``)."""
+    return _INDEX.sub(r".\1", key)
+
+
+def _body(exc: AppError) -> dict[str, object]:
+    if isinstance(exc, Unauthorized):
+        return {"message": "Unauthenticated."}
+    if isinstance(exc, Forbidden):
+        return {"message": "This action is unauthorized."}
+    if isinstance(exc, NotFound):
+        return {"message": "Resource not found."}
+    if isinstance(exc, RateLimited):
+        return {"message": "Too Many Attempts."}
+    if isinstance(exc, ValidationFailed):
+        errors = {_field(k): v for k, v in (exc.details or {}).items()}
+        return {"message": INVALID, "errors": errors or {"body": [exc.message]}}
+    if isinstance(exc, BadRequest) or exc.status < 500:
+        return {"message": exc.message}
+    return {"message": "Server Error"}
+
+
+def render_error(request: Request, exc: Exception) -> Response:
+    """Any error raised under this dialect's routes, in MailerSend's shape."""
+    del request
+    if not isinstance(exc, AppError):
+        exc = AppError()
+    response = json_response(_body(exc), exc.status)
+    if isinstance(exc, TooManyAttempts):
+        response.headers.extend(exc.decision.headers(reset=False))
+    if isinstance(exc, RateLimited):
+        response.set_header("retry-after", str(exc.retry_after))
+    return response

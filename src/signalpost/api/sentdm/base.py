@@ -1,0 +1,123 @@
+"""What every v3 route shares: authentication, profile scoping, rate limits, paths, pages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from signalpost.accounts.exceptions import ProfileNotAllowed
+from signalpost.accounts.schemas import Principal, Scope
+from signalpost.api.sentdm.envelope import Call
+from signalpost.api.sentdm.errors import BadUuid, CustomerNotFound, InvalidPathId, OutOfRange
+from signalpost.api.sentdm.ratelimit import RateLimits
+from signalpost.errors import RateLimited, ValidationFailed
+from signalpost.http import Request
+
+if TYPE_CHECKING:
+    from signalpost.context import Context
+
+__all__ = ["Page", "SentDm", "path_uuid"]
+
+MAX_PAGE_SIZE = 100
+
+
+class SentDm:
+    """The dialect's long-lived state: the process context and the rate limiter."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        settings = ctx.settings
+        self.limits = RateLimits(
+            settings.sentdm_rate_limit,
+            settings.sentdm_sensitive_rate_limit,
+            settings.sentdm_webhook_test_rate_limit,
+        )
+
+    async def call(self, request: Request, *, limit: str | None = None) -> Call:
+        """Start a request: authenticate ``x-api-key``, count it, resolve ``x-profile-id``."""
+        call = Call.start()
+        request.state["sentdm"] = call
+        principal = await self.ctx.auth.principal(request.header("x-api-key"))
+        call.principal = principal
+        self._count(call, "standard", principal.key_id)
+        if limit is not None:
+            self._count(call, limit, principal.key_id)
+        call.scope = await self.scope(principal, request.header("x-profile-id"))
+        return call
+
+    def _count(self, call: Call, kind: str, key: str) -> None:
+        decision = self.limits.hit(kind, key)
+        call.headers = decision.headers
+        if not decision.allowed:
+            raise RateLimited("Rate limit exceeded", retry_after=decision.retry_after)
+
+    async def scope(self, principal: Principal, raw: str | None) -> Scope:
+        """The tenant to act for.
+
+        A profile or standalone key naming another profile gets 403 ``AUTH_004``; an
+        organization key naming a profile that is not its own gets 404 ``RESOURCE_004``,
+        whether or not that profile exists elsewhere.
+        """
+        if not raw:
+            return Scope(principal.organization_id, principal.profile_id)
+        try:
+            profile_id = str(uuid.UUID(raw))
+        except ValueError as exc:
+            raise BadUuid(details={"x-profile-id": ["must be a UUID"]}) from exc
+        try:
+            return await self.ctx.auth.scope(principal, profile_id)
+        except ProfileNotAllowed as exc:
+            if principal.is_organization_key:
+                raise CustomerNotFound() from exc
+            raise
+
+
+def path_uuid(request: Request, name: str, what: str) -> str:
+    """A path parameter that must be a UUID; 400 ``VALIDATION_001`` otherwise."""
+    try:
+        return str(uuid.UUID(request.path_params[name]))
+    except ValueError as exc:
+        raise InvalidPathId(f"Invalid {what} ID format.") from exc
+
+
+class Page:
+    """Page-number pagination: ``page`` (from 1) and ``page_size`` (1 to 100, default 20)."""
+
+    __slots__ = ("number", "size")
+
+    def __init__(self, request: Request, *, default_size: int = 20) -> None:
+        self.number = _int_query(request, "page", 1)
+        self.size = _int_query(request, "page_size", default_size)
+        if self.number < 1:
+            raise OutOfRange(details={"page": ["must be 1 or more"]})
+        if not 1 <= self.size <= MAX_PAGE_SIZE:
+            raise OutOfRange(details={"page_size": [f"must be between 1 and {MAX_PAGE_SIZE}"]})
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    def meta(self, total: int) -> dict[str, Any]:
+        """The ``pagination`` object: ``has_more`` is false on the last page."""
+        pages = (total + self.size - 1) // self.size
+        return {
+            "page": self.number,
+            "page_size": self.size,
+            "total_count": total,
+            "total_pages": pages,
+            "has_more": self.number < pages,
+            "cursors": None,
+        }
+
+    def slice(self, items: list[Any]) -> list[Any]:
+        return items[self.offset : self.offset + self.size]
+
+
+def _int_query(request: Request, name: str, default: int) -> int:
+    raw = request.query(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValidationFailed(details={name: ["must be an integer"]}) from exc

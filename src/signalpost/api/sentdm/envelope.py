@@ -1,0 +1,77 @@
+"""The v3 response envelope and the headers every v3 response carries.
+
+``{"success", "data", "error", "meta": {"request_id", "timestamp", "version"}}`` with
+``X-Request-Id``, ``X-Response-Time``, ``X-API-Version`` and, once the caller is known,
+``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from signalpost.accounts.schemas import Principal, Scope
+from signalpost.api.sentdm.wire import request_id, timestamp
+from signalpost.http import Response
+from signalpost.timeutil import now_us
+
+__all__ = ["Call", "envelope", "respond", "respond_raw"]
+
+_STATIC_HEADERS = ((b"content-type", b"application/json"), (b"x-api-version", b"v3"))
+
+
+@dataclass(slots=True)
+class Call:
+    """One v3 request as the dialect sees it: its id, its timing, its caller."""
+
+    request_id: str
+    started: float
+    now: int
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    principal: Principal | None = None
+    scope: Scope | None = None
+
+    @classmethod
+    def start(cls) -> Call:
+        return cls(request_id(), time.perf_counter(), now_us())
+
+    @property
+    def tenant(self) -> Scope:
+        assert self.scope is not None, "the caller is not authenticated yet"
+        return self.scope
+
+
+def envelope(call: Call, data: Any, *, error: Any = None) -> bytes:
+    """The JSON body of a response."""
+    return orjson.dumps(
+        {
+            "success": error is None,
+            "data": data,
+            "error": error,
+            "meta": {
+                "request_id": call.request_id,
+                "timestamp": timestamp(call.now),
+                "version": "v3",
+            },
+        }
+    )
+
+
+def respond_raw(call: Call, body: bytes, status: int) -> Response:
+    """A response with a ready body and the common headers."""
+    elapsed = f"{(time.perf_counter() - call.started) * 1000:.0f}ms"
+    headers = [
+        *_STATIC_HEADERS,
+        (b"x-request-id", call.request_id.encode()),
+        (b"x-response-time", elapsed.encode()),
+        *call.headers,
+    ]
+    return Response(body, status, headers)
+
+
+def respond(call: Call, data: Any, status: int = 200, *, error: Any = None) -> Response:
+    """The envelope around ``data`` (or ``error``) with the common headers."""
+    return respond_raw(call, envelope(call, data, error=error), status)

@@ -1,0 +1,143 @@
+"""``/v3/me`` and ``/v3/profiles``: who the key is, and the organization's child profiles.
+
+Signalpost serves every channel through its configured carrier and keeps no per-account
+sender number, so ``channels`` shows each channel configured and no ``phone_number``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from signalpost.accounts import service as accounts
+from signalpost.accounts.schemas import Organization, Profile
+from signalpost.api.sentdm.base import Page, SentDm, path_uuid
+from signalpost.api.sentdm.envelope import respond
+from signalpost.api.sentdm.errors import CustomerNotFound
+from signalpost.api.sentdm.wire import timestamp
+from signalpost.http import Request, Response, Router
+
+__all__ = ["register"]
+
+_CHANNELS = {
+    "sms": {"configured": True},
+    "whatsapp": {"configured": True},
+    "rcs": {"configured": True},
+}
+
+
+def register(router: Router, d: SentDm) -> None:
+    """Add the account routes to ``router``."""
+    db = d.ctx.db
+
+    @router.get("/me")
+    async def me(request: Request) -> Response:
+        """The account behind the key, or the profile named in x-profile-id."""
+        call = await d.call(request)
+        scope = call.tenant
+        async with db.reader() as conn:
+            org = await accounts.get_organization(conn, scope.organization_id)
+            if scope.profile_id is not None:
+                profile = await accounts.get_profile(conn, org.id, scope.profile_id)
+                return respond(call, _me_profile(profile))
+            profiles = await accounts.list_profiles(conn, org.id)
+        return respond(call, _me_organization(org, profiles))
+
+    @router.get("/profiles")
+    async def list_profiles(request: Request) -> Response:
+        """The organization's child profiles (a profile key sees only its own)."""
+        call = await d.call(request)
+        scope = call.tenant
+        async with db.reader() as conn:
+            items = await accounts.list_profiles(conn, scope.organization_id)
+        if scope.profile_id is not None:
+            items = [p for p in items if p.id == scope.profile_id]
+        page = Page(request, default_size=100)
+        data = {
+            "profiles": [_profile_detail(p) for p in items],
+            "pagination": page.meta(len(items)),
+        }
+        return respond(call, data)
+
+    @router.get("/profiles/{profile_id}")
+    async def get_profile(request: Request) -> Response:
+        """One child profile of the organization."""
+        call = await d.call(request)
+        scope = call.tenant
+        profile_id = path_uuid(request, "profile_id", "profile")
+        if scope.profile_id is not None and profile_id != scope.profile_id:
+            raise CustomerNotFound()
+        async with db.reader() as conn:
+            profile = await accounts.get_profile(conn, scope.organization_id, profile_id)
+        return respond(call, _profile_detail(profile))
+
+
+def _account(id_: str, type_: str, name: str, created_at: int) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "type": type_,
+        "name": name,
+        "email": None,
+        "description": None,
+        "icon": None,
+        "created_at": timestamp(created_at),
+        "organization_id": None,
+        "short_name": None,
+        "status": None,
+        "settings": None,
+        "sending_phone_number": None,
+        "sending_phone_number_profile_id": None,
+        "enable_template_auto_creation_for_sp": False,
+        "channels": _CHANNELS,
+        "profiles": [],
+    }
+
+
+def _me_organization(org: Organization, profiles: list[Profile]) -> dict[str, Any]:
+    out = _account(org.id, "organization", org.name, org.created_at)
+    out["profiles"] = [
+        {
+            "id": p.id,
+            "name": p.name,
+            "short_name": None,
+            "description": None,
+            "icon": None,
+            "role": "admin",
+            "status": "approved",
+            "created_at": timestamp(p.created_at),
+            "settings": None,
+        }
+        for p in profiles
+    ]
+    return out
+
+
+def _me_profile(profile: Profile) -> dict[str, Any]:
+    out = _account(profile.id, "profile", profile.name, profile.created_at)
+    out["organization_id"] = profile.organization_id
+    out["status"] = "approved"
+    return out
+
+
+def _profile_detail(p: Profile) -> dict[str, Any]:
+    created = timestamp(p.created_at)
+    return {
+        "id": p.id,
+        "name": p.name,
+        "short_name": None,
+        "description": None,
+        "icon": None,
+        "email": None,
+        "status": "approved",
+        "organization_id": p.organization_id,
+        "sending_phone_number": None,
+        "sending_phone_number_profile_id": None,
+        "created_at": created,
+        "updated_at": created,
+        "allow_contact_sharing": False,
+        "allow_template_sharing": False,
+        "inherit_contacts": False,
+        "inherit_templates": False,
+        "inherit_tcr_brand": False,
+        "inherit_tcr_campaign": False,
+        "billing_model": None,
+    }

@@ -1,0 +1,279 @@
+"""Send definitions on the wire: ``/messaging/v1/sms/definitions`` and its queue."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from signalpost.api.sfmc import wire
+from signalpost.api.sfmc.base import SfmcState
+from signalpost.api.sfmc.body import (
+    json_body,
+    optional_bool,
+    optional_object,
+    optional_str,
+    required_str,
+)
+from signalpost.api.sfmc.errors import SfmcError, missing_field
+from signalpost.definitions import service as definitions
+from signalpost.definitions.exceptions import DefinitionNotFound
+from signalpost.definitions.schemas import (
+    Definition,
+    DefinitionFilter,
+    DefinitionPatch,
+    DefinitionSpec,
+    DefinitionStatus,
+)
+from signalpost.http import Request, Response, Router, json_response
+from signalpost.timeutil import now_us
+
+__all__ = ["add_definition_routes", "present"]
+
+T = TypeVar("T")
+
+_FILTER = re.compile(r"^\s*status\s+(eq|neq)\s+'?([A-Za-z]+)'?\s*$", re.IGNORECASE)
+_ORDER = {
+    "definitionkey": "key",
+    "name": "name",
+    "createddate": "created_at",
+    "modifieddate": "updated_at",
+    "status": "status",
+}
+_SUBSCRIPTION_FLAGS = ("autoAddSubscriber", "updateSubscriber")
+
+
+def _status_in(value: str | None) -> DefinitionStatus | None:
+    if value is None:
+        return None
+    try:
+        status = DefinitionStatus(value.lower())
+    except ValueError as exc:
+        raise SfmcError(
+            "MCMS_UTM_Validation_InvalidValue_status: use Active or Inactive", errorcode=10005
+        ) from exc
+    if status == DefinitionStatus.DELETED:
+        raise SfmcError(
+            "MCMS_UTM_Validation_InvalidValue_status: use Active or Inactive", errorcode=10005
+        )
+    return status
+
+
+def present(definition: Definition, *, full: bool = True) -> dict[str, Any]:
+    """A definition as the API shows it (the list shows the summary fields only)."""
+    summary: dict[str, Any] = {
+        "definitionKey": definition.key,
+        "status": definition.status.value.capitalize(),
+        "name": definition.name,
+        "createdDate": wire.cst_date(definition.created_at),
+        "modifiedDate": wire.cst_date(definition.updated_at),
+    }
+    if not full:
+        return summary
+    attrs = definition.attributes
+    subscriptions: dict[str, Any] = {"shortCode": definition.sender}
+    if attrs.get("countryCode"):
+        subscriptions["countryCode"] = attrs["countryCode"]
+    subscriptions["keyword"] = attrs.get("keyword")
+    for flag in _SUBSCRIPTION_FLAGS:
+        subscriptions[flag] = attrs.get(flag, True)
+    return {
+        "requestId": wire.request_id(),
+        "definitionKey": definition.key,
+        "definitionId": definition.id,
+        "name": definition.name,
+        "description": definition.description,
+        **{k: summary[k] for k in ("status", "createdDate", "modifiedDate")},
+        "content": {"message": definition.content},
+        "subscriptions": subscriptions,
+    }
+
+
+def _subscription_attributes(subs: dict[str, Any]) -> dict[str, Any]:
+    attributes: dict[str, Any] = {}
+    for name in ("countryCode", "keyword"):
+        value = optional_str(subs, name, max_length=64)
+        if value is not None:
+            attributes[name] = value
+    for flag in _SUBSCRIPTION_FLAGS:
+        enabled = optional_bool(subs, flag)
+        if enabled is not None:
+            attributes[flag] = enabled
+    return attributes
+
+
+def _create_spec(data: dict[str, Any]) -> DefinitionSpec:
+    key = required_str(data, "definitionKey", max_length=200)
+    name = required_str(data, "name", max_length=200)
+    content = optional_object(data, "content")
+    message = required_str(content, "message", max_length=4096) if content else None
+    if message is None:
+        raise missing_field("content")
+    subs = optional_object(data, "subscriptions")
+    short_code = required_str(subs, "shortCode", max_length=32) if subs else None
+    if short_code is None:
+        raise missing_field("subscriptions")
+    required_str(subs, "keyword", max_length=64)
+    return DefinitionSpec(
+        key=key,
+        name=name,
+        content=message,
+        sender=short_code,
+        description=optional_str(data, "description", max_length=2000),
+        status=_status_in(optional_str(data, "status")) or DefinitionStatus.ACTIVE,
+        attributes=_subscription_attributes(subs),
+    )
+
+
+def _patch(data: dict[str, Any]) -> DefinitionPatch:
+    content = optional_object(data, "content")
+    subs = optional_object(data, "subscriptions")
+    return DefinitionPatch(
+        name=optional_str(data, "name", max_length=200),
+        content=optional_str(content, "message", max_length=4096),
+        sender=optional_str(subs, "shortCode", max_length=32),
+        description=optional_str(data, "description", max_length=2000),
+        status=_status_in(optional_str(data, "status")),
+        attributes=_subscription_attributes(subs) or None,
+    )
+
+
+def _page_param(request: Request, names: tuple[str, ...], default: int, maximum: int) -> int:
+    raw = next((v for k, v in request.query_list if k.lower() in names), None)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise SfmcError(
+            f"MCMS_UTM_Validation_InvalidValue_{names[0]}: must be 1 to {maximum}", errorcode=10005
+        )
+    return int(raw)
+
+
+def _list_filter(request: Request) -> DefinitionFilter:
+    raw_filter = next((v for k, v in request.query_list if k.lower() == "$filter"), None)
+    status, exclude = None, False
+    if raw_filter:
+        match = _FILTER.match(raw_filter)
+        if match is None:
+            raise SfmcError(
+                "MCMS_UTM_Validation_InvalidValue_$filter:"
+                " use status eq|neq active|inactive|deleted",
+                errorcode=10005,
+            )
+        exclude = match.group(1).lower() == "neq"
+        try:
+            status = DefinitionStatus(match.group(2).lower())
+        except ValueError as exc:
+            raise SfmcError(
+                "MCMS_UTM_Validation_InvalidValue_$filter: unknown status", errorcode=10005
+            ) from exc
+    order = next((v for k, v in request.query_list if k.lower() == "$orderby"), "") or ""
+    field, _, direction = order.strip().partition(" ")
+    return DefinitionFilter(
+        status=status,
+        exclude=exclude,
+        order_by=_ORDER.get(field.lower(), "created_at"),
+        descending=direction.strip().lower() == "desc",
+    )
+
+
+def add_definition_routes(router: Router, state: SfmcState) -> None:
+    db = state.ctx.db
+
+    @router.post("/definitions", responses={201: "the definition", 409: "exists"})
+    async def create(request: Request) -> Response:
+        """Create an SMS send definition."""
+        scope = await state.scope(request)
+        spec = _create_spec(await json_body(request))
+        async with db.transaction() as conn:
+            created = await definitions.create(conn, scope, spec)
+        return json_response(present(created), 201)
+
+    @router.get(
+        "/definitions",
+        query={
+            "$filter": "status eq|neq active|inactive|deleted",
+            "$page": "1-based page",
+            "$pageSize": "definitions per page (default 50)",
+            "$orderBy": "definitionKey, name, createdDate, modifiedDate or status, asc|desc",
+        },
+    )
+    async def list_definitions(request: Request) -> Response:
+        """List SMS send definitions."""
+        scope = await state.scope(request)
+        flt = _list_filter(request)
+        page = _page_param(request, ("$page",), 1, 1_000_000)
+        size = _page_param(request, ("$pagesize",), 50, 500)
+        async with db.reader() as conn:
+            found = await definitions.list_definitions(conn, scope, flt, page=page, page_size=size)
+        return json_response(
+            {
+                "requestId": wire.request_id(),
+                "definitions": [present(d, full=False) for d in found.items],
+                "count": found.total,
+                "page": page,
+                "pageSize": size,
+            }
+        )
+
+    @router.get("/definitions/{definitionKey}")
+    async def get_definition(request: Request) -> Response:
+        """Get an SMS send definition."""
+        scope = await state.scope(request)
+        async with db.reader() as conn:
+            found = await _call(definitions.get(conn, scope, _key(request)))
+        return json_response(present(found))
+
+    @router.patch("/definitions/{definitionKey}")
+    async def update(request: Request) -> Response:
+        """Change a definition; Inactive holds its messages, Active releases them."""
+        scope = await state.scope(request)
+        patch = _patch(await json_body(request))
+        async with db.transaction() as conn:
+            changed = await _call(definitions.update(conn, scope, _key(request), patch))
+        return json_response(present(changed))
+
+    @router.delete("/definitions/{definitionKey}")
+    async def delete(request: Request) -> Response:
+        """Delete (archive) a definition; the key can be used again."""
+        scope = await state.scope(request)
+        async with db.transaction() as conn:
+            gone = await _call(definitions.archive(conn, state.ctx.recorder, scope, _key(request)))
+        return json_response(
+            {"message": "Success", "requestId": wire.request_id(), "deletedDefinitionKey": gone.key}
+        )
+
+    @router.get("/definitions/{definitionKey}/queue")
+    async def queue(request: Request) -> Response:
+        """How many messages of the definition wait, and the age of the oldest."""
+        scope = await state.scope(request)
+        async with db.reader() as conn:
+            depth = await _call(definitions.queue_depth(conn, scope, _key(request)))
+        age = 0 if depth.oldest_created_at is None else (now_us() - depth.oldest_created_at)
+        return json_response(
+            {"requestId": wire.request_id(), "count": depth.count, "ageSeconds": age // 1_000_000}
+        )
+
+    @router.delete("/definitions/{definitionKey}/queue")
+    async def clear_queue(request: Request) -> Response:
+        """Delete the queued messages of an inactive definition."""
+        scope = await state.scope(request)
+        async with db.transaction() as conn:
+            await _call(definitions.clear_queue(conn, state.ctx.recorder, scope, _key(request)))
+        return json_response({"requestId": wire.request_id(), "message": "Queued"})
+
+
+def _key(request: Request) -> str:
+    return request.path_params["definitionKey"]
+
+
+async def _call(awaitable: Awaitable[T]) -> T:
+    """Await a definitions call, turning an unknown key into SFMC's 404."""
+    try:
+        return await awaitable
+    except DefinitionNotFound as exc:
+        raise SfmcError(
+            "MCMS_UTM_Runtime_ObjectNotFound: Definition key doesn't exist for this MID",
+            errorcode=30003,
+            status=404,
+        ) from exc

@@ -1,0 +1,204 @@
+"""Sends, send status and the not-sent feed: ``/messaging/v1/sms/messages``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from signalpost.activities import service as activities
+from signalpost.activities.schemas import ActivityFilter
+from signalpost.api.sfmc import wire
+from signalpost.api.sfmc.base import SfmcState
+from signalpost.api.sfmc.body import json_body, optional_object, optional_str, required_str
+from signalpost.api.sfmc.errors import SfmcError, missing_field
+from signalpost.api.sfmc.sending import (
+    MAX_KEY_LENGTH,
+    MAX_RECIPIENTS,
+    SendRequest,
+    parse_recipient,
+    send,
+)
+from signalpost.http import Request, Response, Router, json_response
+from signalpost.messages import service as messages
+from signalpost.messages.schemas import Message
+
+__all__ = ["add_message_routes", "present_status"]
+
+_NOT_FOUND = "MCMS_UTM_Runtime_ObjectNotFound: messageKey not found"
+
+
+def _metadata(message: Message) -> dict[str, Any]:
+    if not message.metadata:
+        return {}
+    data = orjson.loads(message.metadata)
+    return data if isinstance(data, dict) else {}
+
+
+def present_status(message: Message) -> dict[str, Any]:
+    """The send-status body of a message (queued: no compositeId and no info)."""
+    status = wire.send_status(message.status, message.reason_code, message.sent_at is not None)
+    category = f"TransactionalSendEvents.{status.category}"
+    at = message.sent_at if status.category == "SMSSent" and message.sent_at else message.updated_at
+    body: dict[str, Any] = {
+        "requestId": wire.request_id(),
+        "eventCategoryType": category,
+        "timestamp": wire.cst_timestamp(at),
+    }
+    if status.category == "SMSQueued":
+        return body
+    body["compositeId"] = wire.composite_id(message.id, message.tenant_id, message.batch_id)
+    info: dict[str, Any] = {"messageKey": message.message_key}
+    contact = _metadata(message).get("contactKey")
+    if contact is not None:
+        info["contactKey"] = contact
+    info["to"] = wire.phone_digits(message.to_number)
+    if status.status_code is not None:
+        info["statusCode"] = status.status_code
+        info["statusMessage"] = status.status_message
+    body["info"] = info
+    return body
+
+
+def _send_body(data: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]:
+    definition_key = required_str(data, "definitionKey", max_length=200)
+    attributes = optional_object(data, "attributes")
+    content = optional_object(data, "content")
+    override = optional_str(content, "message", max_length=4096) if content else None
+    optional_object(data, "subscriptions")
+    return definition_key, attributes, override
+
+
+def _accepted(outcome_responses: list[dict[str, Any]], failed: int) -> Response:
+    body: dict[str, Any] = {"requestId": wire.request_id(), "errorcode": 0}
+    if failed:
+        body["errorcode"] = 109001
+        body["message"] = (
+            f"MCMS_UTM_ResponsesHasErrors: {failed} subscribers failed to queue"
+            f" out of {len(outcome_responses)}"
+        )
+    body["responses"] = outcome_responses
+    return json_response(body, 202)
+
+
+def _page_size(request: Request) -> int:
+    raw = next((v for k, v in request.query_list if k.lower() == "$pagesize"), None)
+    if raw in (None, ""):
+        return 50
+    if not raw.isdigit() or not 1 <= int(raw) <= 500:
+        raise SfmcError("MCMS_UTM_Validation_InvalidValue_$pageSize: 1 to 500", errorcode=10005)
+    return int(raw)
+
+
+def _last_event(request: Request) -> int:
+    raw = next((v for k, v in request.query_list if k.lower() == "lasteventid"), None)
+    if raw in (None, ""):
+        return 0
+    if not raw.isdigit():
+        raise SfmcError("MCMS_UTM_Validation_InvalidValue_lastEventId", errorcode=10005)
+    return int(raw)
+
+
+def add_message_routes(router: Router, state: SfmcState) -> None:
+    ctx = state.ctx
+
+    @router.post(
+        "/messages/{messageKey}", responses={202: "accepted (errorcode 109001 when it failed)"}
+    )
+    async def send_one(request: Request) -> Response:
+        """Send to one recipient with the path's messageKey."""
+        scope = await state.scope(request)
+        key = request.path_params["messageKey"]
+        if len(key) > MAX_KEY_LENGTH:
+            raise SfmcError("MCMS_UTM_Validation_InvalidValue_messageKey", errorcode=10005)
+        data = await json_body(request)
+        definition_key, attributes, override = _send_body(data)
+        if not isinstance(data.get("recipient"), dict):
+            raise missing_field("recipient")
+        recipients = [parse_recipient(data["recipient"], key)]
+        outcome = await send(
+            ctx, scope, SendRequest(definition_key, recipients, attributes, override)
+        )
+        return _accepted(outcome.responses, outcome.failed)
+
+    @router.post(
+        "/messages", responses={202: "accepted (errorcode 109001 with per-recipient errors)"}
+    )
+    async def send_many(request: Request) -> Response:
+        """Send to many recipients; each gets its own messageKey (generated when omitted)."""
+        scope = await state.scope(request)
+        data = await json_body(request)
+        definition_key, attributes, override = _send_body(data)
+        raw = data.get("recipients")
+        if not isinstance(raw, list) or not raw:
+            raise missing_field("recipients")
+        if len(raw) > MAX_RECIPIENTS:
+            raise SfmcError(
+                "MCMS_UTM_Validation_InvalidValue_recipients:"
+                f" at most {MAX_RECIPIENTS} per request",
+                errorcode=10005,
+            )
+        recipients = [parse_recipient(item, None) for item in raw]
+        outcome = await send(
+            ctx, scope, SendRequest(definition_key, recipients, attributes, override)
+        )
+        return _accepted(outcome.responses, outcome.failed)
+
+    @router.get("/messages/{messageKey}", responses={200: "SMSQueued, SMSSent or SMSNotSent"})
+    async def status(request: Request) -> Response:
+        """The send status of one messageKey (rate-limited: use ENS for volume)."""
+        scope = await state.scope(request)
+        state.count_status_lookup(scope)
+        key = request.path_params["messageKey"]
+        async with ctx.db.reader() as conn:
+            found = await messages.find_by_keys(conn, scope, [key])
+        if not found:
+            raise SfmcError(_NOT_FOUND, errorcode=30003, status=404)
+        return json_response(present_status(found[0]))
+
+    @router.get(
+        "/messages",
+        query={
+            "type": "notSent (the only type)",
+            "$pageSize": "events per page (default 50, at most 500)",
+            "lastEventId": "start after this event (the previous page's lastEventID)",
+        },
+    )
+    async def not_sent(request: Request) -> Response:
+        """Messages that were not sent, oldest first, with an event cursor."""
+        scope = await state.scope(request)
+        if request.query("type") != "notSent":
+            raise SfmcError(
+                "MCMS_UTM_Validation_InvalidValue_type: use type=notSent", errorcode=10005
+            )
+        size, after = _page_size(request), _last_event(request)
+        flt = ActivityFilter(statuses=wire.NOT_SENT_STATUSES)
+        async with ctx.db.reader() as conn:
+            rows = await activities.search(conn, scope, flt, limit=size, after_id=after)
+            ids = list({r.activity.message_id for r in rows})
+            by_id = {m.id: m for m in await messages.get_many(conn, scope, ids)}
+        events: list[dict[str, Any]] = []
+        for row in rows:
+            message = by_id.get(row.activity.message_id)
+            if message is None or message.dialect != "sfmc":
+                continue
+            if message.sent_at is not None and message.sent_at <= row.activity.created_at:
+                continue  # an outcome after hand-off: the route shows it as sent
+            code, text = wire.not_sent_code(row.activity.status, row.activity.reason_code)
+            meta = _metadata(message)
+            info = {"messageKey": message.message_key}
+            if meta.get("contactKey") is not None:
+                info["contactKey"] = meta["contactKey"]
+            events.append(
+                {
+                    "statusCode": code,
+                    "statusMessage": text,
+                    "eventCategoryType": "TransactionalSendEvents.SMSNotSent",
+                    "timestamp": wire.cst_timestamp(row.activity.created_at),
+                    "definitionKey": meta.get("definitionKey"),
+                    "eventID": row.activity.id,
+                    "info": info,
+                }
+            )
+        last = rows[-1].activity.id if rows else after
+        return json_response({"lastEventID": last, "messages": events, "count": len(events)})

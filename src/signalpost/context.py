@@ -1,0 +1,90 @@
+"""The composition root: builds every long-lived object of a process from :class:`Settings`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from signalpost.accounts.service import Authenticator
+from signalpost.carriers.registry import CarrierRegistry
+from signalpost.carriers.smpp.wiring import build_registry
+from signalpost.config import Settings
+from signalpost.dispatch.service import Dispatcher, DispatchPolicy
+from signalpost.dispatch.tasks import WorkerPool
+from signalpost.domain.pricing import RateCard
+from signalpost.idempotency.service import purge_expired
+from signalpost.messages.service import SendPolicy
+from signalpost.messages.transitions import Recorder
+from signalpost.storage import Database, open_database
+from signalpost.webhooks import WebhookEngine
+
+__all__ = ["Context"]
+
+
+@dataclass
+class Context:
+    settings: Settings
+    db: Database
+    auth: Authenticator
+    recorder: Recorder
+    rates: RateCard
+    send_policy: SendPolicy
+    carriers: CarrierRegistry
+    dispatcher: Dispatcher
+    webhooks: WebhookEngine
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Context:
+        db = open_database(
+            settings.database_url,
+            schema=settings.database_schema,
+            pool_size=settings.database_pool_size,
+        )
+        await db.connect()
+        rates = RateCard.default()
+        if settings.rate_card_path is not None:
+            rates = rates.with_overrides(json.loads(settings.rate_card_path.read_text()))
+        recorder = Recorder()
+        webhooks = WebhookEngine.from_settings(db, settings)
+        recorder.observers.append(webhooks.outbox)  # events in the state change's transaction
+        carriers = build_registry(settings, db, recorder, rates.currency)
+        policy = DispatchPolicy(
+            batch_size=settings.dispatch_batch_size,
+            lease_seconds=settings.dispatch_lease_seconds,
+            max_attempts=settings.max_submit_attempts,
+            retry_base_seconds=settings.retry_base_seconds,
+            retry_max_seconds=settings.retry_max_seconds,
+        )
+        return cls(
+            settings=settings,
+            db=db,
+            auth=Authenticator(db, ttl=settings.api_key_cache_seconds),
+            recorder=recorder,
+            rates=rates,
+            send_policy=SendPolicy(
+                rates=rates,
+                default_validity_seconds=settings.default_validity_seconds,
+                max_recipients=settings.max_recipients_per_request,
+                recorder=recorder,
+            ),
+            carriers=carriers,
+            dispatcher=Dispatcher(db, recorder, carriers, policy),
+            webhooks=webhooks,
+        )
+
+    def worker_pool(self) -> WorkerPool:
+        return WorkerPool(
+            self.dispatcher,
+            self.carriers,
+            concurrency=self.settings.workers,
+            poll_interval=self.settings.dispatch_poll_interval,
+            housekeeping=[self._purge_idempotency],
+            background=[self.webhooks.worker()] if self.settings.webhook_delivery else [],
+        )
+
+    async def _purge_idempotency(self) -> None:
+        await purge_expired(self.db)
+
+    async def close(self) -> None:
+        await self.webhooks.close()
+        await self.db.close()

@@ -1,0 +1,102 @@
+"""The ASGI application: route table, error rendering per dialect, lifespan hooks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from signalpost.errors import AppError, NotFound
+from signalpost.http.request import Request
+from signalpost.http.response import Response
+from signalpost.http.router import Route, Router, RouteTable
+
+__all__ = ["App", "Mount"]
+
+log = logging.getLogger("signalpost.http")
+
+Hook = Callable[[], Awaitable[None]]
+Mount = Router
+
+
+class MethodNotAllowed(AppError):
+    """Method not allowed for this path."""
+
+    status = 405
+    code = "method_not_allowed"
+
+
+class App:
+    """Dispatches each request to its route and renders errors in the route's own envelope."""
+
+    def __init__(self, *, default_router: Router) -> None:
+        self.table = RouteTable()
+        self.routers: list[Router] = []
+        self.default_router = default_router
+        self.on_startup: list[Hook] = []
+        self.on_shutdown: list[Hook] = []
+        self.state: dict[str, Any] = {}
+
+    def include(self, router: Router) -> None:
+        self.routers.append(router)
+        for route in router.routes:
+            self.table.add(route)
+
+    @property
+    def routes(self) -> list[Route]:
+        return self.table.routes
+
+    def _router_for(self, path: str) -> Router:
+        best = self.default_router
+        for router in self.routers:
+            if (
+                router.prefix
+                and path.startswith(router.prefix)
+                and len(router.prefix) > len(best.prefix)
+            ):
+                best = router
+        return best
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        route, params, exists = self.table.match(scope["method"], scope["path"])
+        request = Request(scope, receive, params)
+        try:
+            if route is None:
+                raise MethodNotAllowed() if exists else NotFound("Route not found")
+            response = await route.handler(request)
+        except Exception as exc:
+            router = route.router if route is not None else self._router_for(scope["path"])
+            if not isinstance(exc, AppError):
+                log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            response = router.render_error(request, exc)
+        if scope["method"] == "HEAD":
+            response = Response(b"", response.status, response.headers)
+        await response.send(send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    for hook in self.on_startup:
+                        await hook()
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for hook in reversed(self.on_shutdown):
+                    try:
+                        await hook()
+                    except Exception:
+                        log.exception("shutdown hook failed")
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,142 @@
+"""Routes in a path trie: one dictionary read per path segment, whatever the route count."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from signalpost.http.request import Request
+from signalpost.http.response import Response
+
+__all__ = ["ErrorRenderer", "Handler", "Route", "Router"]
+
+Handler = Callable[[Request], Awaitable[Response]]
+ErrorRenderer = Callable[[Request, Exception], Response]
+
+
+@dataclass(slots=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    router: Router
+    summary: str = ""
+    body: Any = None  # a pydantic model class documenting the request body
+    query: dict[str, str] = field(default_factory=dict)  # name -> description
+    responses: dict[int, str] = field(default_factory=dict)
+
+
+class Router:
+    """A group of routes sharing a prefix, an OpenAPI tag and an error envelope."""
+
+    def __init__(self, prefix: str, *, tag: str, render_error: ErrorRenderer) -> None:
+        self.prefix = prefix.rstrip("/")
+        self.tag = tag
+        self.render_error = render_error
+        self.routes: list[Route] = []
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str = "",
+        body: Any = None,
+        query: dict[str, str] | None = None,
+        responses: dict[int, str] | None = None,
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.routes.append(
+                Route(
+                    method,
+                    self.prefix + path,
+                    handler,
+                    self,
+                    summary or (handler.__doc__ or "").strip().split("\n")[0],
+                    body,
+                    query or {},
+                    responses or {},
+                )
+            )
+            return handler
+
+        return register
+
+    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **kw)
+
+
+class _Node:
+    __slots__ = ("methods", "param", "param_name", "static")
+
+    def __init__(self) -> None:
+        self.static: dict[str, _Node] = {}
+        self.param: _Node | None = None
+        self.param_name = ""
+        self.methods: dict[str, Route] = {}
+
+
+def split_path(path: str) -> list[str]:
+    return [part for part in path.split("/") if part]
+
+
+class RouteTable:
+    """All routes of an application; ``match`` returns the route and its path parameters."""
+
+    def __init__(self) -> None:
+        self._root = _Node()
+        self.routes: list[Route] = []
+
+    def add(self, route: Route) -> None:
+        node = self._root
+        for part in split_path(route.path):
+            if part.startswith("{") and part.endswith("}"):
+                name = part[1:-1]
+                if node.param is None:
+                    node.param = _Node()
+                    node.param_name = name
+                elif node.param_name != name:
+                    raise ValueError(
+                        f"{route.path}: parameter {name} clashes with {node.param_name}"
+                    )
+                node = node.param
+            else:
+                node = node.static.setdefault(part, _Node())
+        if route.method in node.methods:
+            raise ValueError(f"duplicate route {route.method} {route.path}")
+        node.methods[route.method] = route
+        self.routes.append(route)
+
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+        """``(route, params, path_exists)``; path_exists without a route means 405."""
+        node: _Node | None = self._root
+        params: dict[str, str] = {}
+        for part in path.split("/"):
+            if not part:
+                continue
+            assert node is not None
+            nxt = node.static.get(part)
+            if nxt is None:
+                if node.param is None:
+                    return None, params, False
+                params[node.param_name] = part
+                nxt = node.param
+            node = nxt
+        assert node is not None
+        route = node.methods.get(method)
+        if route is None and method == "HEAD":
+            route = node.methods.get("GET")
+        return route, params, bool(node.methods)
