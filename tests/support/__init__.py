@@ -1,0 +1,1 @@
+"""Shared test helpers: database targets, a server subprocess, factories."""
