@@ -1,0 +1,1 @@
+"""Conformance: the official provider SDKs against a running Signalpost."""

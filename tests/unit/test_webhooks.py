@@ -1,0 +1,356 @@
+"""Webhooks without a database: URL safety, signing, formats, backoff and retry policy."""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import time
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from signalpost.domain.lifecycle import Status
+from signalpost.messages.transitions import Applied
+from signalpost.webhooks import formats, signing
+from signalpost.webhooks.delivery import backoff_seconds
+from signalpost.webhooks.exceptions import (
+    InvalidWebhookUrl,
+    TargetRefused,
+    WebhookUrlNotAllowed,
+)
+from signalpost.webhooks.formats import EndpointInfo, NativeFormat, SigningContext
+from signalpost.webhooks.safety import UrlGuard, refusal
+from signalpost.webhooks.schemas import AttemptResult, DeliveryPolicy
+from signalpost.webhooks.tasks import Claimed, Outcome, _health, _next_state
+
+LOCAL_NETWORKS = [
+    "127.0.0.0/8",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "169.254.0.0/16",
+    "100.64.0.0/10",
+    "0.0.0.0/8",
+    "224.0.0.0/4",
+    "::1/128",
+    "fe80::/10",
+    "fc00::/7",
+    "ff00::/8",
+]
+
+
+def _address_in(network: str, offset: int) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    net = ipaddress.ip_network(network)
+    return net.network_address + (offset % net.num_addresses)
+
+
+@given(st.sampled_from(LOCAL_NETWORKS), st.integers(min_value=0, max_value=2**64))
+def test_every_local_address_is_refused(network: str, offset: int) -> None:
+    ip = _address_in(network, offset)
+    assert refusal(ip) is not None
+    if ip.version == 4:
+        mapped = ipaddress.IPv6Address(f"::ffff:{ip}")
+        assert refusal(mapped) is not None
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "93.184.216.34", "2606:4700::1111"])
+def test_public_addresses_are_allowed(address: str) -> None:
+    assert refusal(ipaddress.ip_address(address)) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("http://127.0.0.1:8080/hook", "loopback"),
+        ("http://[::1]/hook", "loopback"),
+        ("http://localhost/hook", "loopback host name"),
+        ("http://api.localhost/hook", "loopback host name"),
+        ("http://169.254.169.254/latest/meta-data", "link-local"),
+        ("http://10.1.2.3/", "private"),
+        ("http://192.168.1.10/", "private"),
+        ("http://0.0.0.0/", "unspecified"),
+        ("http://[::ffff:127.0.0.1]/", "loopback"),
+    ],
+)
+def test_local_urls_are_refused_without_dns(url: str, fragment: str) -> None:
+    with pytest.raises(WebhookUrlNotAllowed) as caught:
+        UrlGuard(allow_private=False).check_static(url)
+    assert fragment in caught.value.message
+    assert caught.value.status == 422
+    assert caught.value.details == {"url": [caught.value.reason]}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.com/",
+        "example.com/hook",
+        "http:///nohost",
+        "http://exa mple.com/",
+        "x" * 3000,
+    ],
+)
+def test_malformed_urls_are_invalid(url: str) -> None:
+    with pytest.raises(InvalidWebhookUrl):
+        UrlGuard(allow_private=False).check_static(url)
+
+
+def test_the_setting_allows_local_urls() -> None:
+    guard = UrlGuard(allow_private=True)
+    assert guard.check_static("http://127.0.0.1:9/hook").hostname == "127.0.0.1"
+    with pytest.raises(InvalidWebhookUrl):
+        guard.check_static("file:///etc/passwd")
+
+
+def _resolver(answers: dict[str, list[str]]) -> Any:
+    async def resolve(host: str, port: int) -> list[str]:
+        del port
+        if host not in answers:
+            raise OSError("name not known")
+        return answers[host]
+
+    return resolve
+
+
+async def test_names_resolving_to_local_addresses_are_refused() -> None:
+    guard = UrlGuard(
+        allow_private=False,
+        resolver=_resolver(
+            {"evil.example": ["93.184.216.34", "10.0.0.5"], "ok.example": ["1.2.3.4"]}
+        ),
+    )
+    with pytest.raises(WebhookUrlNotAllowed, match=r"evil\.example resolves to 10\.0\.0\.5"):
+        await guard.check("https://evil.example/hook")
+    with pytest.raises(InvalidWebhookUrl, match="does not resolve"):
+        await guard.check("https://missing.example/hook")
+    await guard.check("https://ok.example/hook")
+    with pytest.raises(TargetRefused):
+        await guard.target("https://evil.example/hook")
+
+
+async def test_delivery_targets_are_pinned_to_the_checked_address() -> None:
+    guard = UrlGuard(
+        allow_private=False,
+        resolver=_resolver({"hooks.example": ["1.2.3.4"], "v6.example": ["2606:4700::1111"]}),
+    )
+    target = await guard.target("https://user:pw@hooks.example:8443/in?x=1")
+    assert target.url == "https://user:pw@1.2.3.4:8443/in?x=1"
+    assert target.host_header == "hooks.example:8443"
+    assert target.sni_hostname == "hooks.example"
+    plain = await guard.target("http://v6.example/in")
+    assert plain.url == "http://[2606:4700::1111]/in"
+    assert plain.host_header == "v6.example"
+    assert plain.sni_hostname is None
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def _applied(status: Status = Status.DELIVERED) -> Applied:
+    message = {
+        "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+        "organization_id": "org",
+        "tenant_id": "org",
+        "batch_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        "message_key": None,
+        "channel": "sms",
+        "to_number": "+14155551234",
+        "from_number": None,
+        "region_code": "US",
+        "body": "Hello",
+        "template_id": None,
+        "template_name": None,
+        "encoding": "GSM7",
+        "segments": 1,
+        "price_micros": 7500,
+        "currency": "USD",
+        "status": status.value,
+        "reason_code": None,
+        "reason": None,
+        "carrier": "simulator",
+        "carrier_message_id": "sim-1",
+        "dialect": "native",
+        "metadata": '{"order": 42}',
+        "scheduled_at": None,
+        "expires_at": 1_800_000_000_000_000,
+        "created_at": 1_700_000_000_000_000,
+        "updated_at": 1_700_000_001_000_000,
+        "sent_at": 1_700_000_000_500_000,
+        "delivered_at": 1_700_000_001_000_000,
+        "attempts": 1,
+    }
+    activity = {
+        "message_id": message["id"],
+        "tenant_id": "org",
+        "status": status.value,
+        "description": "Delivered",
+        "reason_code": None,
+        "reason": None,
+        "error_code": None,
+        "price_micros": 7500,
+        "created_at": 1_700_000_001_000_000,
+    }
+    return Applied(message, Status.SENT, activity)
+
+
+def test_native_events_name_customer_visible_steps_only() -> None:
+    native = formats.get("native")
+    assert native.event_types(_applied(Status.DELIVERED)) == ["message.delivered"]
+    assert native.event_types(_applied(Status.PROCESSED)) == []
+    assert native.event_types(_applied(Status.ROUTED)) == []
+    assert native.event_types(_applied(Status.ACCEPTED)) == []
+
+
+def test_native_payload_and_signature_verify_with_standardwebhooks() -> None:
+    native = NativeFormat()
+    secret = signing.new_whsec()
+    body = native.payload("message.delivered", _applied(), "evt-1", 1_700_000_001_000_000)
+    event = orjson.loads(body)
+    assert event["type"] == "message.delivered"
+    assert event["id"] == "evt-1"
+    assert event["timestamp"] == "2023-11-14T22:13:21.000000Z"
+    assert event["data"]["to"] == "+14155551234"
+    assert event["data"]["metadata"] == {"order": 42}
+    assert event["data"]["price"] is not None
+    assert event["data"]["activity"]["status"] == "delivered"
+    now = int(time.time())
+    headers = native.headers(secret, "evt-1", now, body)
+    assert headers["webhook-id"] == "evt-1"
+    assert Webhook(secret).verify(body, headers) == event
+    with pytest.raises(WebhookVerificationError):
+        Webhook(signing.new_whsec()).verify(body, headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(body.replace(b"Hello", b"Hellp"), headers)
+
+
+def test_native_signs_with_both_secrets_during_a_rotation() -> None:
+    native = NativeFormat()
+    old, new = signing.new_whsec(), signing.new_whsec()
+    body = b'{"type":"message.sent"}'
+    info = EndpointInfo("ep", "t", "o", "native", "https://example.com/")
+    context = SigningContext(
+        new, (new, old), "evt-2", "message.sent", int(time.time()), body, info, 1
+    )
+    headers = native.sign(context)
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):
+        Webhook(secret).verify(body, headers)
+
+
+def test_subscriptions_match_exact_names_families_and_everything() -> None:
+    native = formats.get("native")
+    assert native.matches([], "message.sent")
+    assert native.matches(["*"], "message.sent")
+    assert native.matches(["message"], "message.sent")
+    assert native.matches(["message.sent"], "message.sent")
+    assert not native.matches(["message.delivered"], "message.sent")
+    assert not native.matches(["mess"], "message.sent")
+
+
+class _DuckFormat:
+    """A format written against the protocol only (no base class)."""
+
+    dialect = "duck-test"
+
+    def event_types(self, applied: Applied) -> list[str]:
+        return ["duck." + applied.activity["status"]]
+
+    def payload(self, event_type: str, applied: Applied, event_id: str, occurred_at: int) -> bytes:
+        return orjson.dumps({"e": event_type, "id": event_id, "at": occurred_at})
+
+    def headers(
+        self, endpoint_secret: str, event_id: str, timestamp: int, body: bytes
+    ) -> dict[str, str]:
+        return {"x-sig": signing.hmac_sha256_hex(endpoint_secret.encode(), body)}
+
+
+def test_duck_typed_formats_are_adapted() -> None:
+    registered = formats.register(_DuckFormat())
+    assert formats.get("duck-test") is registered
+    applied = _applied(Status.SENT)
+    assert registered.event_types(applied) == ["duck.sent"]
+    info = EndpointInfo("ep", "t", "o", "duck-test", "https://example.com/")
+    event = formats.EventContext("duck.sent", applied, "e1", 5, info)
+    body = registered.build(event)
+    assert orjson.loads(body) == {"e": "duck.sent", "id": "e1", "at": 5}
+    signed = registered.sign(SigningContext("k", ("k",), "e1", "duck.sent", 1, body, info, 1))
+    assert signed == {"x-sig": signing.hmac_sha256_hex(b"k", body)}
+    assert registered.is_success(204, b"")
+    assert not registered.is_success(302, b"")
+    with pytest.raises(formats.UnknownDialect):
+        formats.get("no-such-dialect")
+
+
+# --------------------------------------------------------------------------- retries
+
+
+@given(st.integers(min_value=1, max_value=200))
+def test_backoff_is_exponential_with_jitter_and_capped(attempt_no: int) -> None:
+    policy = DeliveryPolicy(retry_base_seconds=5.0, retry_max_seconds=3600.0)
+    ceiling = min(3600.0, 5.0 * 2 ** (attempt_no - 1))
+    delay = backoff_seconds(policy, attempt_no)
+    assert ceiling * 0.5 <= delay <= ceiling
+
+
+def _claimed(attempts: int, created_at: int, endpoint: str = "ep") -> Claimed:
+    return Claimed("evt", endpoint, "t", "message.sent", "{}", attempts, created_at, "tok")
+
+
+def _result(ok: bool, at: int, error: str | None = None) -> AttemptResult:
+    return AttemptResult(ok, 200 if ok else 503, 3, None, None if ok else error or "HTTP 503", at)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_failing_event_is_retried_for_at_least_the_whole_window(seed: int) -> None:
+    random.seed(seed)
+    policy = DeliveryPolicy()
+    created = now = 1_000_000
+    attempts = 0
+    while True:
+        outcome = Outcome(_claimed(attempts, created), _result(False, now))
+        status, due = _next_state(policy, outcome, now)
+        attempts += 1
+        if due is None:
+            break
+        assert status == "pending"
+        assert due > now
+        now = due
+    assert status == "failed"
+    assert now - created >= policy.retry_window_seconds * 1_000_000
+    assert 10 <= attempts <= 80
+
+
+def test_max_attempts_and_success_end_an_event() -> None:
+    policy = DeliveryPolicy()
+    event = _claimed(2, 0)
+    assert _next_state(policy, Outcome(event, _result(False, 10), max_attempts=3), 10)[1] is None
+    assert _next_state(policy, Outcome(event, _result(True, 10)), 10) == ("delivered", None)
+    assert _next_state(policy, Outcome(event, None, reason="disabled"), 10) == ("failed", None)
+
+
+def test_endpoint_health_counts_failures_after_the_last_success() -> None:
+    outcomes = [
+        Outcome(_claimed(0, 0, "a"), _result(False, 1)),
+        Outcome(_claimed(0, 0, "a"), _result(True, 2)),
+        Outcome(_claimed(0, 0, "a"), _result(False, 3)),
+        Outcome(_claimed(0, 0, "a"), _result(False, 4)),
+        Outcome(_claimed(0, 0, "b"), _result(False, 5, "connect: refused")),
+        Outcome(_claimed(0, 0, "b"), _result(False, 6, "timeout: slow")),
+        Outcome(_claimed(0, 0, "c"), None, reason="disabled"),
+    ]
+    successes, failures, last_errors = _health(outcomes)
+    assert successes == [
+        {
+            "id": "a",
+            "failures": 2,
+            "failing_since": 3,
+            "last_attempt_at": 4,
+            "last_success_at": 2,
+        }
+    ]
+    assert failures == [{"id": "b", "failures": 2, "failing_since": 5, "last_attempt_at": 6}]
+    assert last_errors == {"b": "timeout: slow"}
