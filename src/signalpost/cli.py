@@ -284,7 +284,9 @@ def _follow(
             last = max(printed, default=0)
             query = {**params, "after": str(max(0, last - window)), "limit": "1000"}
             response = client.get(path, params=query)
-            if response.is_success:
+            if not response.is_success:
+                sys.stderr.write(f"{response.status_code} {response.text}\n")
+            else:
                 for row in response.json()["data"]:
                     if row["id"] not in printed:
                         printed.add(row["id"])

@@ -111,11 +111,16 @@ def test_every_status_event_of_a_1000_message_send_arrives_signed(
 
 
 def test_every_event_arrives_after_a_receiver_outage(
-    hook_server: ServerProcess, org: dict[str, str], receiver: Receiver, db_target: DbTarget
+    hook_server: ServerProcess,
+    org: dict[str, str],
+    receiver: Receiver,
+    db_target: DbTarget,
+    tmp_path: Path,
 ) -> None:
     receiver.down()
     endpoint = _endpoint(hook_server, org["api_key"], receiver.url())
-    follow = _follow_deliveries(hook_server, org["api_key"], db_target)
+    shown_path = tmp_path / "follow.out"
+    follow = _follow_deliveries(hook_server, org["api_key"], db_target, shown_path)
     try:
         ids = _send(hook_server, org["api_key"], _numbers(100))
         with hook_server.client(org["api_key"]) as client:
@@ -124,9 +129,11 @@ def test_every_event_arrives_after_a_receiver_outage(
             receiver.up()
             _wait(lambda: len(_unique_ids(receiver)) >= 300, 60, "every event after the outage")
             history = _history(client, endpoint["id"])
+        _wait(lambda: b'"ok":true' in shown_path.read_bytes(), 30, "a success shown live")
     finally:
         follow.send_signal(signal.SIGINT)
-        shown, _ = follow.communicate(timeout=10)
+        follow.wait(timeout=10)
+    shown = shown_path.read_bytes()
     events = _verified_events(receiver, endpoint["secret"])
     steps = _steps_by_message(events)
     assert set(steps) == set(ids)
@@ -154,15 +161,19 @@ def _history(client: Any, endpoint_id: str) -> list[dict[str, Any]]:
     return [client.get(f"/v1/webhooks/deliveries/{d['id']}").json() for d in page["data"]]
 
 
-def _follow_deliveries(server: ServerProcess, key: str, db: DbTarget) -> subprocess.Popen[bytes]:
-    """``signalpost webhooks deliveries --follow`` running against the server."""
+def _follow_deliveries(
+    server: ServerProcess, key: str, db: DbTarget, out: Path
+) -> subprocess.Popen[bytes]:
+    """``signalpost webhooks deliveries --follow`` running against the server, its output
+    going to a file (a pipe nobody reads would fill up and stall it)."""
     args = ["webhooks", "deliveries", "--follow", "--interval", "0.2", "--url", server.url]
-    return subprocess.Popen(
-        [sys.executable, "-m", "signalpost.cli", *args, "--api-key", key],
-        env=_env(db),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
+    with out.open("wb") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "signalpost.cli", *args, "--api-key", key],
+            env=_env(db),
+            stdout=sink,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 def test_a_slow_receiver_does_not_delay_another_tenant(
