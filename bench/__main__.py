@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from bench import end_to_end, send_accept, status_lookup
+from bench import end_to_end, send_accept, status_lookup, webhooks
 from bench.harness import BenchEnv, Figure, format_table, say
 
 Benchmark = Callable[[BenchEnv], Awaitable[list[Figure]]]
@@ -96,12 +96,12 @@ def optional(
     return run
 
 
-# Later benchmarks (the sent.dm lookup, ...) register here.
 BENCHMARKS: dict[str, Benchmark] = {
     status_lookup.NAME: status_lookup.run,
+    status_lookup.SENTDM_NAME: status_lookup.run_sentdm,
     send_accept.NAME: send_accept.run,
     end_to_end.NAME: end_to_end.run,
-    "webhooks": optional("webhooks", "bench.webhooks", "bench_webhooks"),
+    webhooks.NAME: webhooks.run,
     "smpp": optional("smpp", "bench.smpp", "bench_smpp", quick={"messages": 2_000}),
 }
 

@@ -28,6 +28,10 @@ from tests.support.server import ServerProcess, cli, running_server
 
 __all__ = ["sdk"]  # the fixture, shared with the messages suite
 
+# The pinned SDK marks some resource methods (profiles, contacts.delete) deprecated; the
+# API still serves them, and clients still call them.
+pytestmark = pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
+
 
 class Receiver:
     """Collects what webhook deliveries POST to it."""
@@ -141,7 +145,10 @@ def test_webhooks_receive_signed_events(
     event_ids = [h["x-webhook-event-id"] for h, _, _ in events]
     assert len(set(event_ids)) == len(event_ids)
     good_events = [b["event"] for _, b, _ in events if b["payload"]["message_id"] == good]
-    assert good_events == ["message.queued", "message.routed", "message.sent", "message.delivered"]
+    # Deliveries run concurrently, so arrival order is not the order of the steps.
+    assert sorted(good_events) == sorted(
+        ["message.queued", "message.routed", "message.sent", "message.delivered"]
+    )
     failed = next(b for _, b, _ in events if b["event"] == "message.failed")
     assert failed["payload"]["reason_code"] == "DELIVERY_001"
     assert failed["payload"]["reason"]
