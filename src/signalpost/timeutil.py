@@ -5,9 +5,17 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-__all__ = ["from_datetime", "iso", "new_id", "now_us", "parse_iso", "to_datetime"]
+__all__ = [
+    "from_datetime",
+    "iso",
+    "new_id",
+    "now_us",
+    "parse_iso",
+    "seconds_text",
+    "to_datetime",
+]
 
 
 def now_us() -> int:
@@ -26,22 +34,47 @@ def new_id() -> str:
     return str(uuid.UUID(int=value))
 
 
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def to_datetime(us: int) -> datetime:
-    return datetime.fromtimestamp(us / 1_000_000, UTC)
+    """Exact (integer arithmetic: a float of seconds loses microseconds)."""
+    return _EPOCH_UTC + timedelta(microseconds=us)
 
 
 def from_datetime(value: datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return int(value.timestamp() * 1_000_000)
+    return (value - _EPOCH_UTC) // _MICROSECOND
+
+
+_EPOCH = datetime(1970, 1, 1)
+_SECONDS_TEXT: dict[int, str] = {}  # whole seconds -> "YYYY-MM-DDTHH:MM:SS"
+_SECONDS_TEXT_MAX = 16_384
 
 
 def iso(us: int | None, *, z: bool = True) -> str | None:
-    """ISO 8601 in UTC with microseconds: ``2026-03-11T21:25:50.171652Z`` (or ``+00:00``)."""
+    """ISO 8601 in UTC with microseconds: ``2026-03-11T21:25:50.171652Z`` (or ``+00:00``).
+
+    Responses format many timestamps of the same few seconds, so the text of a whole
+    second is kept in a small bounded table and only the fraction is formatted each time.
+    """
     if us is None:
         return None
-    text = to_datetime(us).isoformat(timespec="microseconds")
-    return text.replace("+00:00", "Z") if z else text
+    seconds, fraction = divmod(us, 1_000_000)
+    return f"{seconds_text(seconds)}.{fraction:06d}{'Z' if z else '+00:00'}"
+
+
+def seconds_text(seconds: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` (UTC, no zone) of whole seconds since the epoch."""
+    head = _SECONDS_TEXT.get(seconds)
+    if head is None:
+        if len(_SECONDS_TEXT) >= _SECONDS_TEXT_MAX:
+            _SECONDS_TEXT.clear()
+        head = (_EPOCH + timedelta(seconds=seconds)).isoformat()
+        _SECONDS_TEXT[seconds] = head
+    return head
 
 
 def parse_iso(text: str) -> int:

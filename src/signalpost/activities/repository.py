@@ -16,9 +16,6 @@ __all__ = ["count", "insert_many", "list_for_message", "search"]
 _INSERT = Query(
     insert(activities).values({c.name: bindparam(c.name) for c in activities.c if c.name != "id"})
 )
-_FOR_MESSAGE = Query(
-    select(activities).where(activities.c.message_id == bindparam("mid")).order_by(activities.c.id)
-)
 _ACTIVITY_COLUMNS = [
     activities.c[n]
     for n in (
@@ -33,6 +30,12 @@ _ACTIVITY_COLUMNS = [
         "created_at",
     )
 ]
+# Columns in :class:`Activity` field order, so a row becomes an activity positionally.
+_FOR_MESSAGE = Query(
+    select(*_ACTIVITY_COLUMNS)
+    .where(activities.c.message_id == bindparam("mid"))
+    .order_by(activities.c.id)
+)
 
 
 def to_activity(row: Row) -> Activity:
@@ -56,7 +59,7 @@ async def insert_many(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> No
 
 async def list_for_message(conn: Connection, message_id: str) -> list[Activity]:
     """A message's activities, oldest first."""
-    return [to_activity(r) for r in await conn.fetch(_FOR_MESSAGE, {"mid": message_id})]
+    return [Activity(*r) for r in await conn.fetch(_FOR_MESSAGE, {"mid": message_id})]
 
 
 def _filtered(tenant_id: str, flt: ActivityFilter) -> tuple[Select[Any], dict[str, Any]]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["Activity", "ActivityFilter", "ActivityWithMessage"]
 
 
-@dataclass(frozen=True, slots=True)
-class Activity:
+class Activity(NamedTuple):
+    """One recorded step of a message (a tuple: built for every event of every lookup)."""
+
     id: int
     message_id: str
     status: str

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter
 
 __all__ = ["Decision", "RateLimiter"]
 
@@ -43,22 +42,30 @@ class Decision:
 
 
 class RateLimiter:
-    """Counts requests per (limit name, caller key) against named limits."""
+    """Counts requests per (limit name, caller key) against named limits.
+
+    Fixed windows on the ``limits`` package's in-memory storage, driven through the
+    storage's own ``incr``/``get_expiry`` so each request costs one increment and one
+    lookup (the strategy class would build the key and read the counter twice more).
+    """
 
     def __init__(self, limits: Mapping[str, str]) -> None:
-        self._limiter = FixedWindowRateLimiter(MemoryStorage())
+        self._storage = MemoryStorage()
         self._items: dict[str, RateLimitItem] = {name: parse(v) for name, v in limits.items()}
+        self._prefixes = {
+            name: f"{name}/{item.amount}/{item.get_expiry()}/" for name, item in self._items.items()
+        }
 
     def hit(self, name: str, key: str) -> Decision:
         """Count one request of ``key`` against the limit called ``name``."""
         item = self._items[name]
-        allowed = self._limiter.hit(item, name, key)
-        stats = self._limiter.get_window_stats(item, name, key)
-        reset_at = math.ceil(stats.reset_time)
+        window = self._prefixes[name] + key
+        count = self._storage.incr(window, item.get_expiry())
+        reset_time = self._storage.get_expiry(window)
         return Decision(
-            allowed,
+            count <= item.amount,
             item.amount,
-            max(0, stats.remaining),
-            reset_at,
-            max(1, math.ceil(stats.reset_time - time.time())),
+            max(0, item.amount - count),
+            math.ceil(reset_time),
+            max(1, math.ceil(reset_time - time.time())),
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from functools import lru_cache
 
 from signalpost.accounts.schemas import Scope
 from signalpost.consent import repository as repo
@@ -33,6 +34,7 @@ __all__ = [
 _NAMESPACE = uuid.UUID("0c6c2f0e-5a8e-4b1d-9f3a-7d2e41b6c8a5")
 
 
+@lru_cache(maxsize=65_536)  # presenters ask again for the same few recipients
 def recipient_id(tenant_id: str, e164: str) -> str:
     """The id of the recipient ``e164`` of a tenant, whether or not it is stored yet."""
     return str(uuid.uuid5(_NAMESPACE, f"{tenant_id}:{e164}"))

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from types import MappingProxyType
 
@@ -220,6 +220,7 @@ def price(card: RateCard, region_code: str | None, channel: str, segments: int) 
     return rate.amount_micros * units
 
 
+@lru_cache(maxsize=4096)  # few distinct prices; responses format the same ones again
 def format_price(micros: int, places: int = 4) -> str:
     """Format micros as currency units with ``places`` decimals (round half-even).
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal_column, select, tuple_, update
+import orjson
+from sqlalchemy import Text, bindparam, cast, func, insert, literal_column, select, tuple_, update
+from sqlalchemy.sql.elements import ColumnElement
 
+from signalpost.activities.schemas import Activity
 from signalpost.domain.lifecycle import Status
 from signalpost.messages.schemas import Message, MessageFilter
 from signalpost.storage import Connection, Query, Row, in_list
+from signalpost.storage.tables import activities as a
 from signalpost.storage.tables import messages as m
 
 __all__ = [
@@ -19,6 +24,7 @@ __all__ = [
     "find_by_keys",
     "get",
     "get_many",
+    "get_with_events",
     "in_batches",
     "insert_many",
     "lock_many",
@@ -30,6 +36,26 @@ __all__ = [
 
 _INSERT = Query(insert(m))
 _GET = Query(select(m).where(m.c.id == bindparam("id"), m.c.tenant_id == bindparam("tenant")))
+# Every activity column but the message id, which the message row already carries.
+_EVENT_COLUMNS = [a.c[name] for name in Activity._fields if name != "message_id"]
+
+
+def _with_events(dialect: str) -> Any:
+    """The message and, in the same statement, its activities as one JSON array of arrays
+    (one round trip instead of two: this is the status lookup every client polls)."""
+    events: ColumnElement[Any]
+    if dialect == "sqlite":
+        events = func.json_group_array(func.json_array(*_EVENT_COLUMNS))
+    else:
+        events = cast(func.json_agg(func.json_build_array(*_EVENT_COLUMNS)), Text)
+    correlated = select(events).where(a.c.message_id == m.c.id).scalar_subquery()
+    return select(m, correlated.label("events")).where(
+        m.c.id == bindparam("id"), m.c.tenant_id == bindparam("tenant")
+    )
+
+
+_GET_WITH_EVENTS = Query(_with_events)
+_BY_ID = itemgetter(0)
 _GET_MANY = Query(
     lambda d: select(m).where(m.c.tenant_id == bindparam("tenant"), in_list(m.c.id, "ids", d))
 )
@@ -100,10 +126,14 @@ _DUE_FOR_EXPIRY = Query(
 )
 
 _FIELDS = tuple(Message.__dataclass_fields__)[:-1]  # every column, in table order
+if _FIELDS != tuple(c.name for c in m.c):  # pragma: no cover - a schema edit without this
+    raise RuntimeError("Message fields must follow the messages table's columns")
+_COLUMN_COUNT = len(_FIELDS)
 
 
 def to_message(row: Row) -> Message:
-    return Message(*(row[name] for name in _FIELDS))
+    """A message from a row of ``select(messages)`` (every column, in table order)."""
+    return Message(*row)
 
 
 async def insert_many(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -112,6 +142,23 @@ async def insert_many(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> No
 
 async def get(conn: Connection, tenant_id: str, message_id: str) -> Row | None:
     return await conn.fetchrow(_GET, {"id": message_id, "tenant": tenant_id})
+
+
+async def get_with_events(conn: Connection, tenant_id: str, message_id: str) -> Message | None:
+    """A tenant's message with its activities, oldest first, read in one statement."""
+    row = await conn.fetchrow(_GET_WITH_EVENTS, {"id": message_id, "tenant": tenant_id})
+    if row is None:
+        return None
+    message = Message(*row[:_COLUMN_COUNT])
+    raw = row[_COLUMN_COUNT]
+    if raw:
+        events = orjson.loads(raw)
+        events.sort(key=_BY_ID)  # an aggregate's input order is not guaranteed
+        mid = message.id
+        message.events.extend(
+            Activity(e[0], mid, e[1], e[2], e[3], e[4], e[5], e[6], e[7]) for e in events
+        )
+    return message
 
 
 async def get_many(conn: Connection, tenant_id: str, message_ids: Sequence[str]) -> list[Row]:

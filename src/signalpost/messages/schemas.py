@@ -78,9 +78,10 @@ class SendResult:
     messages: list[CreatedMessage]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Message:
-    """A stored message as services hand it to the dialects."""
+    """A stored message as services hand it to the dialects (not frozen: one is built for
+    every lookup, and a frozen dataclass pays for each of its thirty fields)."""
 
     id: str
     organization_id: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -78,8 +79,13 @@ class SendPolicy:
         self.recorder = recorder
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def parse_message_id(raw: str) -> str:
     """A canonical UUID string, or :class:`InvalidMessageId`."""
+    if _CANONICAL_UUID.fullmatch(raw):  # the form every id is handed out in
+        return raw
     try:
         return str(uuid.UUID(raw))
     except ValueError as exc:
@@ -379,13 +385,15 @@ async def get_message(
     conn: Connection, scope: Scope, message_id: str, *, with_events: bool = True
 ) -> Message:
     """A message of this tenant with its activities (oldest first); 404 otherwise."""
+    if with_events:
+        found = await repo.get_with_events(conn, scope.tenant_id, message_id)
+        if found is None:
+            raise MessageNotFound()
+        return found
     row = await repo.get(conn, scope.tenant_id, message_id)
     if row is None:
         raise MessageNotFound()
-    message = repo.to_message(row)
-    if with_events:
-        message.events.extend(await activities_repo.list_for_message(conn, message_id))
-    return message
+    return repo.to_message(row)
 
 
 async def list_messages(

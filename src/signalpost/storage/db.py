@@ -18,6 +18,8 @@ import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager
+from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -58,7 +60,7 @@ class UniqueViolation(IntegrityViolation):
 class Row(Protocol):
     """A result row: both ``sqlite3.Row`` and ``asyncpg.Record`` index by name and position."""
 
-    def __getitem__(self, key: str | int, /) -> Any: ...
+    def __getitem__(self, key: str | int | slice, /) -> Any: ...
 
     def keys(self) -> Any: ...
 
@@ -116,7 +118,15 @@ def _bind(query: Query, dialect: str, params: Params | None) -> tuple[str, tuple
             merged.update(params)
         params = merged
     assert params is not None, "query needs parameters"
-    return sql, tuple(params[name] for name in names)
+    if len(names) == 1:
+        return sql, (params[names[0]],)
+    return sql, _getter(names)(params)
+
+
+@cache
+def _getter(names: tuple[str, ...]) -> Callable[[Params], tuple[Any, ...]]:
+    """Picks parameters out of a mapping in positional order (two or more names)."""
+    return cast(Callable[[Params], tuple[Any, ...]], itemgetter(*names))
 
 
 class Connection(ABC):
@@ -167,8 +177,11 @@ class Database(ABC):
 
 def _sqlite_params(values: tuple[Any, ...]) -> tuple[Any, ...]:
     # SQLite has no arrays: list parameters travel as JSON and are read with json_each().
-    if any(isinstance(v, list | tuple) for v in values):
-        return tuple(orjson.dumps(v).decode() if isinstance(v, list | tuple) else v for v in values)
+    for v in values:
+        if isinstance(v, list | tuple):
+            return tuple(
+                orjson.dumps(v).decode() if isinstance(v, list | tuple) else v for v in values
+            )
     return values
 
 
@@ -261,10 +274,26 @@ class SqliteDatabase(Database):
                 raise
             conn.execute("COMMIT")
 
-    @asynccontextmanager
-    async def reader(self) -> AsyncIterator[Connection]:
+    def reader(self) -> _Ready:
         assert self._reader is not None, "database is not connected"
-        yield SqliteConnection(self._reader)
+        return _Ready(SqliteConnection(self._reader))
+
+
+class _Ready:
+    """``async with`` over a connection that needs no setup or teardown (SQLite reads run
+    in autocommit on the reader connection): cheaper than a generator-based manager on
+    the hottest path, the status lookup."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def __aenter__(self) -> Connection:
+        return self._conn
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
 
 
 # --------------------------------------------------------------------------- PostgreSQL

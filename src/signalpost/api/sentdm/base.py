@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from signalpost.accounts.exceptions import ProfileNotAllowed
 from signalpost.accounts.schemas import Principal, Scope
+from signalpost.api.ratelimit import RateLimiter
 from signalpost.api.sentdm.envelope import Call
 from signalpost.api.sentdm.errors import BadUuid, CustomerNotFound, InvalidPathId, OutOfRange
-from signalpost.api.sentdm.ratelimit import RateLimits
 from signalpost.errors import RateLimited, ValidationFailed
 from signalpost.http import Request
 
@@ -27,10 +27,14 @@ class SentDm:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         settings = ctx.settings
-        self.limits = RateLimits(
-            settings.sentdm_rate_limit,
-            settings.sentdm_sensitive_rate_limit,
-            settings.sentdm_webhook_test_rate_limit,
+        # The standard limit covers every endpoint; secret rotation and webhook tests also
+        # count against a tighter limit of their own.
+        self.limits = RateLimiter(
+            {
+                "standard": settings.sentdm_rate_limit,
+                "sensitive": settings.sentdm_sensitive_rate_limit,
+                "webhook_test": settings.sentdm_webhook_test_rate_limit,
+            }
         )
 
     async def call(self, request: Request, *, limit: str | None = None) -> Call:
@@ -47,7 +51,7 @@ class SentDm:
 
     def _count(self, call: Call, kind: str, key: str) -> None:
         decision = self.limits.hit(kind, key)
-        call.headers = decision.headers
+        call.headers = decision.headers()
         if not decision.allowed:
             raise RateLimited("Rate limit exceeded", retry_after=decision.retry_after)
 

@@ -15,9 +15,9 @@ that tells them apart (``DELIVERY_002``, ``DELIVERY_003``).
 from __future__ import annotations
 
 import os
-import time
 
 from signalpost.domain.pricing import format_price
+from signalpost.timeutil import seconds_text
 
 __all__ = [
     "REASONED",
@@ -36,33 +36,21 @@ _TO_SENTDM = {"expired": "failed", "rejected": "failed"}
 REASONED = frozenset({"failed", "filtered", "blocked"})
 """sent.dm statuses that carry ``reason_code`` and ``reason`` (absent on every other)."""
 
-_second_cache: tuple[int, str] = (-1, "")
-
 
 def request_id() -> str:
     """``req_`` and ten letters or digits, as in every example of the seeds."""
     return "req_" + "".join([_ALPHABET[b % 62] for b in os.urandom(10)])
 
 
-def _seconds_text(seconds: int) -> str:
-    global _second_cache
-    cached = _second_cache
-    if cached[0] == seconds:
-        return cached[1]
-    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-    _second_cache = (seconds, text)
-    return text
-
-
 def timestamp(us: int) -> str:
     """ISO 8601, seven fractional digits, ``+00:00``: ``2026-03-11T21:25:50.1716529+00:00``."""
     seconds, fraction = divmod(us, 1_000_000)
-    return f"{_seconds_text(seconds)}.{fraction:06d}0+00:00"
+    return f"{seconds_text(seconds)}.{fraction:06d}0+00:00"
 
 
 def webhook_time(us: int) -> str:
     """Second precision with ``Z``, as webhook payloads carry: ``2026-03-11T19:51:01Z``."""
-    return _seconds_text(us // 1_000_000) + "Z"
+    return seconds_text(us // 1_000_000) + "Z"
 
 
 def message_status(status: str) -> str:
