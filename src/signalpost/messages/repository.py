@@ -24,10 +24,12 @@ __all__ = [
     "find_by_keys",
     "get",
     "get_many",
+    "get_versioned",
     "get_with_events",
     "in_batches",
     "insert_many",
     "lock_many",
+    "row_values",
     "search",
     "sent_past_expiry",
     "to_message",
@@ -55,6 +57,17 @@ def _with_events(dialect: str) -> Any:
 
 
 _GET_WITH_EVENTS = Query(_with_events)
+# The message row and the id of its newest activity: together they change whenever
+# anything a view of the message shows changes (activities are append-only).
+_GET_VERSIONED = Query(
+    select(
+        m,
+        select(func.max(a.c.id))
+        .where(a.c.message_id == m.c.id)
+        .scalar_subquery()
+        .label("last_event"),
+    ).where(m.c.id == bindparam("id"), m.c.tenant_id == bindparam("tenant"))
+)
 _BY_ID = itemgetter(0)
 _GET_MANY = Query(
     lambda d: select(m).where(m.c.tenant_id == bindparam("tenant"), in_list(m.c.id, "ids", d))
@@ -131,6 +144,11 @@ if _FIELDS != tuple(c.name for c in m.c):  # pragma: no cover - a schema edit wi
 _COLUMN_COUNT = len(_FIELDS)
 
 
+def row_values(message: Message) -> tuple[Any, ...]:
+    """The message's columns as its row holds them, in table order."""
+    return tuple([getattr(message, name) for name in _FIELDS])
+
+
 def to_message(row: Row) -> Message:
     """A message from a row of ``select(messages)`` (every column, in table order)."""
     return Message(*row)
@@ -142,6 +160,11 @@ async def insert_many(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> No
 
 async def get(conn: Connection, tenant_id: str, message_id: str) -> Row | None:
     return await conn.fetchrow(_GET, {"id": message_id, "tenant": tenant_id})
+
+
+async def get_versioned(conn: Connection, tenant_id: str, message_id: str) -> Row | None:
+    """A tenant's message row followed by the id of its newest activity."""
+    return await conn.fetchrow(_GET_VERSIONED, {"id": message_id, "tenant": tenant_id})
 
 
 async def get_with_events(conn: Connection, tenant_id: str, message_id: str) -> Message | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -43,7 +43,9 @@ from signalpost.templates.schemas import Template
 from signalpost.timeutil import new_id, now_us
 
 __all__ = [
+    "Render",
     "SendPolicy",
+    "ViewCache",
     "cancel",
     "find_by_keys",
     "get_batch",
@@ -51,6 +53,7 @@ __all__ = [
     "get_message",
     "list_batches",
     "list_messages",
+    "message_view",
     "parse_message_id",
     "send",
 ]
@@ -394,6 +397,60 @@ async def get_message(
     if row is None:
         raise MessageNotFound()
     return repo.to_message(row)
+
+
+class ViewCache:
+    """Rendered views of messages (response bodies), reused while a message is unchanged.
+
+    Status lookups are polled: clients ask for the same message again and again until it
+    reaches a final state.  Every lookup still reads the message row and the id of its
+    newest activity (one indexed statement, tenant-checked); only when both are exactly
+    what a cached view was rendered from is that view reused.  Activities are
+    append-only, so an unchanged newest id means unchanged events.  Bounded: the oldest
+    entry goes when a new one would exceed ``size``.
+    """
+
+    __slots__ = ("_entries", "_size")
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._entries: dict[str, tuple[tuple[Any, ...], bytes]] = {}
+
+    def get(self, message_id: str, version: tuple[Any, ...]) -> bytes | None:
+        hit = self._entries.get(message_id)
+        return hit[1] if hit is not None and hit[0] == version else None
+
+    def put(self, message_id: str, version: tuple[Any, ...], body: bytes) -> None:
+        entries = self._entries
+        entries.pop(message_id, None)
+        if len(entries) >= self._size:
+            del entries[next(iter(entries))]
+        entries[message_id] = (version, body)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+Render = Callable[[Message], Awaitable[tuple[bytes, bool]]]
+"""A message's view as bytes, and whether it may be cached (it depends only on the message)."""
+
+
+async def message_view(
+    conn: Connection, scope: Scope, message_id: str, cache: ViewCache, render: Render
+) -> bytes:
+    """The rendered view of a tenant's message, from ``cache`` while it is unchanged."""
+    row = await repo.get_versioned(conn, scope.tenant_id, message_id)
+    if row is None:
+        raise MessageNotFound()
+    body = cache.get(message_id, tuple(row))
+    if body is not None:
+        return body
+    message = await get_message(conn, scope, message_id)
+    body, cacheable = await render(message)
+    if cacheable:
+        last_event = message.events[-1].id if message.events else None
+        cache.put(message_id, (*repo.row_values(message), last_event), body)
+    return body
 
 
 async def list_messages(

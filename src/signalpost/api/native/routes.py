@@ -20,7 +20,13 @@ from signalpost.errors import Forbidden, ValidationFailed
 from signalpost.http import Request, Response, Router, json_response
 from signalpost.idempotency import service as idempotency
 from signalpost.messages import service as messages
-from signalpost.messages.schemas import MessageFilter, RecipientSpec, SendSpec, TemplateRef
+from signalpost.messages.schemas import (
+    Message,
+    MessageFilter,
+    RecipientSpec,
+    SendSpec,
+    TemplateRef,
+)
 from signalpost.templates import service as templates
 from signalpost.timeutil import from_datetime, iso, parse_iso
 
@@ -32,9 +38,14 @@ __all__ = ["build_router"]
 JSON = [(b"content-type", b"application/json")]
 
 
+async def _render_message(message: Message) -> tuple[bytes, bool]:
+    return orjson.dumps(presenters.message(message)), True
+
+
 def build_router(ctx: Context) -> Router:
     router = Router("/v1", tag="native", render_error=render_error)
     db = ctx.db
+    views = messages.ViewCache()  # status lookups of unchanged messages
 
     async def scope(request: Request) -> Scope:
         principal = await ctx.auth.principal(bearer_token(request))
@@ -82,8 +93,8 @@ def build_router(ctx: Context) -> Router:
         sc = await scope(request)
         message_id = messages.parse_message_id(request.path_params["id"])
         async with db.reader() as conn:
-            message = await messages.get_message(conn, sc, message_id)
-        return Response(orjson.dumps(presenters.message(message)), 200, JSON)
+            body = await messages.message_view(conn, sc, message_id, views, _render_message)
+        return Response(body, 200, JSON)
 
     @router.get("/messages/{id}/activities")
     async def message_activities(request: Request) -> Response:

@@ -12,6 +12,7 @@ from signalpost.api.sentdm.envelope import Call
 from signalpost.api.sentdm.errors import BadUuid, CustomerNotFound, InvalidPathId, OutOfRange
 from signalpost.errors import RateLimited, ValidationFailed
 from signalpost.http import Request
+from signalpost.messages.service import ViewCache
 
 if TYPE_CHECKING:
     from signalpost.context import Context
@@ -26,6 +27,7 @@ class SentDm:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self.views = ViewCache()  # status lookups of unchanged messages
         settings = ctx.settings
         # The standard limit covers every endpoint; secret rotation and webhook tests also
         # count against a tighter limit of their own.

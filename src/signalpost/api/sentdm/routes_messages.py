@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+
 from signalpost.api.common import parse_body
 from signalpost.api.sentdm import presenters
 from signalpost.api.sentdm.base import SentDm
@@ -50,9 +52,16 @@ def register(router: Router, d: SentDm) -> None:
         call = await d.call(request)
         message_id = messages.parse_message_id(request.path_params["id"])
         async with db.reader() as conn:
-            message = await messages.get_message(conn, call.tenant, message_id)
-            category = await _category(conn, call, message) if message.template_id else None
-        return respond(call, presenters.message(message, category))
+
+            async def render(message: Message) -> tuple[bytes, bool]:
+                # A template's category can change without the message changing, so a
+                # templated message's view is not kept.
+                category = await _category(conn, call, message) if message.template_id else None
+                data = orjson.dumps(presenters.message(message, category))
+                return data, message.template_id is None
+
+            data = await messages.message_view(conn, call.tenant, message_id, d.views, render)
+        return respond(call, orjson.Fragment(data))
 
     @router.get("/messages/{id}/activities")
     async def message_activities(request: Request) -> Response:
