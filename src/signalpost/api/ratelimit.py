@@ -1,6 +1,6 @@
-"""Named per-caller rate limits for the dialects, counted with the ``limits`` package.
+"""Named per-caller rate limits for the dialects, written as the ``limits`` package writes them.
 
-Counting uses in-memory storage and fixed windows: each process counts on its own, so N
+Counting is in memory with fixed windows: each process counts on its own, so N
 API processes behind a balancer allow up to N times the configured rate.  A dialect makes
 one :class:`RateLimiter` with its named limits (``{"send": "100/minute"}``) and calls
 :meth:`RateLimiter.hit` with a limit name and the caller's key; the :class:`Decision` says
@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
 
 __all__ = ["Decision", "RateLimiter"]
 
@@ -44,28 +43,38 @@ class Decision:
 class RateLimiter:
     """Counts requests per (limit name, caller key) against named limits.
 
-    Fixed windows on the ``limits`` package's in-memory storage, driven through the
-    storage's own ``incr``/``get_expiry`` so each request costs one increment and one
-    lookup (the strategy class would build the key and read the counter twice more).
+    Limits are written and parsed as the ``limits`` package writes them
+    (``"100/minute"``); counting is fixed windows, each starting at a caller's first request
+    and lasting the limit's period, as ``limits``' fixed-window strategy counts.  The count
+    lives in a plain dictionary on the event loop's thread: ``limits``' in-memory storage
+    starts a timer thread every 10 ms while requests flow, which on a busy API process
+    costs more than the counting itself.  Expired windows are swept when the table grows.
     """
 
-    def __init__(self, limits: Mapping[str, str]) -> None:
-        self._storage = MemoryStorage()
+    def __init__(self, limits: Mapping[str, str], *, max_windows: int = 100_000) -> None:
         self._items: dict[str, RateLimitItem] = {name: parse(v) for name, v in limits.items()}
-        self._prefixes = {
-            name: f"{name}/{item.amount}/{item.get_expiry()}/" for name, item in self._items.items()
-        }
+        self._periods = {name: float(item.get_expiry()) for name, item in self._items.items()}
+        self._windows: dict[tuple[str, str], list[float]] = {}  # -> [ends at, count]
+        self._max = max_windows
 
     def hit(self, name: str, key: str) -> Decision:
         """Count one request of ``key`` against the limit called ``name``."""
-        item = self._items[name]
-        window = self._prefixes[name] + key
-        count = self._storage.incr(window, item.get_expiry())
-        reset_time = self._storage.get_expiry(window)
+        amount = self._items[name].amount
+        now = time.time()
+        slot = self._windows.get((name, key))
+        if slot is None or slot[0] <= now:
+            if len(self._windows) >= self._max:
+                self._sweep(now)
+            slot = self._windows[(name, key)] = [now + self._periods[name], 0]
+        slot[1] += 1
+        count = int(slot[1])
         return Decision(
-            count <= item.amount,
-            item.amount,
-            max(0, item.amount - count),
-            math.ceil(reset_time),
-            max(1, math.ceil(reset_time - time.time())),
+            count <= amount,
+            amount,
+            max(0, amount - count),
+            math.ceil(slot[0]),
+            max(1, math.ceil(slot[0] - now)),
         )
+
+    def _sweep(self, now: float) -> None:
+        self._windows = {k: v for k, v in self._windows.items() if v[0] > now}
