@@ -18,7 +18,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from tests.support.databases import DbTarget
-from tests.support.server import ServerProcess, _env, running_server, start_process
+from tests.support.server import ServerProcess, _env, cli, running_server, start_process
 from tests.support.webhook_receiver import Receiver, running_receiver
 
 WEBHOOK_ENV = {
@@ -206,10 +206,11 @@ def _epoch(iso: str) -> float:
 
 
 def test_a_worker_killed_mid_delivery_loses_no_event(
-    db_target: DbTarget, tmp_path: Path, org: dict[str, str], receiver: Receiver
+    pg_target: DbTarget, tmp_path: Path, receiver: Receiver
 ) -> None:
-    if db_target.backend != "postgresql":
-        pytest.skip("worker processes share the queue on PostgreSQL")
+    """On PostgreSQL, where separate worker processes share the queue."""
+    db_target = pg_target
+    org = cli(db_target, "org", "create", "Acme")
     receiver.answer("/hook", delay=0.05)
     with running_server(db_target, tmp_path, extra_env=WEBHOOK_ENV, args=["--no-workers"]) as api:
         endpoint = _endpoint(api, org["api_key"], receiver.url())
