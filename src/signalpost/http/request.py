@@ -50,12 +50,13 @@ class Request:
         return self._headers
 
     def header(self, name: str) -> str | None:
-        """One header by lower-case name, without building the whole dictionary."""
+        """One header by lower-case name, without building the whole dictionary (ASGI
+        servers hand header names over in lower case)."""
         if self._headers is not None:
             return self._headers.get(name)
         key = name.encode("latin-1")
         for raw_name, raw_value in self.scope["headers"]:
-            if raw_name.lower() == key:
+            if raw_name == key:
                 value: str = raw_value.decode("latin-1")
                 return value
         return None

@@ -15,6 +15,7 @@ that tells them apart (``DELIVERY_002``, ``DELIVERY_003``).
 from __future__ import annotations
 
 import os
+import random
 
 from signalpost.domain.pricing import format_price
 from signalpost.timeutil import seconds_text
@@ -37,9 +38,12 @@ REASONED = frozenset({"failed", "filtered", "blocked"})
 """sent.dm statuses that carry ``reason_code`` and ``reason`` (absent on every other)."""
 
 
+_RANDOM = random.Random(os.urandom(32))  # request ids are labels, not secrets
+
+
 def request_id() -> str:
     """``req_`` and ten letters or digits, as in every example of the seeds."""
-    return "req_" + "".join([_ALPHABET[b % 62] for b in os.urandom(10)])
+    return "req_" + "".join(_RANDOM.choices(_ALPHABET, k=10))
 
 
 def timestamp(us: int) -> str:
