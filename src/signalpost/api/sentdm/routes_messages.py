@@ -7,7 +7,7 @@ import orjson
 from signalpost.api.common import parse_body
 from signalpost.api.sentdm import presenters
 from signalpost.api.sentdm.base import SentDm
-from signalpost.api.sentdm.envelope import Call, respond
+from signalpost.api.sentdm.envelope import Call, respond, respond_json
 from signalpost.api.sentdm.errors import NotModifiable
 from signalpost.api.sentdm.mutation import run_mutation
 from signalpost.api.sentdm.schemas import SandboxIn, SendIn
@@ -61,7 +61,7 @@ def register(router: Router, d: SentDm) -> None:
                 return data, message.template_id is None
 
             data = await messages.message_view(conn, call.tenant, message_id, d.views, render)
-        return respond(call, orjson.Fragment(data))
+        return respond_json(call, data)
 
     @router.get("/messages/{id}/activities")
     async def message_activities(request: Request) -> Response:
