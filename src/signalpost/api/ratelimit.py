@@ -12,16 +12,16 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from limits import RateLimitItem, parse
 
 __all__ = ["Decision", "RateLimiter"]
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Whether a request may go on, and where the caller stands in the window."""
+class Decision(NamedTuple):
+    """Whether a request may go on, and where the caller stands in the window (a tuple:
+    one is made for every request of a rate-limited API)."""
 
     allowed: bool
     limit: int
@@ -32,11 +32,11 @@ class Decision:
     def headers(self, *, reset: bool = True) -> list[tuple[bytes, bytes]]:
         """``X-RateLimit-Limit``, ``-Remaining`` and (unless ``reset`` is false) ``-Reset``."""
         out = [
-            (b"x-ratelimit-limit", str(self.limit).encode()),
-            (b"x-ratelimit-remaining", str(self.remaining).encode()),
+            (b"x-ratelimit-limit", b"%d" % self.limit),
+            (b"x-ratelimit-remaining", b"%d" % self.remaining),
         ]
         if reset:
-            out.append((b"x-ratelimit-reset", str(self.reset_at).encode()))
+            out.append((b"x-ratelimit-reset", b"%d" % self.reset_at))
         return out
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import orjson
@@ -24,16 +24,16 @@ __all__ = [
     "find_by_keys",
     "get",
     "get_many",
-    "get_versioned",
+    "get_version",
     "get_with_events",
     "in_batches",
     "insert_many",
     "lock_many",
-    "row_values",
     "search",
     "sent_past_expiry",
     "to_message",
     "update_states",
+    "version_of",
 ]
 
 _INSERT = Query(insert(m))
@@ -57,17 +57,30 @@ def _with_events(dialect: str) -> Any:
 
 
 _GET_WITH_EVENTS = Query(_with_events)
-# The message row and the id of its newest activity: together they change whenever
-# anything a view of the message shows changes (activities are append-only).
-_GET_VERSIONED = Query(
+# What can change about a stored message: the columns of its one UPDATE statement
+# (``_UPDATE_STATE``, checked by a test) and, activities being append-only, the id of its
+# newest activity.  Together they are the message's version.
+VERSION_COLUMNS = (
+    "status",
+    "reason_code",
+    "reason",
+    "updated_at",
+    "carrier",
+    "carrier_message_id",
+    "sent_at",
+    "delivered_at",
+    "attempts",
+)
+_GET_VERSION = Query(
     select(
-        m,
+        *(m.c[name] for name in VERSION_COLUMNS),
         select(func.max(a.c.id))
         .where(a.c.message_id == m.c.id)
         .scalar_subquery()
         .label("last_event"),
     ).where(m.c.id == bindparam("id"), m.c.tenant_id == bindparam("tenant"))
 )
+_VERSION_OF = attrgetter(*VERSION_COLUMNS)
 _BY_ID = itemgetter(0)
 _GET_MANY = Query(
     lambda d: select(m).where(m.c.tenant_id == bindparam("tenant"), in_list(m.c.id, "ids", d))
@@ -144,11 +157,6 @@ if _FIELDS != tuple(c.name for c in m.c):  # pragma: no cover - a schema edit wi
 _COLUMN_COUNT = len(_FIELDS)
 
 
-def row_values(message: Message) -> tuple[Any, ...]:
-    """The message's columns as its row holds them, in table order."""
-    return tuple([getattr(message, name) for name in _FIELDS])
-
-
 def to_message(row: Row) -> Message:
     """A message from a row of ``select(messages)`` (every column, in table order)."""
     return Message(*row)
@@ -162,9 +170,16 @@ async def get(conn: Connection, tenant_id: str, message_id: str) -> Row | None:
     return await conn.fetchrow(_GET, {"id": message_id, "tenant": tenant_id})
 
 
-async def get_versioned(conn: Connection, tenant_id: str, message_id: str) -> Row | None:
-    """A tenant's message row followed by the id of its newest activity."""
-    return await conn.fetchrow(_GET_VERSIONED, {"id": message_id, "tenant": tenant_id})
+async def get_version(conn: Connection, tenant_id: str, message_id: str) -> tuple[Any, ...] | None:
+    """A tenant's message's version (see :data:`VERSION_COLUMNS`), None if there is none."""
+    row = await conn.fetchrow(_GET_VERSION, {"id": message_id, "tenant": tenant_id})
+    return None if row is None else tuple(row)
+
+
+def version_of(message: Message) -> tuple[Any, ...]:
+    """The version of a message read with its events, as :func:`get_version` reads it."""
+    last_event = message.events[-1].id if message.events else None
+    return (*_VERSION_OF(message), last_event)
 
 
 async def get_with_events(conn: Connection, tenant_id: str, message_id: str) -> Message | None:

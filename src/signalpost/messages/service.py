@@ -403,10 +403,10 @@ class ViewCache:
     """Rendered views of messages (response bodies), reused while a message is unchanged.
 
     Status lookups are polled: clients ask for the same message again and again until it
-    reaches a final state.  Every lookup still reads the message row and the id of its
-    newest activity (one indexed statement, tenant-checked); only when both are exactly
-    what a cached view was rendered from is that view reused.  Activities are
-    append-only, so an unchanged newest id means unchanged events.  Bounded: the oldest
+    reaches a final state.  Every lookup still reads the message's version (the columns
+    that can change after it is stored, and the id of its newest activity: one indexed,
+    tenant-checked statement); only when it is exactly the version a cached view was
+    rendered from is that view reused.  Bounded: the oldest
     entry goes when a new one would exceed ``size``.
     """
 
@@ -439,17 +439,16 @@ async def message_view(
     conn: Connection, scope: Scope, message_id: str, cache: ViewCache, render: Render
 ) -> bytes:
     """The rendered view of a tenant's message, from ``cache`` while it is unchanged."""
-    row = await repo.get_versioned(conn, scope.tenant_id, message_id)
-    if row is None:
+    version = await repo.get_version(conn, scope.tenant_id, message_id)
+    if version is None:
         raise MessageNotFound()
-    body = cache.get(message_id, tuple(row))
+    body = cache.get(message_id, version)
     if body is not None:
         return body
     message = await get_message(conn, scope, message_id)
     body, cacheable = await render(message)
     if cacheable:
-        last_event = message.events[-1].id if message.events else None
-        cache.put(message_id, (*repo.row_values(message), last_event), body)
+        cache.put(message_id, repo.version_of(message), body)
     return body
 
 
