@@ -9,6 +9,7 @@ from sqlalchemy import Select, bindparam, func, insert, select
 
 from signalpost.activities.schemas import Activity, ActivityFilter, ActivityWithMessage
 from signalpost.storage import Connection, Query, Row
+from signalpost.storage.filters import where_filters
 from signalpost.storage.tables import activities, messages
 
 __all__ = ["count", "insert_many", "list_for_message", "search"]
@@ -77,26 +78,22 @@ def _filtered(tenant_id: str, flt: ActivityFilter) -> tuple[Select[Any], dict[st
         .where(activities.c.tenant_id == bindparam("tenant"))
     )
     params: dict[str, Any] = {"tenant": tenant_id}
-    if flt.statuses:
-        names = [f"status_{i}" for i in range(len(flt.statuses))]
-        stmt = stmt.where(activities.c.status.in_([bindparam(n) for n in names]))
-        params.update(zip(names, flt.statuses, strict=True))
-    for column, name, value in (
-        (messages.c.channel, "channel", flt.channel),
-        (messages.c.to_number, "to_number", flt.to_number),
-        (messages.c.from_number, "from_number", flt.from_number),
-        (activities.c.message_id, "message_id", flt.message_id),
-        (messages.c.batch_id, "batch_id", flt.batch_id),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == bindparam(name))
-            params[name] = value
-    if flt.created_from is not None:
-        stmt = stmt.where(activities.c.created_at >= bindparam("created_from"))
-        params["created_from"] = flt.created_from
-    if flt.created_to is not None:
-        stmt = stmt.where(activities.c.created_at < bindparam("created_to"))
-        params["created_to"] = flt.created_to
+    stmt = where_filters(
+        stmt,
+        params,
+        status=activities.c.status,
+        statuses=flt.statuses,
+        equal=(
+            (messages.c.channel, "channel", flt.channel),
+            (messages.c.to_number, "to_number", flt.to_number),
+            (messages.c.from_number, "from_number", flt.from_number),
+            (activities.c.message_id, "message_id", flt.message_id),
+            (messages.c.batch_id, "batch_id", flt.batch_id),
+        ),
+        created=activities.c.created_at,
+        created_from=flt.created_from,
+        created_to=flt.created_to,
+    )
     return stmt, params
 
 

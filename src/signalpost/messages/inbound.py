@@ -9,7 +9,6 @@ to, ``from_number`` the sender; inbound messages cost nothing.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from signalpost.domain.phone import InvalidPhoneNumber, parse_phone
 from signalpost.messages import repository as repo
 from signalpost.messages.transitions import Applied, Recorder
 from signalpost.storage import Connection
-from signalpost.storage.tables import messages as messages_table
+from signalpost.timeutil import new_id
 
 __all__ = ["InboundMessage", "receive"]
 
@@ -47,12 +46,12 @@ def _region(number: str) -> str | None:
 
 def _row(item: InboundMessage, currency: str) -> dict[str, Any]:
     info = encoding.analyze(item.body)
-    row: dict[str, Any] = {c.name: None for c in messages_table.c}
+    row: dict[str, Any] = dict.fromkeys(repo.COLUMNS)
     row.update(
-        id=str(uuid.uuid4()),
+        id=new_id(),
         organization_id=item.organization_id,
         tenant_id=item.tenant_id,
-        batch_id=str(uuid.uuid4()),
+        batch_id=new_id(),
         channel=item.channel,
         to_number=item.to_number[:20],
         from_number=item.from_number[:32],

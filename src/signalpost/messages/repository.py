@@ -14,10 +14,12 @@ from signalpost.activities.schemas import Activity
 from signalpost.domain.lifecycle import Status
 from signalpost.messages.schemas import Message, MessageFilter
 from signalpost.storage import Connection, Query, Row, in_list
+from signalpost.storage.filters import where_filters
 from signalpost.storage.tables import activities as a
 from signalpost.storage.tables import messages as m
 
 __all__ = [
+    "COLUMNS",
     "batch_page",
     "by_batch",
     "find_by_carrier_ids",
@@ -155,6 +157,8 @@ _FIELDS = tuple(Message.__dataclass_fields__)[:-1]  # every column, in table ord
 if _FIELDS != tuple(c.name for c in m.c):  # pragma: no cover - a schema edit without this
     raise RuntimeError("Message fields must follow the messages table's columns")
 _COLUMN_COUNT = len(_FIELDS)
+COLUMNS = _FIELDS
+"""The columns of a message row, in table order."""
 
 
 def to_message(row: Row) -> Message:
@@ -263,25 +267,21 @@ async def search(
     """Messages newest first; ``before`` is the (created_at, id) keyset cursor."""
     stmt = select(m).where(m.c.tenant_id == bindparam("tenant"))
     params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
-    if flt.statuses:
-        names = [f"status_{i}" for i in range(len(flt.statuses))]
-        stmt = stmt.where(m.c.status.in_([bindparam(n) for n in names]))
-        params.update(zip(names, flt.statuses, strict=True))
-    for column, name, value in (
-        (m.c.channel, "channel", flt.channel),
-        (m.c.to_number, "to_number", flt.to_number),
-        (m.c.from_number, "from_number", flt.from_number),
-        (m.c.batch_id, "batch_id", flt.batch_id),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == bindparam(name))
-            params[name] = value
-    if flt.created_from is not None:
-        stmt = stmt.where(m.c.created_at >= bindparam("created_from"))
-        params["created_from"] = flt.created_from
-    if flt.created_to is not None:
-        stmt = stmt.where(m.c.created_at < bindparam("created_to"))
-        params["created_to"] = flt.created_to
+    stmt = where_filters(
+        stmt,
+        params,
+        status=m.c.status,
+        statuses=flt.statuses,
+        equal=(
+            (m.c.channel, "channel", flt.channel),
+            (m.c.to_number, "to_number", flt.to_number),
+            (m.c.from_number, "from_number", flt.from_number),
+            (m.c.batch_id, "batch_id", flt.batch_id),
+        ),
+        created=m.c.created_at,
+        created_from=flt.created_from,
+        created_to=flt.created_to,
+    )
     if before is not None:
         stmt = stmt.where(
             tuple_(m.c.created_at, m.c.id) < tuple_(bindparam("c_at"), bindparam("c_id"))
