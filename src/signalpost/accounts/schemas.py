@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["ApiKeyCreated", "Organization", "Principal", "Profile", "Scope"]
 
@@ -14,6 +14,11 @@ class Principal:
     key_id: str
     organization_id: str
     profile_id: str | None
+    home: Scope = field(init=False, compare=False, repr=False)
+    """The tenant the key acts for unless told otherwise (made once, not per request)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "home", Scope(self.organization_id, self.profile_id))
 
     @property
     def is_organization_key(self) -> bool:
