@@ -48,7 +48,8 @@ class SentDm:
         self._count(call, "standard", principal.key_id)
         if limit is not None:
             self._count(call, limit, principal.key_id)
-        call.scope = await self.scope(principal, request.header("x-profile-id"))
+        profile = request.header("x-profile-id")
+        call.scope = await self.scope(principal, profile) if profile else principal.home
         return call
 
     def _count(self, call: Call, kind: str, key: str) -> None:
@@ -65,7 +66,7 @@ class SentDm:
         whether or not that profile exists elsewhere.
         """
         if not raw:
-            return Scope(principal.organization_id, principal.profile_id)
+            return principal.home
         try:
             profile_id = str(uuid.UUID(raw))
         except ValueError as exc:

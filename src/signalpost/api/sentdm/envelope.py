@@ -18,7 +18,8 @@ from signalpost.http import Response
 
 __all__ = ["Call", "envelope", "respond", "respond_json", "respond_raw"]
 
-_STATIC_HEADERS = ((b"content-type", b"application/json"), (b"x-api-version", b"v3"))
+_CONTENT_TYPE = (b"content-type", b"application/json")
+_API_VERSION = (b"x-api-version", b"v3")
 
 
 class Call:
@@ -63,10 +64,16 @@ def envelope(call: Call, data: Any, *, error: Any = None) -> bytes:
 def respond_json(call: Call, data: bytes, status: int = 200) -> Response:
     """The envelope around ``data``, JSON already encoded (a cached view), with the common
     headers: the same bytes :func:`envelope` makes, without encoding the data again."""
-    meta = f'"request_id":"{call.request_id}","timestamp":"{timestamp(call.now)}"'
-    body = b'{"success":true,"data":%b,"error":null,"meta":{%b,"version":"v3"}}' % (
-        data,
-        meta.encode(),
+    body = b"".join(
+        (
+            b'{"success":true,"data":',
+            data,
+            b',"error":null,"meta":{"request_id":"',
+            call.request_id.encode(),
+            b'","timestamp":"',
+            timestamp(call.now).encode(),
+            b'","version":"v3"}}',
+        )
     )
     return respond_raw(call, body, status)
 
@@ -75,11 +82,12 @@ def respond_raw(call: Call, body: bytes, status: int) -> Response:
     """A response with a ready body and the common headers."""
     elapsed = b"%.0fms" % ((time.perf_counter() - call.started) * 1000)
     headers = [
-        *_STATIC_HEADERS,
+        _CONTENT_TYPE,
+        _API_VERSION,
         (b"x-request-id", call.request_id.encode()),
         (b"x-response-time", elapsed),
-        *call.headers,
     ]
+    headers += call.headers
     return Response(body, status, headers)
 
 

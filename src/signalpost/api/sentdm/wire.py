@@ -37,17 +37,15 @@ REASONED = frozenset({"failed", "filtered", "blocked"})
 """sent.dm statuses that carry ``reason_code`` and ``reason`` (absent on every other)."""
 
 
+_TO_ALPHABET = bytes(ord(_ALPHABET[b % 62]) for b in range(256))
 _REQUEST_IDS: list[str] = []  # made 256 at a time: one random read instead of one a request
 
 
 def request_id() -> str:
     """``req_`` and ten letters or digits, as in every example of the seeds."""
     if not _REQUEST_IDS:
-        raw = os.urandom(2560)
-        _REQUEST_IDS.extend(
-            "req_" + "".join([_ALPHABET[b % 62] for b in raw[i : i + 10]])
-            for i in range(0, 2560, 10)
-        )
+        letters = os.urandom(2560).translate(_TO_ALPHABET).decode("ascii")
+        _REQUEST_IDS.extend(["req_" + letters[i : i + 10] for i in range(0, 2560, 10)])
     return _REQUEST_IDS.pop()
 
 
