@@ -6,25 +6,20 @@ from collections.abc import AsyncIterator
 
 import orjson
 import pytest
-from sqlalchemy import bindparam, update
 
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
 from signalpost.config import Settings
 from signalpost.context import Context
 from signalpost.domain.lifecycle import Status
+from signalpost.messages import repository
 from signalpost.messages import service as messages
 from signalpost.messages.exceptions import MessageNotFound
 from signalpost.messages.schemas import Message, RecipientSpec, SendSpec
 from signalpost.messages.transitions import Change
-from signalpost.storage import Query
-from signalpost.storage.tables import messages as m
+from signalpost.storage import Connection
 from signalpost.timeutil import now_us
 from tests.support.databases import DbTarget
-
-_COUNT_ATTEMPT = Query(
-    update(m).where(m.c.id == bindparam("mid")).values(attempts=m.c.attempts + 1, carrier="sim")
-)
 
 
 @pytest.fixture
@@ -41,7 +36,10 @@ class Renderer:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def __call__(self, message: Message) -> tuple[bytes, bool]:
+    async def __call__(
+        self, conn: Connection, scope: Scope, message: Message
+    ) -> tuple[bytes, bool]:
+        del conn, scope
         self.calls += 1
         view = {
             "status": message.status,
@@ -91,7 +89,19 @@ async def test_reused_while_unchanged_and_rendered_again_after_any_change(ctx: C
 
     # A change of the row alone (an attempt counted, no new step) shows too.
     async with ctx.db.transaction() as conn:
-        await conn.execute(_COUNT_ATTEMPT, {"mid": mid})
+        row = await repository.get(conn, scope.tenant_id, mid)
+        assert row is not None
+        await repository.update_states(
+            conn,
+            [
+                {
+                    **{k: row[k] for k in ("id", "status", "reason_code", "reason", "updated_at")},
+                    **dict.fromkeys(("carrier_message_id", "sent_at", "delivered_at")),
+                    "carrier": "sim",
+                    "attempts_inc": 1,
+                }
+            ],
+        )
     third = await _view(ctx, scope, mid, cache, render)
     assert (third["carrier"], third["attempts"], third["status"]) == ("sim", 1, "processed")
     assert render.calls == 3

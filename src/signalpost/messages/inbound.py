@@ -67,6 +67,7 @@ def _row(item: InboundMessage, currency: str) -> dict[str, Any]:
         created_at=item.received_at,
         updated_at=item.received_at,
         attempts=0,
+        revision=0,
     )
     return row
 

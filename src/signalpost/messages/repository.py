@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -59,30 +59,18 @@ def _with_events(dialect: str) -> Any:
 
 
 _GET_WITH_EVENTS = Query(_with_events)
-# What can change about a stored message: the columns of its one UPDATE statement
-# (``_UPDATE_STATE``, checked by a test) and, activities being append-only, the id of its
-# newest activity.  Together they are the message's version.
-VERSION_COLUMNS = (
-    "status",
-    "reason_code",
-    "reason",
-    "updated_at",
-    "carrier",
-    "carrier_message_id",
-    "sent_at",
-    "delivered_at",
-    "attempts",
-)
+# A stored message's version: its revision, which its one UPDATE statement
+# (``_UPDATE_STATE``, checked by a test) bumps, and, activities being append-only, the id
+# of its newest activity.  Two integers, read by primary key on every status lookup.
 _GET_VERSION = Query(
     select(
-        *(m.c[name] for name in VERSION_COLUMNS),
+        m.c.revision,
         select(func.max(a.c.id))
         .where(a.c.message_id == m.c.id)
         .scalar_subquery()
         .label("last_event"),
     ).where(m.c.id == bindparam("id"), m.c.tenant_id == bindparam("tenant"))
 )
-_VERSION_OF = attrgetter(*VERSION_COLUMNS)
 _BY_ID = itemgetter(0)
 _GET_MANY = Query(
     lambda d: select(m).where(m.c.tenant_id == bindparam("tenant"), in_list(m.c.id, "ids", d))
@@ -144,6 +132,7 @@ _UPDATE_STATE = Query(
             m.c.delivered_at, bindparam("b_delivered_at", type_=m.c.delivered_at.type)
         ),
         attempts=m.c.attempts + bindparam("b_attempts_inc", type_=m.c.attempts.type),
+        revision=m.c.revision + literal_column("1"),
     )
 )
 # The literal status lets both backends use the partial index on sent messages.
@@ -175,15 +164,14 @@ async def get(conn: Connection, tenant_id: str, message_id: str) -> Row | None:
 
 
 async def get_version(conn: Connection, tenant_id: str, message_id: str) -> tuple[Any, ...] | None:
-    """A tenant's message's version (see :data:`VERSION_COLUMNS`), None if there is none."""
+    """A tenant's message's version (revision, newest activity id), None if there is none."""
     row = await conn.fetchrow(_GET_VERSION, {"id": message_id, "tenant": tenant_id})
     return None if row is None else tuple(row)
 
 
 def version_of(message: Message) -> tuple[Any, ...]:
     """The version of a message read with its events, as :func:`get_version` reads it."""
-    last_event = message.events[-1].id if message.events else None
-    return (*_VERSION_OF(message), last_event)
+    return (message.revision, message.events[-1].id if message.events else None)
 
 
 async def get_with_events(conn: Connection, tenant_id: str, message_id: str) -> Message | None:

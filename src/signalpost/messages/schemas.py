@@ -113,6 +113,7 @@ class Message:
     sent_at: int | None
     delivered_at: int | None
     attempts: int
+    revision: int  # how many times the row was updated
     events: list[Activity] = field(default_factory=list)
 
 

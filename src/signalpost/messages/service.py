@@ -290,6 +290,7 @@ def _build_rows(
                     "sent_at": None,
                     "delivered_at": None,
                     "attempts": 0,
+                    "revision": 0,
                 }
             )
             for status, price_of in ((Status.ACCEPTED, None), (second, price)):
@@ -431,8 +432,9 @@ class ViewCache:
         return len(self._entries)
 
 
-Render = Callable[[Message], Awaitable[tuple[bytes, bool]]]
-"""A message's view as bytes, and whether it may be cached (it depends only on the message)."""
+Render = Callable[[Connection, Scope, Message], Awaitable[tuple[bytes, bool]]]
+"""A message's view as bytes, and whether it may be cached (it depends only on the message);
+given the lookup's connection and tenant for whatever else the view shows."""
 
 
 async def message_view(
@@ -446,7 +448,7 @@ async def message_view(
     if body is not None:
         return body
     message = await get_message(conn, scope, message_id)
-    body, cacheable = await render(message)
+    body, cacheable = await render(conn, scope, message)
     if cacheable:
         cache.put(message_id, repo.version_of(message), body)
     return body

@@ -144,6 +144,9 @@ messages = Table(
     Column("sent_at", Micros, nullable=True),
     Column("delivered_at", Micros, nullable=True),
     Column("attempts", Integer, nullable=False),
+    # Bumped by every update of the row: with the newest activity id, the version that
+    # cached lookups are checked against.
+    Column("revision", Integer, nullable=False, server_default=text("0")),
     Index(None, "tenant_id", "created_at", "id"),
     # Partial indexes: rows enter them only when the value exists, so an insert touches
     # three b-trees (primary key, batch, tenant listing) instead of seven.

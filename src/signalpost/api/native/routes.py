@@ -32,13 +32,15 @@ from signalpost.timeutil import from_datetime, iso, parse_iso
 
 if TYPE_CHECKING:
     from signalpost.context import Context
+    from signalpost.storage import Connection
 
 __all__ = ["build_router"]
 
 JSON = [(b"content-type", b"application/json")]
 
 
-async def _render_message(message: Message) -> tuple[bytes, bool]:
+async def _render_message(conn: Connection, scope: Scope, message: Message) -> tuple[bytes, bool]:
+    del conn, scope  # the native view depends on the message alone
     return orjson.dumps(presenters.message(message)), True
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import orjson
 
+from signalpost.accounts.schemas import Scope
 from signalpost.api.common import parse_body
 from signalpost.api.sentdm import presenters
 from signalpost.api.sentdm.base import SentDm
@@ -52,15 +53,9 @@ def register(router: Router, d: SentDm) -> None:
         call = await d.call(request)
         message_id = messages.parse_message_id(request.path_params["id"])
         async with db.reader() as conn:
-
-            async def render(message: Message) -> tuple[bytes, bool]:
-                # A template's category can change without the message changing, so a
-                # templated message's view is not kept.
-                category = await _category(conn, call, message) if message.template_id else None
-                data = orjson.dumps(presenters.message(message, category))
-                return data, message.template_id is None
-
-            data = await messages.message_view(conn, call.tenant, message_id, d.views, render)
+            data = await messages.message_view(
+                conn, call.tenant, message_id, d.views, _render_message
+            )
         return respond_json(call, data)
 
     @router.get("/messages/{id}/activities")
@@ -86,7 +81,7 @@ def register(router: Router, d: SentDm) -> None:
                     "Only a scheduled message that is not released yet can be cancelled"
                 )
             message = await messages.cancel(conn, d.ctx.recorder, call.tenant, message_id)
-            return 200, presenters.message(message, await _category(conn, call, message))
+            return 200, presenters.message(message, await _category(conn, call.tenant, message))
 
         return await run_mutation(
             db, request, call, operation, sandbox=body.sandbox, ttl_seconds=ttl
@@ -155,10 +150,17 @@ async def _resend(d: SentDm, conn: Connection, call: Call, old: Message) -> obje
     )
 
 
-async def _category(conn: Connection, call: Call, message: Message) -> str | None:
+async def _render_message(conn: Connection, scope: Scope, message: Message) -> tuple[bytes, bool]:
+    """The message resource as JSON; a templated message's view is not kept, as its
+    template's category can change without the message changing."""
+    category = await _category(conn, scope, message) if message.template_id else None
+    return orjson.dumps(presenters.message(message, category)), message.template_id is None
+
+
+async def _category(conn: Connection, scope: Scope, message: Message) -> str | None:
     if not message.template_id:
         return None
     try:
-        return (await templates.get(conn, call.tenant, message.template_id)).category
+        return (await templates.get(conn, scope, message.template_id)).category
     except TemplateNotFound:
         return None
