@@ -1,9 +1,11 @@
 """Measure a lookup endpoint beside the lean reference, in the same run, the same way.
 
-Rounds alternate (ours, reference, ours, reference, ...) with the same load generator and
-connection count, so background load on a shared machine hits both alike; each side's
-best round is reported (interference only ever slows a round down).  The reference server
-idles while ours is measured and the other way round.
+Rounds alternate (ours, reference, reference, ours, ours, ...: the side that goes first
+changes every round, so a slow drift of the machine favours neither) with the same load
+generator and connection count, so background load on a shared machine hits both alike.
+Each side's best round is reported (interference only ever slows a round down); many short
+rounds give both sides more chances at a quiet moment than a few long ones.  The
+reference server idles while ours is measured and the other way round.
 """
 
 from __future__ import annotations
@@ -54,12 +56,13 @@ async def compare_lookups(
     env: BenchEnv, benchmark: str, label: str, ours: Lookup, reference: Lookup, *, target: float
 ) -> list[Figure]:
     """Requests/s of ``ours`` beside the reference, their ratio, and latencies."""
-    rounds = env.scaled(3, 1)
-    seconds = env.seconds(5.0, 2.0)
+    rounds = env.scaled(6, 1)
+    seconds = env.seconds(3.0, 2.0)
     best: dict[str, LoadResult] = {}
     cpu: dict[str, list[float]] = {"ours": [0.0, 0.0], "reference": [0.0, 0.0]}
+    sides = [("ours", ours), ("reference", reference)]
     for n in range(rounds):
-        for side, lookup in (("ours", ours), ("reference", reference)):
+        for side, lookup in sides if n % 2 == 0 else sides[::-1]:
             before = lookup.server.cpu_seconds()
             result = await run_load(
                 lookup.server.host,
@@ -67,7 +70,7 @@ async def compare_lookups(
                 lookup.requests,
                 connections=env.connections,
                 seconds=seconds,
-                warmup=1.0,
+                warmup=0.5,
             )
             cpu[side][0] += lookup.server.cpu_seconds() - before
             cpu[side][1] += result.requests + result.warmup_requests
