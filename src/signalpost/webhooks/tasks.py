@@ -318,11 +318,21 @@ class DeliveryWorker:
                 claimed = 0
                 await self._idle(1.0)
             if not claimed:
-                await self._idle(self.policy.poll_interval)
+                # While an endpoint is saturated, an empty claim has walked past its whole
+                # backlog: new events alone do not start another one before the poll
+                # interval, a slot of a saturated endpoint coming free does.
+                saturated = any(
+                    n >= self.policy.endpoint_concurrency for n in self._inflight.values()
+                )
+                await self._idle(self.policy.poll_interval, on_new_events=not saturated)
 
-    async def _idle(self, seconds: float) -> None:
+    async def _idle(self, seconds: float, *, on_new_events: bool = True) -> None:
         """Wait for new events, a freed slot (its endpoint may take more now) or the poll."""
-        events = (self._wake, self._stop, self._slot_freed)
+        events = (
+            (self._wake, self._stop, self._slot_freed)
+            if on_new_events
+            else (self._stop, self._slot_freed)
+        )
         waits = [asyncio.ensure_future(e.wait()) for e in events]
         try:
             await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
@@ -401,13 +411,18 @@ class DeliveryWorker:
         self._finish(Outcome(event, result, endpoint.max_attempts))
 
     def _release(self, endpoint_id: str) -> None:
+        was_full = self.active >= self.policy.concurrency
         left = self._inflight.get(endpoint_id, 1) - 1
         if left > 0:
             self._inflight[endpoint_id] = left
         else:
             self._inflight.pop(endpoint_id, None)
             self._gates.pop(endpoint_id, None)
-        self._slot_freed.set()
+        # The claimer skips saturated endpoints, so another claim can only bring more once
+        # this endpoint drops below its concurrency or the process had no free slot at all:
+        # waking it on every finished delivery would rescan the backlog for nothing.
+        if was_full or left == self.policy.endpoint_concurrency - 1:
+            self._slot_freed.set()
 
     def _finish(self, outcome: Outcome) -> None:
         self._done.append(outcome)
