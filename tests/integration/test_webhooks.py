@@ -223,6 +223,35 @@ async def test_claims_share_out_endpoints_and_lease_events(ctx: Context) -> None
     }
 
 
+async def test_endpoints_behind_another_backlog_get_their_share(ctx: Context) -> None:
+    # A claim looks at a window of 10 x limit due events; an endpoint whose events all lie
+    # behind a longer, older backlog is found past the window, busy or not.
+    scope = await _scope(ctx)
+    backlog = await _endpoint(ctx, scope, "http://127.0.0.1:9/a")
+    quiet = await _endpoint(ctx, scope, "http://127.0.0.1:9/b")
+    now = now_us()
+    await _insert(ctx, backlog, 60, now - 10_000_000)
+    await _insert(ctx, quiet, 3, now)
+
+    async def claim(busy: list[str], limit: int) -> list[str]:
+        async with ctx.db.transaction() as conn:
+            rows = await repo.claim(
+                conn,
+                now=now,
+                lease_until=now + 1_000_000,
+                token="t",
+                limit=limit,
+                per_endpoint=2,
+                busy=busy,
+            )
+        return sorted(r["endpoint_id"] for r in rows)
+
+    assert await claim([backlog.id], limit=2) == [quiet.id, quiet.id]
+    shared = await claim([], limit=3)  # the window holds only the backlog
+    assert shared == sorted([backlog.id, backlog.id, quiet.id])
+    assert await claim([backlog.id], limit=2) == []  # nothing else is due
+
+
 async def test_outcomes_reschedule_give_up_and_disable(open_ctx: OpenContext) -> None:
     ctx = await open_ctx(webhook_disable_after_seconds=0.001, webhook_disable_min_failures=3)
     scope = await _scope(ctx)

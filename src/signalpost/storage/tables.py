@@ -319,6 +319,15 @@ webhook_events = Table(
     Column("last_status_code", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
     Index(None, "endpoint_id", "created_at"),
+    # An endpoint's next due events, for claims that look past another endpoint's backlog;
+    # delivered and abandoned events (no due time) stay out of it.
+    Index(
+        "ix_webhook_events_endpoint_id_due_at",
+        "endpoint_id",
+        "due_at",
+        sqlite_where=text("due_at IS NOT NULL"),
+        postgresql_where=text("due_at IS NOT NULL"),
+    ),
 )
 
 webhook_attempts = Table(

@@ -9,6 +9,7 @@ from sqlalchemy import (
     all_,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     literal_column,
@@ -210,27 +211,37 @@ _CLAIMED_COLUMNS = (
 )
 
 
-def _claim(dialect: str) -> Any:
-    # Bounded scan of the earliest due events, at most `per_endpoint` per endpoint, so one
-    # endpoint's backlog cannot fill a whole claim; endpoints already saturated in this
-    # process are skipped.  The window runs on the bounded scan, the lock on plain rows.
-    recent = (
-        select(ev.c.id, ev.c.endpoint_id, ev.c.due_at)
-        .where(ev.c.due_at <= bindparam("now"), _not_in(ev.c.endpoint_id, "busy", dialect))
-        .order_by(ev.c.due_at)
-        .limit(bindparam("scan"))
-        .subquery("recent")
-    )
-    rank = func.row_number().over(partition_by=recent.c.endpoint_id, order_by=recent.c.due_at)
-    ranked = select(recent.c.id, recent.c.due_at, rank.label("rn")).subquery("ranked")
-    pick = (
-        select(ranked.c.id)
-        .where(ranked.c.rn <= bindparam("per_endpoint"))
-        .order_by(ranked.c.due_at)
+# Claims look at a bounded window of the earliest due events, then, when the window is
+# full, at endpoints whose due events all lie beyond it (behind another endpoint's
+# backlog), one indexed probe each: the cost never grows with a backlog.
+_DUE_WINDOW = Query(
+    select(ev.c.id, ev.c.endpoint_id)
+    .where(ev.c.due_at <= bindparam("now"))
+    .order_by(ev.c.due_at)
+    .limit(bindparam("scan"))
+)
+_HIDDEN_ENDPOINTS = Query(
+    lambda d: (
+        select(ep.c.id)
+        .where(
+            _not_in(ep.c.id, "skip", d),
+            exists().where(ev.c.endpoint_id == ep.c.id, ev.c.due_at <= bindparam("now")),
+        )
         .limit(bindparam("limit"))
     )
+)
+_DUE_OF_ENDPOINT = Query(
+    select(ev.c.id)
+    .where(ev.c.endpoint_id == bindparam("endpoint"), ev.c.due_at <= bindparam("now"))
+    .order_by(ev.c.due_at)
+    .limit(bindparam("count"))
+)
+
+
+def _lease(dialect: str) -> Any:
+    # Only rows still due are leased: another claimer may have taken some meanwhile.
     lockable = select(ev.c.id).where(
-        ev.c.id.in_(pick.scalar_subquery()), ev.c.due_at <= bindparam("now")
+        in_list(ev.c.id, "ids", dialect), ev.c.due_at <= bindparam("now")
     )
     if dialect == "postgresql":
         lockable = lockable.with_for_update(skip_locked=True)
@@ -242,7 +253,7 @@ def _claim(dialect: str) -> Any:
     )
 
 
-_CLAIM = Query(_claim)
+_LEASE = Query(_lease)
 _FINISH = Query(
     update(ev)
     .where(ev.c.id == bindparam("b_id"), ev.c.leased_by == bindparam("b_token"))
@@ -301,22 +312,45 @@ async def claim(
     per_endpoint: int,
     busy: Sequence[str],
 ) -> list[Row]:
-    """Lease up to ``limit`` due events (at most ``per_endpoint`` per endpoint).
+    """Lease up to ``limit`` due events, at most ``per_endpoint`` per endpoint, none of the
+    ``busy`` endpoints (saturated in the claiming process).
 
-    Claimed events stay invisible until ``lease_until``; a claimer that dies lets the lease
-    run out and the events are claimed again (at-least-once).  PostgreSQL claimers skip each
-    other's rows (``FOR UPDATE SKIP LOCKED``); SQLite's write lock makes the claimer single.
+    Earliest due first, within a window of ``10 * limit`` due events; when that window is
+    full, endpoints with nothing in it get their share too, so one endpoint's backlog
+    neither delays the others nor makes a claim walk through it.  Claimed events stay
+    invisible until ``lease_until``; a claimer that dies lets the lease run out and the
+    events are claimed again (at-least-once).  PostgreSQL claimers skip each other's rows
+    (``FOR UPDATE SKIP LOCKED``); SQLite's write lock makes the claimer single.
     """
-    params = {
-        "now": now,
-        "lease_until": lease_until,
-        "token": token,
-        "limit": limit,
-        "per_endpoint": per_endpoint,
-        "scan": limit * 10,
-        "busy": list(busy),
-    }
-    return await conn.fetch(_CLAIM, params)
+    scan = limit * 10
+    window = await conn.fetch(_DUE_WINDOW, {"now": now, "scan": scan})
+    skip = set(busy)
+    taken: dict[str, int] = {}
+    picked: list[str] = []
+    for event_id, endpoint_id in window:
+        if len(picked) >= limit:
+            break
+        count = taken.get(endpoint_id, 0)
+        if endpoint_id not in skip and count < per_endpoint:
+            taken[endpoint_id] = count + 1
+            picked.append(event_id)
+    if len(window) >= scan and len(picked) < limit:
+        seen = skip | {row[1] for row in window}
+        hidden = await conn.fetch(
+            _HIDDEN_ENDPOINTS, {"now": now, "skip": list(seen), "limit": limit - len(picked)}
+        )
+        for (endpoint_id,) in hidden:
+            count = min(per_endpoint, limit - len(picked))
+            if count <= 0:
+                break
+            rows = await conn.fetch(
+                _DUE_OF_ENDPOINT, {"endpoint": endpoint_id, "now": now, "count": count}
+            )
+            picked.extend(row[0] for row in rows)
+    if not picked:
+        return []
+    params = {"ids": picked, "now": now, "lease_until": lease_until, "token": token}
+    return await conn.fetch(_LEASE, params)
 
 
 async def finish_events(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
