@@ -404,11 +404,11 @@ class ViewCache:
     """Rendered views of messages (response bodies), reused while a message is unchanged.
 
     Status lookups are polled: clients ask for the same message again and again until it
-    reaches a final state.  Every lookup still reads the message's version (the columns
-    that can change after it is stored, and the id of its newest activity: one indexed,
+    reaches a final state.  Every lookup still reads the message's version (its revision,
+    which every update of its row bumps, and the id of its newest activity: one indexed,
     tenant-checked statement); only when it is exactly the version a cached view was
-    rendered from is that view reused.  Bounded: the oldest
-    entry goes when a new one would exceed ``size``.
+    rendered from is that view reused.  Bounded: the oldest entry goes when a new one
+    would exceed ``size``.
     """
 
     __slots__ = ("_entries", "_size")

@@ -318,9 +318,9 @@ class DeliveryWorker:
                 claimed = 0
                 await self._idle(1.0)
             if not claimed:
-                # While an endpoint is saturated, an empty claim has walked past its whole
-                # backlog: new events alone do not start another one before the poll
-                # interval, a slot of a saturated endpoint coming free does.
+                # While an endpoint is saturated, new events are most likely its own and a
+                # claim would skip them: they alone do not start another claim before the
+                # poll interval, a slot of a saturated endpoint coming free does.
                 saturated = any(
                     n >= self.policy.endpoint_concurrency for n in self._inflight.values()
                 )
@@ -420,7 +420,7 @@ class DeliveryWorker:
             self._gates.pop(endpoint_id, None)
         # The claimer skips saturated endpoints, so another claim can only bring more once
         # this endpoint drops below its concurrency or the process had no free slot at all:
-        # waking it on every finished delivery would rescan the backlog for nothing.
+        # waking it on every finished delivery would mostly claim nothing.
         if was_full or left == self.policy.endpoint_concurrency - 1:
             self._slot_freed.set()
 
