@@ -43,7 +43,7 @@ import pkgutil
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -80,6 +80,33 @@ class EndpointInfo:
     dialect: str
     url: str
     attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, endpoint: _EndpointFields) -> EndpointInfo:
+        """The info of a stored endpoint (its full row or the outbox's reference)."""
+        return cls(
+            endpoint.id,
+            endpoint.tenant_id,
+            endpoint.organization_id,
+            endpoint.dialect,
+            endpoint.url,
+            endpoint.attributes,
+        )
+
+
+class _EndpointFields(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def dialect(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def attributes(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,7 +167,9 @@ def _event_row(
         "last_status_code": None,
         "last_error": None,
     }
-    context = EventContext(event_type, step, event_id, step.activity["created_at"], _info(endpoint))
+    context = EventContext(
+        event_type, step, event_id, step.activity["created_at"], EndpointInfo.of(endpoint)
+    )
     try:
         row["payload"] = fmt.build(context).decode()
     except Exception as exc:
@@ -176,14 +178,3 @@ def _event_row(
         row.update(status=DeliveryStatus.FAILED.value, due_at=None, finished_at=now)
         row["last_error"] = f"payload could not be built: {type(exc).__name__}: {exc}"[:500]
     return row
-
-
-def _info(endpoint: EndpointRef) -> EndpointInfo:
-    return EndpointInfo(
-        id=endpoint.id,
-        tenant_id=endpoint.tenant_id,
-        organization_id=endpoint.organization_id,
-        dialect=endpoint.dialect,
-        url=endpoint.url,
-        attributes=endpoint.attributes,
-    )

@@ -93,14 +93,7 @@ async def attempt(deliverer: Deliverer, event: Claimed, endpoint: Endpoint) -> A
         event_type=event.event_type,
         timestamp=int(time.time()),
         body=body,
-        endpoint=EndpointInfo(
-            endpoint.id,
-            endpoint.tenant_id,
-            endpoint.organization_id,
-            endpoint.dialect,
-            endpoint.url,
-            endpoint.attributes,
-        ),
+        endpoint=EndpointInfo.of(endpoint),
         attempt_no=event.attempts + 1,
     )
     headers = {"content-type": fmt.content_type, **fmt.sign(context)}
