@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from signalpost.errors import AppError, NotFound
+from signalpost.errors import AppError, NotFound, RateLimited
 from signalpost.http.request import Request
 from signalpost.http.response import Response
 from signalpost.http.router import Route, Router, RouteTable
@@ -76,6 +76,8 @@ class App:
             if not isinstance(exc, AppError):
                 log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             response = router.render_error(request, exc)
+            if isinstance(exc, RateLimited):  # whatever the dialect's body, when to come back
+                response.set_header("retry-after", str(exc.retry_after))
         if scope["method"] == "HEAD":
             response = Response(b"", response.status, response.headers)
         await response.send(send)

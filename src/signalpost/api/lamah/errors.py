@@ -71,7 +71,4 @@ def render_error(request: Request, exc: Exception) -> Response:
     """Every error as JSON, whatever the Accept header says (never a login redirect)."""
     del request
     status, body = _body(exc)
-    response = json_response(body, status)
-    if isinstance(exc, RateLimited):
-        response.set_header("retry-after", str(exc.retry_after))
-    return response
+    return json_response(body, status)

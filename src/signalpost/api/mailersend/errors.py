@@ -72,6 +72,4 @@ def render_error(request: Request, exc: Exception) -> Response:
     response = json_response(_body(exc), exc.status)
     if isinstance(exc, TooManyAttempts):
         response.headers.extend(exc.decision.headers(reset=False))
-    if isinstance(exc, RateLimited):
-        response.set_header("retry-after", str(exc.retry_after))
     return response

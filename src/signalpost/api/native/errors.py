@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from signalpost.errors import AppError, RateLimited
+from signalpost.errors import AppError
 from signalpost.http import Request, Response, json_response
 
 __all__ = ["render_error"]
@@ -14,8 +14,6 @@ def render_error(request: Request, exc: Exception) -> Response:
         exc = AppError()
     body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
     response = json_response(body, exc.status)
-    if isinstance(exc, RateLimited):
-        response.set_header("retry-after", str(exc.retry_after))
     if exc.status == 401:
         response.set_header("www-authenticate", "Bearer")
     return response

@@ -163,9 +163,6 @@ def render_error(request: Request, exc: Exception) -> Response:
     details = exc.details if isinstance(exc, AppError) else None
     error = {"code": code, "message": message, "details": details, "doc_url": DOC_URL + code}
     response = respond(call, None, status, error=error)
-    retry_after = getattr(exc, "retry_after", None)
-    if status == 429 and retry_after is not None:
-        response.set_header("retry-after", str(retry_after))
     if code in _NO_RETRY:
         response.set_header("x-should-retry", "false")
     return response

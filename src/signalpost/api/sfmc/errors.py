@@ -111,10 +111,7 @@ def render_error(request: Request, exc: Exception) -> Response:
     del request
     status, body = _envelope(exc)
     body.setdefault("documentation", "")
-    response = json_response(body, status)
-    if isinstance(exc, RateLimited):
-        response.set_header("retry-after", str(exc.retry_after))
-    return response
+    return json_response(body, status)
 
 
 def render_oauth_error(request: Request, exc: Exception) -> Response:
