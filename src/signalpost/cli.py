@@ -185,7 +185,11 @@ def cmd_smsc_sim(settings: Settings, args: argparse.Namespace) -> int:
             receipt_delay_ms=args.receipt_delay_ms,
             receipt_tlvs=not args.no_receipt_tlvs,
             throttle_rate=args.throttle_rate,
+            throttle_every=args.throttle_every,
             drop_every=args.drop_every,
+            drop_once_after=args.drop_once_after,
+            message_ids=args.message_ids,
+            receipt_text_ids=args.receipt_text_ids,
             early_receipts=args.early_receipts,
             duplicate_receipts=args.duplicate_receipts,
         ),
@@ -325,8 +329,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", help="accept only this password (default: any)")
     p.add_argument("--receipt-delay-ms", type=int, default=300)
     p.add_argument("--throttle-rate", type=float, default=0.0, help="submit_sm/s per session")
+    p.add_argument("--throttle-every", type=int, default=0, help="throttle every N-th submit_sm")
     p.add_argument(
         "--drop-every", type=int, default=0, help="drop sessions every N accepted submit_sm"
+    )
+    p.add_argument("--drop-once-after", type=int, default=0, help="drop sessions once, after N")
+    p.add_argument("--message-ids", choices=("random", "decimal", "hex"), default="random")
+    p.add_argument(
+        "--receipt-text-ids",
+        choices=("same", "decimal", "hex"),
+        default="same",
+        help="write the id in the receipt text in this base",
     )
     p.add_argument("--early-receipts", action="store_true", help="receipt before submit_sm_resp")
     p.add_argument("--duplicate-receipts", action="store_true")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import cast
 
 import pytest
 from hypothesis import given
@@ -12,15 +13,19 @@ from hypothesis import strategies as st
 from signalpost.carriers.base import Carrier, Submission, SubmitResult
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.carriers.smpp.carrier import address_type, relative_validity
+from signalpost.carriers.smpp.ledger import CLOCK_TOLERANCE_US, target_part
 from signalpost.carriers.smpp.status import (
     PartState,
+    ReceiptIds,
     VerdictKind,
     classify,
     decide,
-    id_candidates,
     parse_receipt,
+    part_key,
+    text_key,
 )
 from signalpost.domain.lifecycle import ReasonCode, Status
+from signalpost.storage import Row
 
 NOW = 1_700_000_000_000_000
 
@@ -110,11 +115,66 @@ def test_receipt_without_id_and_bad_dates() -> None:
     assert odd.occurred_at == NOW
 
 
-def test_id_candidates_cover_both_bases() -> None:
-    assert id_candidates("255")[:2] == ["255", "ff"]
-    assert "FF" in id_candidates("255")
-    assert id_candidates("ff")[:2] == ["ff", "255"]
-    assert id_candidates("msg-7") == ["msg-7", "MSG-7"]
+def test_an_all_digit_id_is_never_read_in_another_base() -> None:
+    # "256" written in hexadecimal is "100": another message of an SMSC counting 1, 2, 3…
+    receipt = parse_receipt("id:256 stat:DELIVRD", {}, NOW)
+    assert receipt is not None
+    assert receipt.smsc_message_id == "256"
+    assert part_key("100", ReceiptIds.SAME) != receipt.smsc_message_id
+    assert part_key("ff", ReceiptIds.SAME) != text_key("255", ReceiptIds.SAME)
+    assert part_key("FF", ReceiptIds.SAME) != text_key("ff", ReceiptIds.SAME)
+
+
+def test_configured_conversion_reads_the_text_id_in_the_other_base() -> None:
+    dec = parse_receipt("id:500 stat:UNDELIV", {}, NOW, ReceiptIds.HEX_TO_DEC)
+    assert dec is not None
+    assert dec.smsc_message_id == part_key("000001F4", ReceiptIds.HEX_TO_DEC) == "500"
+    hexa = parse_receipt("id:1f4 stat:UNDELIV", {}, NOW, ReceiptIds.DEC_TO_HEX)
+    assert hexa is not None
+    assert hexa.smsc_message_id == part_key("500", ReceiptIds.DEC_TO_HEX)
+    # the receipted_message_id TLV is the submit_sm_resp id itself: never converted
+    tlv = parse_receipt("id:500 stat:UNDELIV", {0x001E: b"1F4\0"}, NOW, ReceiptIds.HEX_TO_DEC)
+    assert tlv is not None
+    assert tlv.smsc_message_id == part_key("1F4", ReceiptIds.HEX_TO_DEC)
+    # ids that are not numbers of the configured base are kept as they are
+    assert part_key("msg-7", ReceiptIds.HEX_TO_DEC) == "msg-7"
+    assert text_key("msg-7", ReceiptIds.DEC_TO_HEX) == "msg-7"
+    assert text_key("٣", ReceiptIds.HEX_TO_DEC) == "٣"  # int() would read it as 3
+
+
+ids = st.text("0123456789abcdefABCDEF-x", min_size=1, max_size=12)
+
+
+@given(ids, ids)
+def test_same_ids_match_only_when_equal(submitted: str, receipted: str) -> None:
+    same = ReceiptIds.SAME
+    assert (part_key(submitted, same) == text_key(receipted, same)) == (submitted == receipted)
+
+
+@given(st.integers(0, 2**64), st.integers(0, 2**64), st.integers(0, 4), st.booleans())
+def test_converted_ids_match_exactly_their_number(
+    n: int, m: int, padding: int, upper: bool
+) -> None:
+    sent_hex = format(n, "x").zfill(padding + 1)
+    sent_hex = sent_hex.upper() if upper else sent_hex
+    hex_to_dec = ReceiptIds.HEX_TO_DEC
+    assert (part_key(sent_hex, hex_to_dec) == text_key(str(m), hex_to_dec)) == (n == m)
+    sent_dec = str(n).zfill(padding + 1)
+    dec_to_hex = ReceiptIds.DEC_TO_HEX
+    assert (part_key(sent_dec, dec_to_hex) == text_key(format(m, "x"), dec_to_hex)) == (n == m)
+
+
+@given(st.lists(st.integers(0, 10**9), min_size=1, max_size=8), st.integers(0, 2 * 10**9))
+def test_a_receipt_targets_the_newest_part_submitted_before_it(
+    submitted: list[int], received: int
+) -> None:
+    parts = [{"id": i, "submitted_at": at} for i, at in enumerate(submitted)]
+    target: object = target_part(cast("list[Row]", parts), received)
+    eligible = [p for p in parts if p["submitted_at"] <= received + CLOCK_TOLERANCE_US]
+    if not eligible:
+        assert target is None
+    else:
+        assert target == max(eligible, key=lambda p: (p["submitted_at"], p["id"]))
 
 
 # ----------------------------------------------------------------------------- multipart rule

@@ -5,6 +5,11 @@ Outcomes follow the platform simulator (by the destination's last four digits, s
 err 002, 0003 EXPIRED err 003, 0004 the first two submit_sm answered ``ESME_RSYSERR``
 then delivered, 0005 accepted and never a receipt, anything else DELIVRD.
 
+Message ids (``message_ids``): ``random`` (a per-run salt and a hexadecimal counter,
+unlike any other run's), or the bare counter 1, 2, 3… in ``decimal`` or ``hex`` as many
+SMSCs number messages.  Receipt texts may write the id in the other base
+(``receipt_text_ids``), as some SMSCs do.
+
 A :class:`Script` overrides them for one destination: a state per part of a long message
 (``None``: no receipt), the order the part receipts go out in, or a ``command_status`` to
 answer every submit with.
@@ -19,7 +24,16 @@ from datetime import UTC, datetime
 from signalpost.carriers.simulator.outcomes import outcome_for
 from signalpost.domain.lifecycle import Status
 
-__all__ = ["STATES", "Script", "part_outcome", "receipt_text"]
+__all__ = [
+    "ID_STYLES",
+    "STATES",
+    "TEXT_ID_STYLES",
+    "Script",
+    "message_id",
+    "part_outcome",
+    "receipt_text",
+    "text_id",
+]
 
 STATES: dict[Status, tuple[str, int]] = {
     Status.DELIVERED: ("DELIVRD", 2),
@@ -28,6 +42,27 @@ STATES: dict[Status, tuple[str, int]] = {
     Status.REJECTED: ("REJECTD", 8),
 }
 ORDERS = ("given", "reverse", "random")
+ID_STYLES = ("random", "decimal", "hex")
+TEXT_ID_STYLES = ("same", "decimal", "hex")
+
+
+def message_id(number: int, style: str, salt: str) -> str:
+    """The id ``submit_sm_resp`` gives the ``number``-th accepted message."""
+    if style == "decimal":
+        return str(number)
+    if style == "hex":
+        return format(number, "x")
+    return f"{salt}{number:x}"
+
+
+def text_id(message_id: str, style: str) -> str:
+    """``message_id`` as a receipt text writes it: ``decimal`` reads it as hexadecimal,
+    ``hex`` as decimal (so pair them with the other ``message_ids`` style)."""
+    if style == "decimal":
+        return str(int(message_id, 16))
+    if style == "hex":
+        return format(int(message_id), "x")
+    return message_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,13 +103,13 @@ def _smpp_date() -> str:
     return _date_cache[1]
 
 
-def receipt_text(message_id: str, state: Status, error: str, text: str) -> str:
+def receipt_text(receipt_id: str, state: Status, error: str, text: str) -> str:
     """The Appendix B receipt text (dates with seconds, as many SMSCs send them)."""
     stat, _ = STATES[state]
     delivered = "001" if state == Status.DELIVERED else "000"
     sample = text[:20] if text.isascii() else "".join(c if c.isascii() else "?" for c in text[:20])
     date = _smpp_date()
     return (
-        f"id:{message_id} sub:001 dlvrd:{delivered} submit date:{date} done date:{date} "
+        f"id:{receipt_id} sub:001 dlvrd:{delivered} submit date:{date} done date:{date} "
         f"stat:{stat} err:{error} text:{sample.replace(chr(0), ' ')}"
     )

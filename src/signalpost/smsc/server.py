@@ -5,9 +5,12 @@ answers it with ``deliver_sm_resp`` ESME_ROK; one that is refused is sent again 
 later, and those outstanding on a session that drops are sent again on the next bind of
 the same ``system_id``.  Faults on demand: :meth:`SmscSimulator.drop` closes every session
 (after writing the answers already made) and refuses connections for a while,
-``throttle_rate`` answers ``ESME_RTHROTTLED`` above a rate, ``receipt_delay_ms`` holds
-receipts back, ``early_receipts`` sends a receipt before its ``submit_sm_resp`` and
-``duplicate_receipts`` sends every receipt twice.
+``throttle_rate`` answers ``ESME_RTHROTTLED`` above a rate and ``throttle_every`` to every
+N-th submit_sm, ``drop_every`` drops every session after each N accepted submit_sm and
+``drop_once_after`` once, ``receipt_delay_ms`` holds receipts back (0: sent at once),
+``early_receipts`` sends a receipt before its ``submit_sm_resp`` and
+``duplicate_receipts`` sends every receipt twice.  ``message_ids`` and
+``receipt_text_ids`` choose how ids look (:mod:`signalpost.smsc.behaviour`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from signalpost.carriers.smpp import pdu
 from signalpost.carriers.smpp.pdu import Command, CommandStatus
 from signalpost.carriers.smpp.text import read_short_message, split_message
 from signalpost.domain.lifecycle import Status
+from signalpost.smsc import behaviour
 from signalpost.smsc.behaviour import STATES, Script, part_outcome, receipt_text
 
 __all__ = ["SimulatorSettings", "SmscSimulator", "Submitted"]
@@ -53,11 +57,22 @@ class SimulatorSettings:
     receipt_tlvs: bool = True
     deliver_window: int = 100
     throttle_rate: float = 0.0  # submit_sm per second per session; 0: never throttle
+    throttle_every: int = 0  # answer ESME_RTHROTTLED to every N-th submit_sm; 0: never
     drop_every: int = 0  # drop every session after this many accepted submit_sm; 0: never
+    drop_once_after: int = 0  # drop every session once, after this many accepted; 0: never
+    message_ids: str = "random"  # or "decimal" / "hex": 1, 2, 3…
+    receipt_text_ids: str = "same"  # or the id in "decimal" / "hex" in the receipt text
     down_seconds: float = 0.5
     early_receipts: bool = False
     duplicate_receipts: bool = False
     record: bool = False  # keep every accepted submit_sm in ``SmscSimulator.received``
+
+    def __post_init__(self) -> None:
+        if self.message_ids not in behaviour.ID_STYLES:
+            raise ValueError(f"message_ids must be one of {', '.join(behaviour.ID_STYLES)}")
+        if self.receipt_text_ids not in behaviour.TEXT_ID_STYLES:
+            styles = ", ".join(behaviour.TEXT_ID_STYLES)
+            raise ValueError(f"receipt_text_ids must be one of {styles}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +120,7 @@ class SmscSimulator:
         self._server: asyncio.Server | None = None
         self._salt = secrets.token_hex(3)
         self._ids = itertools.count(1)
+        self._message_numbers = itertools.count(1)
         self._deliveries: dict[int, _Delivery] = {}
         self._timers: list[tuple[float, int]] = []
         self._ready: deque[int] = deque()
@@ -204,7 +220,10 @@ class SmscSimulator:
             self.stats[pdu.status_name(status)] += 1
             session.respond(Command.SUBMIT_SM, sequence, status)
             return
-        message_id = f"{self._salt}{next(self._ids):x}"
+        settings = self.settings
+        message_id = behaviour.message_id(
+            next(self._message_numbers), settings.message_ids, self._salt
+        )
         self.stats["accepted"] += 1
         self.accepted_by_destination[sm.destination_addr] += 1
         if self.settings.record:
@@ -224,14 +243,17 @@ class SmscSimulator:
         if early:
             self._pump()
         session.respond(Command.SUBMIT_SM, sequence, body=message_id.encode() + b"\0")
-        every = self.settings.drop_every
-        if every and self.stats["accepted"] % every == 0:
+        accepted = self.stats["accepted"]
+        if (settings.drop_every and accepted % settings.drop_every == 0) or (
+            accepted == settings.drop_once_after
+        ):
             self.drop()
 
     def _submit_status(self, session: SmscSession, destination: str) -> int:
         if not session.can_transmit:
             return CommandStatus.ESME_RINVBNDSTS
-        if session.throttled():
+        every = self.settings.throttle_every
+        if session.throttled() or (every and self.stats["submit_sm"] % every == 0):
             return CommandStatus.ESME_RTHROTTLED
         script = self.scripts.get(destination)
         if script is not None and script.submit_status:
@@ -281,7 +303,8 @@ class SmscSimulator:
         if delay is None:
             jitter = self.settings.receipt_jitter
             delay = self.settings.receipt_delay_ms / 1000 * random.uniform(1 - jitter, 1 + jitter)
-        body = receipt_text(message_id, state, error, text).encode("ascii")
+        shown = behaviour.text_id(message_id, self.settings.receipt_text_ids)
+        body = receipt_text(shown, state, error, text).encode("ascii")
         tlvs: list[smpp34.Tlv] = []
         if self.settings.receipt_tlvs:
             tlvs = [

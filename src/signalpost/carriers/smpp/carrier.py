@@ -7,9 +7,10 @@ ACCEPTED with the message's own id once every part is accepted, TRANSIENT (the d
 retries; a retry sends only the parts still missing), or PERMANENT.
 
 Receipts and mobile-originated messages arrive as ``deliver_sm`` on any session; they are
-handled in batches: stored (see :mod:`~signalpost.carriers.smpp.ledger`), reported to the
-platform, and only then acknowledged with ``deliver_sm_resp``.  A sweep every second
-matches parked receipts again and re-sends reports the platform has not acknowledged.
+handled in batches: applied to their part or parked until it is stored (see
+:mod:`~signalpost.carriers.smpp.ledger`), reported to the platform, and only then
+acknowledged with ``deliver_sm_resp``.  A sweep every second re-sends reports the platform
+has not acknowledged and drops receipts that no part claimed within an hour.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from signalpost.carriers.smpp.status import (
     VerdictKind,
     classify,
     parse_receipt,
+    part_key,
 )
 from signalpost.carriers.smpp.text import Part, read_short_message, split_message
 from signalpost.domain.lifecycle import Status
@@ -269,7 +271,8 @@ class SmppCarrier(Carrier):
         self.stats[verdict.kind.value] += 1
         if verdict.kind is VerdictKind.OK:
             self.pacer.relieved()
-            plan.results[part.number] = _PartResult(verdict, pdu.c_string(body)[0], self.name)
+            key = part_key(pdu.c_string(body)[0], self.config.receipt_id)
+            plan.results[part.number] = _PartResult(verdict, key, self.name)
         else:
             plan.results[part.number] = _PartResult(verdict)
 
@@ -433,7 +436,9 @@ class SmppCarrier(Carrier):
 
     def _receipt(self, sm: smpp34.SubmitSm | smpp34.DeliverSm, now: int) -> PartReceipt | None:
         text = sm.short_message.decode("latin-1")  # receipt texts are ASCII (Appendix B)
-        receipt = parse_receipt(text, {t.tag: t.value for t in sm.tlvs}, now)
+        receipt = parse_receipt(
+            text, {t.tag: t.value for t in sm.tlvs}, now, self.config.receipt_id
+        )
         if receipt is None:
             log.warning("smpp %s: receipt without a message id: %r", self.name, text[:100])
         return receipt
@@ -487,13 +492,18 @@ class SmppCarrier(Carrier):
             except Exception:
                 log.exception("smpp %s: sweep failed", self.name)
 
-    async def sweep(self, limit: int = 1000) -> int:
-        """Match parked receipts again and report what the platform has not acknowledged."""
-        now = now_us()
+    async def sweep(self, limit: int = 1000, *, now: int | None = None) -> int:
+        """Report what the platform has not acknowledged; drop receipts parked too long."""
+        now = now_us() if now is None else now
         async with self._books_lock, self.db.transaction() as conn:
             await ledger.mark_reported(conn, self._take_reported())
-            reports = await ledger.rematch_parked(conn, self.name, now, limit)
-            reports += await ledger.pending_reports(conn, self.name, limit)
+            dropped = await ledger.expire_parked(conn, self.name, now)
+            reports = await ledger.pending_reports(conn, self.name, limit)
+        if dropped:
+            self.stats["receipts_unclaimed"] += dropped
+            log.info(
+                "smpp %s: dropped %d receipts no part claimed within an hour", self.name, dropped
+            )
         unique = list({r.group_id: r for r in reports}.values())
         await self._report(unique)
         return len(unique)

@@ -14,6 +14,7 @@ window = 64                 # outstanding submit_sm per session
 rate = 0                    # submit_sm per second for the whole connection; 0: no limit
 default_source = "Signalpost"  # when a message has no sender
 force_source = false        # always send default_source
+receipt_id = "same"         # how receipt texts write the submit_sm_resp id (see below)
 inbound = { organization_id = "…", profile_id = "…" }  # owner of mobile-originated messages
 inbound_numbers = { "+14155550100" = { organization_id = "…" } }  # per our number
 
@@ -23,6 +24,14 @@ connections = ["carrier-a", "carrier-b"]   # the first that is bound; the rest a
 ```
 
 A route with the empty prefix is the default for SMS.  Numbers are E.164 with ``+``.
+
+``receipt_id`` says how a receipt names the part it is for, and is never guessed: a receipt
+applies only to the part whose ``submit_sm_resp`` carried that very id on this connection.
+``"same"`` (the default): the receipt text's ``id:`` is the ``submit_sm_resp`` id, character
+for character.  ``"hex-to-dec"``: ``submit_sm_resp`` gives a hexadecimal id and the receipt
+text writes it in decimal (``"1f4"`` then ``id:500``); ``"dec-to-hex"``: the reverse.  The
+``receipted_message_id`` TLV, when the SMSC sends it, is the ``submit_sm_resp`` id unchanged
+and is preferred over the text.
 """
 
 from __future__ import annotations
@@ -33,6 +42,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from signalpost.carriers.smpp.status import ReceiptIds
 
 __all__ = ["ConfigError", "ConnectionConfig", "InboundOwner", "Route", "SmppConfig", "load_config"]
 
@@ -77,6 +88,7 @@ class ConnectionConfig:
     throttle_pause_max_seconds: float = 2.0
     bind_wait_seconds: float = 2.0
     registered_delivery: int = 1
+    receipt_id: ReceiptIds = ReceiptIds.SAME
     default_source: str | None = None
     force_source: bool = False
     source_ton: int | None = None
@@ -123,6 +135,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "throttle_pause_max_seconds": (int, float),
     "bind_wait_seconds": (int, float),
     "registered_delivery": int,
+    "receipt_id": str,
     "default_source": str,
     "force_source": bool,
     "source_ton": int,
@@ -164,9 +177,19 @@ def _connection(raw: Any, index: int) -> ConnectionConfig:
     values["inbound_numbers"] = {
         str(k): _owner(v, f"{where}.inbound_numbers.{k}") for k, v in numbers.items()
     }
+    if "receipt_id" in values:
+        values["receipt_id"] = _receipt_ids(values["receipt_id"], where)
     config = ConnectionConfig(**values)
     _check_connection(config, where)
     return config
+
+
+def _receipt_ids(value: str, where: str) -> ReceiptIds:
+    try:
+        return ReceiptIds(value)
+    except ValueError:
+        names = ", ".join(repr(m.value) for m in ReceiptIds)
+        raise ConfigError(f"{where}.receipt_id must be one of {names}") from None
 
 
 def _check_connection(c: ConnectionConfig, where: str) -> None:

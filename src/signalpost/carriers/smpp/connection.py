@@ -114,8 +114,9 @@ class Link:
             if stopping.is_set():
                 await session.unbind()
             else:
-                log.warning("smpp %s: session ended; reconnecting", self.label)
-                await _sleep_unless(stopping, reconnect_delay(self.config, 1))
+                delay = reconnect_delay(self.config, 1)
+                log.info("smpp %s: reconnecting in %.2fs", self.label, delay)
+                await _sleep_unless(stopping, delay)
 
     async def _open(self) -> Session:
         c = self.config
@@ -149,8 +150,7 @@ class Link:
             try:
                 await session.enquire_link()
             except SessionClosed as exc:
-                log.warning("smpp %s: enquire_link failed (%s)", self.label, exc)
-                session.abort()
+                session.abort(f"enquire_link failed: {exc}")
                 await session.closed.wait()
                 return
 

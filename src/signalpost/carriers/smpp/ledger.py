@@ -2,11 +2,22 @@
 
 One ``smpp_messages`` row per platform message sent over SMPP (its id is the carrier
 message id the platform records) and one ``smpp_parts`` row per accepted part, keyed for
-receipts by ``(connection, SMSC message id)``.  A receipt that matches no part yet (it
-overtook our record of the ``submit_sm_resp``) is parked and matched when the part is
-stored, or by the periodic sweep.  A message's outcome is decided from its parts by the
-multipart rule of :mod:`signalpost.carriers.smpp.status`, once, and reported to the
-platform until the report is acknowledged (``report_due``).
+receipts by ``(connection, SMSC message id)``.  A message's outcome is decided from its
+parts by the multipart rule of :mod:`signalpost.carriers.smpp.status`, once, and reported
+to the platform until the report is acknowledged (``report_due``).
+
+**Which part a receipt is for.**  Exactly the part whose ``submit_sm_resp`` carried the
+receipt's id on the same connection (after the connection's configured base conversion,
+:class:`~signalpost.carriers.smpp.status.ReceiptIds`; nothing is guessed), and of the parts
+that ever carried that id, the newest one submitted before the receipt arrived.  A receipt
+applies only while that part is still open.  Otherwise it is *parked* (stored, so it can be
+acknowledged to the SMSC): when it overtook our record of its ``submit_sm_resp``, or when
+the SMSC reused an id whose earlier part is already final.  A parked receipt is applied as
+soon as its part is stored (:func:`record_submits`); one that no part claims within
+:data:`PARKED_MAX_AGE_US` (a duplicate of a receipt already applied, or a receipt for a
+part that was never ours) is dropped by :func:`expire_parked`.  Receipts and records of one
+connection are serialised (one transaction at a time per connection, across processes), so
+a receipt and the record of its part never miss each other.
 
 Group states: ``partial`` (some parts not accepted yet; a retry sends only the missing
 parts, with the same concatenation reference), ``sent`` (every part accepted; the platform
@@ -22,29 +33,35 @@ from typing import Any
 
 from signalpost.carriers.base import Receipt
 from signalpost.carriers.smpp import repository as repo
-from signalpost.carriers.smpp.status import Decision, PartReceipt, PartState, decide, id_candidates
+from signalpost.carriers.smpp.status import Decision, PartReceipt, PartState, decide
 from signalpost.domain.lifecycle import Status
 from signalpost.storage import Connection, Row
 
 __all__ = [
+    "CLOCK_TOLERANCE_US",
     "CLOSED",
+    "PARKED_MAX_AGE_US",
     "PARTIAL",
     "SENT",
     "Book",
     "Report",
     "SubmitRecord",
     "apply_receipts",
+    "expire_parked",
     "load_books",
     "mark_reported",
     "pending_reports",
     "record_submits",
-    "rematch_parked",
+    "target_part",
 ]
 
 PARTIAL = "partial"
 SENT = "sent"
 CLOSED = "closed"
-PARKED_MAX_AGE_US = 7 * 86400 * 1_000_000
+PARKED_MAX_AGE_US = 3600 * 1_000_000
+"""How long a parked receipt waits for its part (a submit is recorded within seconds)."""
+CLOCK_TOLERANCE_US = 5_000_000
+"""How far apart the clocks of two processes sharing the books may be."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,51 +105,50 @@ async def load_books(conn: Connection, message_ids: Sequence[str]) -> dict[str, 
 async def record_submits(
     conn: Connection, records: Sequence[SubmitRecord], now: int
 ) -> list[Report]:
-    """Store groups and accepted parts; match receipts parked for them; decide."""
+    """Store groups and accepted parts; apply the receipts parked for them; decide."""
+    parts = [p for r in records for p in r.parts]
+    by_connection: dict[str, list[str]] = defaultdict(list)
+    for part in parts:
+        by_connection[part["connection"]].append(part["smsc_message_id"])
+    await repo.lock_connections(conn, sorted(by_connection))
     await repo.insert_groups(conn, [r.group for r in records if r.group is not None and r.is_new])
     await repo.update_groups(
         conn, [r.group for r in records if r.group is not None and not r.is_new]
     )
-    parts = [p for r in records for p in r.parts]
     await repo.insert_parts(conn, parts)
     touched = {r.group["id"] for r in records if r.group is not None and r.became_sent}
-    by_connection: dict[str, list[str]] = defaultdict(list)
-    for part in parts:
-        by_connection[part["connection"]].extend(id_candidates(part["smsc_message_id"]))
-    for connection, ids in by_connection.items():
-        parked = await repo.parked_for(conn, connection, ids)
+    for connection, keys in by_connection.items():
+        parked = await repo.parked_for(conn, connection, keys)
         if parked:
-            touched |= await _apply(conn, connection, [_from_parked(r) for r in parked], now)
-            await repo.delete_parked(conn, [r["id"] for r in parked])
+            touched |= await _claim_parked(conn, connection, parked)
     return await _decide(conn, touched, now)
 
 
 async def apply_receipts(
     conn: Connection, connection: str, receipts: Sequence[PartReceipt], now: int
 ) -> list[Report]:
-    """Apply part receipts received on ``connection``; park those matching no part yet."""
+    """Apply final part receipts received on ``connection`` at ``now``; park the others
+    (module docstring).  Intermediate receipts change nothing."""
     finals = [r for r in receipts if r.status is not None]
     if not finals:
         return []
-    touched = await _apply(conn, connection, finals, now, park=True)
-    return await _decide(conn, touched, now)
+    await repo.lock_connections(conn, [connection])
+    targets = await _targets(conn, connection, [(r.smsc_message_id, now) for r in finals])
+    updates: dict[int, dict[str, Any]] = {}
+    parked: list[dict[str, Any]] = []
+    for receipt, part in zip(finals, targets, strict=True):
+        if part is None or part["status"] != Status.SENT.value:
+            parked.append(_parked_row(connection, receipt, now))
+        elif part["id"] not in updates:  # else a duplicate within this batch
+            updates[part["id"]] = _part_update(part, receipt)
+    await repo.park(conn, parked)
+    await repo.update_parts(conn, updates.values())
+    return await _decide(conn, {u["smpp_message_id"] for u in updates.values()}, now)
 
 
-async def rematch_parked(conn: Connection, connection: str, now: int, limit: int) -> list[Report]:
-    """Match parked receipts again (their part may be stored by now); drop week-old ones."""
-    parked = await repo.oldest_parked(conn, connection, limit)
-    if not parked:
-        return []
-    receipts = [_from_parked(r) for r in parked]
-    matched = await _match(conn, connection, receipts)
-    done = [
-        row["id"]
-        for row, hit in zip(parked, matched, strict=True)
-        if hit is not None or row["received_at"] < now - PARKED_MAX_AGE_US
-    ]
-    touched = await _update_parts(conn, receipts, matched)
-    await repo.delete_parked(conn, done)
-    return await _decide(conn, touched, now)
+async def expire_parked(conn: Connection, connection: str, now: int) -> int:
+    """Drop receipts parked longer than :data:`PARKED_MAX_AGE_US`; returns how many."""
+    return await repo.delete_parked_before(conn, connection, now - PARKED_MAX_AGE_US)
 
 
 async def pending_reports(conn: Connection, carrier: str, limit: int) -> list[Report]:
@@ -144,65 +160,61 @@ async def mark_reported(conn: Connection, group_ids: Iterable[str]) -> None:
     await repo.mark_reported(conn, sorted(set(group_ids)))
 
 
+def target_part(parts: Iterable[Row], received_at: int) -> Row | None:
+    """Of the parts that carried a receipt's key, the one it is for: the newest submitted
+    before it was received (``None`` when there is none)."""
+    best: Row | None = None
+    for part in parts:
+        if part["submitted_at"] > received_at + CLOCK_TOLERANCE_US:
+            continue
+        if best is None or (part["submitted_at"], part["id"]) > (best["submitted_at"], best["id"]):
+            best = part
+    return best
+
+
 # ----------------------------------------------------------------------------- internals
 
 
-async def _match(
-    conn: Connection, connection: str, receipts: Sequence[PartReceipt]
+async def _targets(
+    conn: Connection, connection: str, wanted: Sequence[tuple[str, int]]
 ) -> list[Row | None]:
-    """The part each receipt is for (the newest part with that id), or None."""
-    wanted = {c for r in receipts for c in id_candidates(r.smsc_message_id)}
-    newest = {
-        row["smsc_message_id"]: row for row in await repo.find_parts(conn, connection, list(wanted))
-    }
-    found: list[Row | None] = []
-    for r in receipts:
-        hit = next((newest[c] for c in id_candidates(r.smsc_message_id) if c in newest), None)
-        found.append(hit)
-    return found
+    """The part each ``(key, received_at)`` is for (:func:`target_part`)."""
+    by_key: dict[str, list[Row]] = defaultdict(list)
+    keys = sorted({key for key, _ in wanted})
+    for row in await repo.find_parts(conn, connection, keys):
+        by_key[row["smsc_message_id"]].append(row)
+    return [target_part(by_key.get(key, ()), received_at) for key, received_at in wanted]
 
 
-async def _apply(
-    conn: Connection,
-    connection: str,
-    receipts: Sequence[PartReceipt],
-    now: int,
-    *,
-    park: bool = False,
-) -> set[str]:
-    matched = await _match(conn, connection, receipts)
-    if park:
-        await repo.park(
-            conn,
-            [
-                _parked_row(connection, r, now)
-                for r, hit in zip(receipts, matched, strict=True)
-                if hit is None
-            ],
-        )
-    return await _update_parts(conn, receipts, matched)
-
-
-async def _update_parts(
-    conn: Connection, receipts: Sequence[PartReceipt], matched: Sequence[Row | None]
-) -> set[str]:
-    """Record the first final receipt of each part; later ones are duplicates."""
+async def _claim_parked(conn: Connection, connection: str, parked: Sequence[Row]) -> set[str]:
+    """Apply parked receipts whose part is stored and open now; they leave the lot."""
+    targets = await _targets(
+        conn, connection, [(r["smsc_message_id"], r["received_at"]) for r in parked]
+    )
     updates: dict[int, dict[str, Any]] = {}
-    for receipt, row in zip(receipts, matched, strict=True):
-        if row is None or row["status"] != Status.SENT.value or row["id"] in updates:
+    claimed: list[int] = []
+    for row, part in zip(parked, targets, strict=True):
+        if part is None or part["status"] != Status.SENT.value:
             continue
-        assert receipt.status is not None
-        updates[row["id"]] = {
-            "id": row["id"],
-            "smpp_message_id": row["smpp_message_id"],
-            "status": receipt.status.value,
-            "reason_code": receipt.reason_code,
-            "reason": receipt.reason,
-            "error_code": receipt.error_code,
-            "done_at": max(receipt.occurred_at, row["submitted_at"]),
-        }
+        claimed.append(row["id"])
+        if part["id"] not in updates:  # the first receipt parked for a part wins
+            updates[part["id"]] = _part_update(part, _from_parked(row))
     await repo.update_parts(conn, updates.values())
+    await repo.delete_parked(conn, claimed)
     return {u["smpp_message_id"] for u in updates.values()}
+
+
+def _part_update(part: Row, receipt: PartReceipt) -> dict[str, Any]:
+    assert receipt.status is not None
+    return {
+        "id": part["id"],
+        "smpp_message_id": part["smpp_message_id"],
+        "status": receipt.status.value,
+        "reason_code": receipt.reason_code,
+        "reason": receipt.reason,
+        "error_code": receipt.error_code,
+        "done_at": max(receipt.occurred_at, part["submitted_at"]),
+    }
 
 
 async def _decide(conn: Connection, group_ids: set[str], now: int) -> list[Report]:

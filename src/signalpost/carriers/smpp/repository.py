@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, true, update
+from sqlalchemy import BigInteger, bindparam, delete, func, insert, select, true, update
 
 from signalpost.storage import Connection, Query, Row, in_list
 from signalpost.storage.tables import smpp_messages as g
@@ -16,16 +17,17 @@ from signalpost.storage.tables import smpp_parts as p
 __all__ = [
     "delete_mo_parts",
     "delete_parked",
+    "delete_parked_before",
     "due_reports",
     "find_parts",
     "groups_for_messages",
     "insert_groups",
     "insert_mo_part",
     "insert_parts",
+    "lock_connections",
     "lock_groups",
     "mark_reported",
     "mo_parts",
-    "oldest_parked",
     "park",
     "parked_for",
     "parts_of",
@@ -98,12 +100,12 @@ _PARKED_FOR = Query(
         .order_by(pk.c.id)
     )
 )
-_OLDEST_PARKED = Query(
-    select(pk)
-    .where(pk.c.connection == bindparam("connection"))
-    .order_by(pk.c.id)
-    .limit(bindparam("limit"))
+_DELETE_PARKED_BEFORE = Query(
+    delete(pk).where(
+        pk.c.connection == bindparam("connection"), pk.c.received_at < bindparam("before")
+    )
 )
+_LOCK_CONNECTION = Query(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))))
 _DELETE_PARKED = Query(lambda d: delete(pk).where(in_list(pk.c.id, "ids", d)))
 
 _MO_PARTS = Query(
@@ -151,6 +153,20 @@ async def mark_reported(conn: Connection, ids: Sequence[str]) -> None:
         await conn.execute(_MARK_REPORTED, {"ids": list(ids)})
 
 
+def _lock_key(connection: str) -> int:
+    digest = hashlib.blake2b(f"smpp-books:{connection}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def lock_connections(conn: Connection, connections: Sequence[str]) -> None:
+    """Hold the books of these connections until the transaction ends (in the given
+    order).  SQLite transactions already run one at a time (``BEGIN IMMEDIATE``)."""
+    if conn.dialect != "postgresql":
+        return
+    for connection in connections:
+        await conn.fetch(_LOCK_CONNECTION, {"key": _lock_key(connection)})
+
+
 # ------------------------------------------------------------------ parts
 
 
@@ -185,8 +201,8 @@ async def parked_for(conn: Connection, connection: str, smsc_ids: Sequence[str])
     return await conn.fetch(_PARKED_FOR, {"connection": connection, "ids": list(smsc_ids)})
 
 
-async def oldest_parked(conn: Connection, connection: str, limit: int) -> list[Row]:
-    return await conn.fetch(_OLDEST_PARKED, {"connection": connection, "limit": limit})
+async def delete_parked_before(conn: Connection, connection: str, before: int) -> int:
+    return await conn.execute(_DELETE_PARKED_BEFORE, {"connection": connection, "before": before})
 
 
 async def delete_parked(conn: Connection, ids: Sequence[int]) -> None:

@@ -7,6 +7,10 @@ stored.  A request that gets no answer within ``response_timeout`` breaks the se
 peer that stops answering is treated as gone; one watchdog timer per session checks the
 oldest request), and every request still waiting when the session ends fails with
 :class:`SessionClosed`.
+
+A session that ends logs why (unbound by either side, the socket failed or was closed, a
+request or ``enquire_link`` went unanswered, the peer broke the protocol) and how many
+``submit_sm`` were still waiting for their answer.
 """
 
 from __future__ import annotations
@@ -53,7 +57,9 @@ class Session(asyncio.Protocol):
         self._on_deliver = on_deliver
         self._window = asyncio.Semaphore(window)
         self._pending: dict[int, asyncio.Future[tuple[int, bytes]]] = {}
-        self._sent_at: dict[int, float] = {}  # in sending order: the first is the oldest
+        # sequence -> (sent at, command_id), in sending order: the first is the oldest
+        self._sent_at: dict[int, tuple[float, int]] = {}
+        self.end_reason: str | None = None
         self._watchdog: asyncio.TimerHandle | None = None
         self._sequence = 0
         self._framer = pdu.Framer()
@@ -99,10 +105,10 @@ class Session(asyncio.Protocol):
                 lambda seq: pdu.bind_request(bind_command, seq, credentials), windowed=False
             )
         except BaseException:
-            session.abort()
+            session.abort("bind unanswered")
             raise
         if status != CommandStatus.ESME_ROK:
-            session.abort()
+            session.abort(f"bind refused: {pdu.status_name(status)}")
             raise BindFailed(status)
         session.bound = True
         session.can_submit = bind_command != Command.BIND_RECEIVER
@@ -118,13 +124,13 @@ class Session(asyncio.Protocol):
         try:
             frames = self._framer.feed(data)
         except pdu.ProtocolError as exc:
-            log.warning("smpp %s: %s; closing", self.name, exc)
-            self.abort()
+            self.abort(f"protocol error: {exc}")
             return
         for frame in frames:
             self._dispatch(frame)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._log_end(exc)
         self._transport = self._writer = None
         if self._watchdog is not None:
             self._watchdog.cancel()
@@ -151,7 +157,7 @@ class Session(asyncio.Protocol):
         elif command == Command.UNBIND:
             self.respond(Command.UNBIND, sequence)
             self.bound = self.can_submit = False
-            self.close()
+            self.close("unbound by the SMSC")
         else:
             self._write(
                 pdu.pdu(Command.GENERIC_NACK, sequence, status=CommandStatus.ESME_RINVCMDID)
@@ -181,11 +187,12 @@ class Session(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         future: asyncio.Future[tuple[int, bytes]] = loop.create_future()
         self._pending[sequence] = future
-        self._sent_at[sequence] = loop.time()
+        data = encode(sequence)
+        self._sent_at[sequence] = (loop.time(), int.from_bytes(data[4:8], "big"))
         if self._watchdog is None:
             self._watchdog = loop.call_later(self.response_timeout / 4, self._check_timeouts)
         try:
-            self._write(encode(sequence))
+            self._write(data)
             return await future
         finally:
             self._pending.pop(sequence, None)
@@ -197,12 +204,10 @@ class Session(asyncio.Protocol):
         if not self._sent_at:
             return
         loop = asyncio.get_running_loop()
-        oldest = next(iter(self._sent_at.values()))
+        oldest, command = next(iter(self._sent_at.values()))
         if loop.time() - oldest > self.response_timeout:
-            log.warning(
-                "smpp %s: no response within %.1fs; closing", self.name, self.response_timeout
-            )
-            self.abort()
+            name = _command_name(command)
+            self.abort(f"{name} unanswered within {self.response_timeout:g}s")
             return
         self._watchdog = loop.call_later(self.response_timeout / 4, self._check_timeouts)
 
@@ -226,6 +231,7 @@ class Session(asyncio.Protocol):
     async def unbind(self, timeout: float = 2.0) -> None:
         """Unbind gracefully (bounded by ``timeout``) and close."""
         self.can_submit = False
+        self.end_reason = self.end_reason or "unbound by us"
         if self._transport is not None and not self._transport.is_closing():
             with contextlib.suppress(SessionClosed, TimeoutError, OSError):
                 await asyncio.wait_for(
@@ -236,10 +242,40 @@ class Session(asyncio.Protocol):
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.closed.wait(), timeout)
 
-    def close(self) -> None:
+    def close(self, reason: str | None = None) -> None:
+        """Close after writing what is queued; ``reason`` is logged when the session ends."""
+        self.end_reason = self.end_reason or reason
         if self._writer is not None:
             self._writer.close()
 
-    def abort(self) -> None:
+    def abort(self, reason: str | None = None) -> None:
+        """Close at once, dropping what is queued."""
+        self.end_reason = self.end_reason or reason
         if self._transport is not None:
             self._transport.abort()
+
+    @property
+    def submits_in_flight(self) -> int:
+        """``submit_sm`` sent and not answered yet."""
+        return sum(1 for _, command in self._sent_at.values() if command == Command.SUBMIT_SM)
+
+    def _log_end(self, exc: Exception | None) -> None:
+        if self.end_reason is None:
+            self.end_reason = (
+                f"socket error: {exc!r}" if exc is not None else "connection closed by the SMSC"
+            )
+        level = logging.INFO if self.end_reason == "unbound by us" else logging.WARNING
+        log.log(
+            level,
+            "smpp %s: session ended (%s); %d submit_sm in flight",
+            self.name,
+            self.end_reason,
+            self.submits_in_flight,
+        )
+
+
+def _command_name(command: int) -> str:
+    try:
+        return Command(command).name.lower()
+    except ValueError:
+        return f"command 0x{command:08X}"

@@ -35,12 +35,14 @@ __all__ = [
     "Decision",
     "PartReceipt",
     "PartState",
+    "ReceiptIds",
     "Verdict",
     "VerdictKind",
     "classify",
     "decide",
-    "id_candidates",
     "parse_receipt",
+    "part_key",
+    "text_key",
 ]
 
 CS = CommandStatus
@@ -106,6 +108,50 @@ def _permanent(name: str, status: Status, code: ReasonCode, reason: str) -> Verd
 # ----------------------------------------------------------------------------- receipts
 
 
+class ReceiptIds(StrEnum):
+    """How the id in a receipt's text relates to the id in ``submit_sm_resp`` (per connection).
+
+    ``same``: the very same string.  ``hex-to-dec``: ``submit_sm_resp`` gives a hexadecimal
+    id and the receipt text writes it in decimal; ``dec-to-hex`` the reverse.  The
+    ``receipted_message_id`` TLV carries the ``submit_sm_resp`` id unchanged (SMPP 3.4
+    section 5.3.2.12) and is never converted.
+    """
+
+    SAME = "same"
+    HEX_TO_DEC = "hex-to-dec"
+    DEC_TO_HEX = "dec-to-hex"
+
+
+_DIGITS = re.compile(r"[0-9]{1,65}")
+_HEX_DIGITS = re.compile(r"[0-9a-fA-F]{1,65}")
+
+
+def _as_number(value: str, pattern: re.Pattern[str], base: int) -> str:
+    """``value`` read in ``base``, written in decimal; ``value`` itself when it is not such
+    a number (a non-digit key never equals a decimal one, so nothing is mixed up)."""
+    if pattern.fullmatch(value) is None:
+        return value
+    return str(int(value, base))
+
+
+def part_key(submitted_id: str, ids: ReceiptIds) -> str:
+    """The key a part is found by, from the id its ``submit_sm_resp`` carried."""
+    if ids is ReceiptIds.HEX_TO_DEC:
+        return _as_number(submitted_id, _HEX_DIGITS, 16)
+    if ids is ReceiptIds.DEC_TO_HEX:
+        return _as_number(submitted_id, _DIGITS, 10)
+    return submitted_id
+
+
+def text_key(receipt_id: str, ids: ReceiptIds) -> str:
+    """The key a receipt looks for, from the id written in its text."""
+    if ids is ReceiptIds.HEX_TO_DEC:
+        return _as_number(receipt_id, _DIGITS, 10)
+    if ids is ReceiptIds.DEC_TO_HEX:
+        return _as_number(receipt_id, _HEX_DIGITS, 16)
+    return receipt_id
+
+
 @dataclass(frozen=True, slots=True)
 class PartReceipt:
     """A delivery receipt for one submitted part. ``status`` None: intermediate."""
@@ -167,11 +213,19 @@ def _network_error(value: bytes | None) -> str | None:
     return f"{int.from_bytes(value[1:], 'big'):03d}"
 
 
-def parse_receipt(text: str, tlvs: Mapping[int, bytes], now: int) -> PartReceipt | None:
-    """A receipt from a deliver_sm's text and TLVs; None when it names no message id."""
+def parse_receipt(
+    text: str, tlvs: Mapping[int, bytes], now: int, ids: ReceiptIds = ReceiptIds.SAME
+) -> PartReceipt | None:
+    """A receipt from a deliver_sm's text and TLVs; None when it names no message id.
+
+    Its ``smsc_message_id`` is the key of the part it is for (:func:`part_key`).
+    """
     fields = _receipt_fields(text)
     raw_id = tlvs.get(TLV_RECEIPTED_MESSAGE_ID)
-    smsc_id = raw_id.rstrip(b"\0").decode("latin-1") if raw_id else fields.get("id", "")
+    if raw_id:
+        smsc_id = part_key(raw_id.rstrip(b"\0").decode("latin-1"), ids)
+    else:
+        smsc_id = text_key(fields.get("id", ""), ids)
     if not smsc_id:
         return None
     state = tlvs.get(TLV_MESSAGE_STATE)
@@ -189,20 +243,6 @@ def parse_receipt(text: str, tlvs: Mapping[int, bytes], now: int) -> PartReceipt
         return PartReceipt(smsc_id, stat, status, at, error_code=error)
     detail = f"{reason} ({stat}, err {error})" if error else f"{reason} ({stat})"
     return PartReceipt(smsc_id, stat, status, at, code.value, detail, error)
-
-
-def id_candidates(smsc_id: str) -> list[str]:
-    """The forms an SMSC may use for one id: as given, and the other base (decimal/hex)."""
-    found = [smsc_id]
-    if smsc_id.isdigit():
-        found.append(format(int(smsc_id), "x"))
-    elif re.fullmatch(r"[0-9a-fA-F]{1,16}", smsc_id):
-        found.append(str(int(smsc_id, 16)))
-    for value in list(found):
-        for variant in (value.lower(), value.upper()):
-            if variant not in found:
-                found.append(variant)
-    return found
 
 
 # ----------------------------------------------------------------------------- multipart
