@@ -15,8 +15,8 @@ from signalpost.carriers.base import Submission, SubmitOutcome, SubmitResult
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.carriers.smpp import SmppCarrier
 from signalpost.carriers.smpp.config import ConnectionConfig, InboundOwner
-from signalpost.carriers.smpp.text import read_short_message
 from signalpost.domain.lifecycle import ReasonCode, Status
+from signalpost.smpp import read_short_message
 from signalpost.smsc import Script
 from signalpost.storage import Database, Query
 from signalpost.storage.tables import activities, messages, smpp_parked_receipts, smpp_parts

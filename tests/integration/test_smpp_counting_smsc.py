@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from signalpost.carriers.base import Submission, SubmitOutcome, SubmitResult
 from signalpost.carriers.smpp import SmppCarrier
-from signalpost.carriers.smpp.text import read_short_message
 from signalpost.domain.lifecycle import Status
+from signalpost.smpp import read_short_message
 from signalpost.smsc import SmscSimulator
 from signalpost.storage import Database, Query
 from signalpost.storage.tables import smpp_messages, smpp_parked_receipts, smpp_parts

@@ -16,10 +16,10 @@ import smpp34
 
 from signalpost.carriers.smpp import SmppCarrier
 from signalpost.carriers.smpp.config import ConnectionConfig
-from signalpost.carriers.smpp.pdu import BindRequest, Command
 from signalpost.carriers.smpp.session import Session, SessionClosed
 from signalpost.carriers.smpp.status import ReceiptIds
 from signalpost.domain.lifecycle import Status
+from signalpost.smpp import BindRequest, Command
 from signalpost.storage import Database
 from tests.support.smpp import RecordingSink, submission, wait_until
 

@@ -10,17 +10,17 @@ import smpp34
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from signalpost.carriers.smpp import pdu
 from signalpost.carriers.smpp.config import ConfigError, load_config, parse_config
-from signalpost.carriers.smpp.pdu import BindRequest, Command, CommandStatus
-from signalpost.carriers.smpp.text import (
+from signalpost.domain import encoding
+from signalpost.smpp import pdu
+from signalpost.smpp.pdu import BindRequest, Command, CommandStatus
+from signalpost.smpp.text import (
     DATA_CODING_GSM7,
     DATA_CODING_UCS2,
     ESM_UDHI,
     read_short_message,
     split_message,
 )
-from signalpost.domain import encoding
 
 # ----------------------------------------------------------------------------- PDUs
 
@@ -66,10 +66,14 @@ def test_status_names_and_codec_errors() -> None:
     assert pdu.status_name(0x58) == "ESME_RTHROTTLED"
     assert pdu.status_name(0x0401) == "0x00000401"
     broken = bytes.fromhex("00000010000000040000000000000001")  # a submit_sm with no body
-    with pytest.raises(smpp34.SmppError) as caught:
-        pdu.decode_sm(broken)
-    assert pdu.error_status(caught.value) != CommandStatus.ESME_ROK
-    assert pdu.error_status(ValueError("no code here")) == CommandStatus.ESME_RSYSERR
+    with pytest.raises(pdu.ProtocolError) as caught:
+        pdu.decode_sm(broken)  # the codec's own error, mapped with the status it names
+    assert isinstance(caught.value.__cause__, smpp34.SmppError)
+    assert caught.value.command_status not in (CommandStatus.ESME_ROK, CommandStatus.ESME_RSYSERR)
+    enquire = pdu.pdu(Command.ENQUIRE_LINK, 3)
+    with pytest.raises(pdu.ProtocolError) as not_a_message:
+        pdu.decode_sm(enquire)
+    assert not_a_message.value.command_status == CommandStatus.ESME_RSYSERR
 
 
 # ----------------------------------------------------------------------------- text

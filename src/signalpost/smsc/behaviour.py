@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 
 from signalpost.carriers.simulator.outcomes import outcome_for
 from signalpost.domain.lifecycle import Status
+from signalpost.smpp import receipts
 
 __all__ = [
     "ID_STYLES",
@@ -35,11 +36,11 @@ __all__ = [
     "text_id",
 ]
 
-STATES: dict[Status, tuple[str, int]] = {
-    Status.DELIVERED: ("DELIVRD", 2),
-    Status.EXPIRED: ("EXPIRED", 3),
-    Status.FAILED: ("UNDELIV", 5),
-    Status.REJECTED: ("REJECTD", 8),
+STATES: dict[Status, str] = {
+    Status.DELIVERED: "DELIVRD",
+    Status.EXPIRED: "EXPIRED",
+    Status.FAILED: "UNDELIV",
+    Status.REJECTED: "REJECTD",
 }
 ORDERS = ("given", "reverse", "random")
 ID_STYLES = ("random", "decimal", "hex")
@@ -105,11 +106,6 @@ def _smpp_date() -> str:
 
 def receipt_text(receipt_id: str, state: Status, error: str, text: str) -> str:
     """The Appendix B receipt text (dates with seconds, as many SMSCs send them)."""
-    stat, _ = STATES[state]
-    delivered = "001" if state == Status.DELIVERED else "000"
     sample = text[:20] if text.isascii() else "".join(c if c.isascii() else "?" for c in text[:20])
-    date = _smpp_date()
-    return (
-        f"id:{receipt_id} sub:001 dlvrd:{delivered} submit date:{date} done date:{date} "
-        f"stat:{stat} err:{error} text:{sample.replace(chr(0), ' ')}"
-    )
+    sample = sample.replace(chr(0), " ")
+    return receipts.receipt_text(receipt_id, STATES[state], error, _smpp_date(), sample)

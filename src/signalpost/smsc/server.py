@@ -23,27 +23,28 @@ import random
 import secrets
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import cast
-
-import smpp34
 
 from signalpost.carriers.simulator.outcomes import TRANSIENT_SUBMITS, outcome_for
-from signalpost.carriers.smpp import pdu
-from signalpost.carriers.smpp.pdu import Command, CommandStatus
-from signalpost.carriers.smpp.text import read_short_message, split_message
 from signalpost.domain.lifecycle import Status
+from signalpost.smpp import (
+    Command,
+    CommandStatus,
+    ProtocolError,
+    ShortMessage,
+    Tlv,
+    decode_sm,
+    read_short_message,
+    split_message,
+    status_name,
+)
+from signalpost.smpp.receipts import receipt_tlvs
 from signalpost.smsc import behaviour
 from signalpost.smsc.behaviour import STATES, Script, part_outcome, receipt_text
+from signalpost.smsc.session import SmscSession
 
-__all__ = ["SimulatorSettings", "SmscSimulator", "Submitted"]
+__all__ = ["Delivery", "SimulatorSettings", "SmscSimulator", "Submitted"]
 
 log = logging.getLogger("signalpost.smsc")
-
-_BINDS = {
-    Command.BIND_TRANSMITTER: (True, False),
-    Command.BIND_RECEIVER: (False, True),
-    Command.BIND_TRANSCEIVER: (True, True),
-}
 
 
 @dataclass(slots=True)
@@ -89,7 +90,7 @@ class Submitted:
 
 
 @dataclass(slots=True)
-class _Delivery:
+class Delivery:
     """A deliver_sm waiting to be delivered and acknowledged."""
 
     id: int
@@ -99,7 +100,7 @@ class _Delivery:
     short_message: bytes
     esm_class: int
     data_coding: int = 0
-    tlvs: list[smpp34.Tlv] = field(default_factory=list)
+    tlvs: list[Tlv] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -121,7 +122,7 @@ class SmscSimulator:
         self._salt = secrets.token_hex(3)
         self._ids = itertools.count(1)
         self._message_numbers = itertools.count(1)
-        self._deliveries: dict[int, _Delivery] = {}
+        self._deliveries: dict[int, Delivery] = {}
         self._timers: list[tuple[float, int]] = []
         self._ready: deque[int] = deque()
         self._wake = asyncio.Event()
@@ -181,7 +182,7 @@ class SmscSimulator:
         parts = split_message(text, random.randrange(256))
         for part in parts:
             self._queue(
-                _Delivery(
+                Delivery(
                     next(self._ids),
                     system_id,
                     source.lstrip("+"),
@@ -211,13 +212,13 @@ class SmscSimulator:
     def handle_submit(self, session: SmscSession, sequence: int, frame: bytes) -> None:
         self.stats["submit_sm"] += 1
         try:
-            sm = pdu.decode_sm(frame)
-        except (smpp34.SmppError, pdu.ProtocolError) as exc:
-            session.respond(Command.SUBMIT_SM, sequence, pdu.error_status(exc))
+            sm = decode_sm(frame)
+        except ProtocolError as exc:
+            session.respond(Command.SUBMIT_SM, sequence, exc.command_status)
             return
         status = self._submit_status(session, sm.destination_addr)
         if status != CommandStatus.ESME_ROK:
-            self.stats[pdu.status_name(status)] += 1
+            self.stats[status_name(status)] += 1
             session.respond(Command.SUBMIT_SM, sequence, status)
             return
         settings = self.settings
@@ -265,7 +266,7 @@ class SmscSimulator:
         return CommandStatus.ESME_ROK
 
     def _schedule_receipts(
-        self, system_id: str, sm: smpp34.SubmitSm | smpp34.DeliverSm, message_id: str, now: bool
+        self, system_id: str, sm: ShortMessage, message_id: str, now: bool
     ) -> None:
         incoming = read_short_message(sm.short_message, sm.data_coding, sm.esm_class, 20)
         script = self.scripts.get(sm.destination_addr)
@@ -292,7 +293,7 @@ class SmscSimulator:
     def _receipt(
         self,
         system_id: str,
-        sm: smpp34.SubmitSm | smpp34.DeliverSm,
+        sm: ShortMessage,
         entry: tuple[str, Status | None, str],
         text: str,
         delay: float | None,
@@ -305,23 +306,17 @@ class SmscSimulator:
             delay = self.settings.receipt_delay_ms / 1000 * random.uniform(1 - jitter, 1 + jitter)
         shown = behaviour.text_id(message_id, self.settings.receipt_text_ids)
         body = receipt_text(shown, state, error, text).encode("ascii")
-        tlvs: list[smpp34.Tlv] = []
-        if self.settings.receipt_tlvs:
-            tlvs = [
-                smpp34.Tlv(0x001E, message_id.encode() + b"\0"),
-                smpp34.Tlv(0x0427, bytes((STATES[state][1],))),
-                smpp34.Tlv(0x0423, b"\x03" + int(error).to_bytes(2, "big")),
-            ]
+        tlvs = receipt_tlvs(message_id, STATES[state], error) if self.settings.receipt_tlvs else []
         copies = 2 if self.settings.duplicate_receipts else 1
         for _ in range(copies):
-            delivery = _Delivery(
+            delivery = Delivery(
                 next(self._ids), system_id, sm.destination_addr, sm.source_addr, body, 0x04, 0, tlvs
             )
             self._queue(delivery, delay)
 
     # ------------------------------------------------------------------ deliveries
 
-    def _queue(self, delivery: _Delivery, delay: float) -> None:
+    def _queue(self, delivery: Delivery, delay: float) -> None:
         self._deliveries[delivery.id] = delivery
         if delay <= 0:
             self._ready.append(delivery.id)
@@ -382,147 +377,3 @@ class SmscSimulator:
 
     def wake(self) -> None:
         self._wake.set()
-
-
-class SmscSession(asyncio.Protocol):
-    """One ESME connection to the simulator."""
-
-    def __init__(self, sim: SmscSimulator) -> None:
-        self.sim = sim
-        self.system_id = ""
-        self.can_transmit = False
-        self.can_receive = False
-        self._transport: asyncio.Transport | None = None
-        self._writer: pdu.Writer | None = None
-        self._framer = pdu.Framer()
-        self._sequence = 0
-        self._outstanding: dict[int, int] = {}  # deliver_sm sequence -> delivery id
-        self._window_start = 0.0
-        self._window_count = 0
-
-    @property
-    def free_window(self) -> int:
-        return self.sim.settings.deliver_window - len(self._outstanding)
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        tcp = cast(asyncio.Transport, transport)  # uvloop's transports are not subclasses
-        if self.sim.is_down:
-            tcp.abort()
-            return
-        self._transport = tcp
-        self._writer = pdu.Writer(self._transport)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._transport = self._writer = None
-        self.can_receive = self.can_transmit = False
-        self.sim.sessions.discard(self)
-        if self._outstanding:
-            self.sim.requeue(list(self._outstanding.values()))
-            self._outstanding.clear()
-
-    def data_received(self, data: bytes) -> None:
-        try:
-            frames = self._framer.feed(data)
-        except pdu.ProtocolError:
-            self.abort()
-            return
-        for frame in frames:
-            if self._transport is None or self._transport.is_closing():
-                return  # dropped: what is still unread is lost, like on a real drop
-            self._dispatch(frame)
-
-    def _dispatch(self, frame: bytes) -> None:
-        command, status, sequence = pdu.header(frame)
-        if command == Command.SUBMIT_SM:
-            self.sim.handle_submit(self, sequence, frame)
-        elif command == Command.DELIVER_SM_RESP:
-            self._delivered(sequence, status)
-        elif command in _BINDS:
-            self._bind(Command(command), sequence, frame)
-        elif command == Command.ENQUIRE_LINK:
-            self.respond(command, sequence)
-        elif command == Command.UNBIND:
-            self.respond(command, sequence)
-            self.close()
-        elif not command & pdu.RESPONSE_BIT:
-            self._write(
-                pdu.pdu(Command.GENERIC_NACK, sequence, status=CommandStatus.ESME_RINVCMDID)
-            )
-
-    def _bind(self, command: Command, sequence: int, frame: bytes) -> None:
-        try:
-            request = pdu.read_bind(frame[pdu.HEADER_SIZE :])
-        except pdu.ProtocolError:
-            self._write(pdu.bind_response(command, sequence, CommandStatus.ESME_RINVCMDLEN, ""))
-            return
-        settings = self.sim.settings
-        if self.system_id:
-            status: int = CommandStatus.ESME_RALYBND
-        elif settings.system_id is not None and request.system_id != settings.system_id:
-            status = CommandStatus.ESME_RINVSYSID
-        elif settings.password is not None and request.password != settings.password:
-            status = CommandStatus.ESME_RINVPASWD
-        else:
-            status = CommandStatus.ESME_ROK
-        self._write(pdu.bind_response(command, sequence, status, "signalpost-smsc"))
-        if status == CommandStatus.ESME_ROK:
-            self.system_id = request.system_id
-            self.can_transmit, self.can_receive = _BINDS[command]
-            self.sim.sessions.add(self)
-            self.sim.stats["binds"] += 1
-            self.sim.wake()
-
-    def throttled(self) -> bool:
-        rate = self.sim.settings.throttle_rate
-        if rate <= 0:
-            return False
-        now = asyncio.get_running_loop().time()
-        if now - self._window_start >= 0.1:
-            self._window_start, self._window_count = now, 0
-        self._window_count += 1
-        return self._window_count > max(1.0, rate / 10)
-
-    def deliver(self, d: _Delivery) -> None:
-        self._sequence = self._sequence % 0x7FFFFFFF + 1
-        self._outstanding[self._sequence] = d.id
-        message = smpp34.DeliverSm(
-            d.source,
-            d.destination,
-            d.short_message,
-            source_addr_ton=1 if d.source.isdigit() and len(d.source) > 8 else 0,
-            source_addr_npi=1,
-            dest_addr_ton=1 if d.destination.isdigit() and len(d.destination) > 8 else 0,
-            dest_addr_npi=1,
-            esm_class=d.esm_class,
-            data_coding=d.data_coding,
-            tlvs=d.tlvs,
-            sequence_number=self._sequence,
-        )
-        self._write(message.encode())
-        self.sim.stats["deliver_sm"] += 1
-
-    def _delivered(self, sequence: int, status: int) -> None:
-        delivery_id = self._outstanding.pop(sequence, None)
-        if delivery_id is None:
-            return
-        if status == CommandStatus.ESME_ROK:
-            self.sim.acknowledged(delivery_id)
-        else:
-            self.sim.stats["deliver_sm_refused"] += 1
-            self.sim.requeue([delivery_id], 1.0)
-        self.sim.wake()
-
-    def respond(self, command: int, sequence: int, status: int = 0, body: bytes = b"") -> None:
-        self._write(pdu.pdu(command | pdu.RESPONSE_BIT, sequence, body, status))
-
-    def _write(self, data: bytes) -> None:
-        if self._writer is not None:
-            self._writer.write(data)
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-
-    def abort(self) -> None:
-        if self._transport is not None:
-            self._transport.abort()

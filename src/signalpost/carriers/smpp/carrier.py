@@ -25,14 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import smpp34
-
 from signalpost.carriers.base import Carrier, ReceiptSink, Submission, SubmitOutcome, SubmitResult
-from signalpost.carriers.smpp import ledger, pdu
+from signalpost.carriers.smpp import ledger
 from signalpost.carriers.smpp.config import ConnectionConfig
 from signalpost.carriers.smpp.connection import Link, Pacer
 from signalpost.carriers.smpp.inbound import MobileOriginated, address, store_mobile_originated
-from signalpost.carriers.smpp.pdu import Command, CommandStatus
 from signalpost.carriers.smpp.session import Session, SessionClosed
 from signalpost.carriers.smpp.status import (
     PartReceipt,
@@ -42,9 +39,20 @@ from signalpost.carriers.smpp.status import (
     parse_receipt,
     part_key,
 )
-from signalpost.carriers.smpp.text import Part, read_short_message, split_message
 from signalpost.domain.lifecycle import Status
 from signalpost.messages.transitions import Recorder
+from signalpost.smpp import (
+    Command,
+    CommandStatus,
+    Part,
+    ProtocolError,
+    ShortMessage,
+    SubmitSm,
+    decode_sm,
+    read_short_message,
+    split_message,
+)
+from signalpost.smpp.pdu import message_id
 from signalpost.storage import Database
 from signalpost.timeutil import now_us
 
@@ -271,7 +279,7 @@ class SmppCarrier(Carrier):
         self.stats[verdict.kind.value] += 1
         if verdict.kind is VerdictKind.OK:
             self.pacer.relieved()
-            key = part_key(pdu.c_string(body)[0], self.config.receipt_id)
+            key = part_key(message_id(body), self.config.receipt_id)
             plan.results[part.number] = _PartResult(verdict, key, self.name)
         else:
             plan.results[part.number] = _PartResult(verdict)
@@ -299,7 +307,7 @@ class SmppCarrier(Carrier):
         validity = relative_validity((sub.expires_at - now_us()) // 1_000_000)
 
         def encode(sequence: int) -> bytes:
-            return smpp34.SubmitSm(
+            return SubmitSm(
                 source.removeprefix("+"),
                 sub.to.removeprefix("+"),
                 part.short_message,
@@ -409,9 +417,9 @@ class SmppCarrier(Carrier):
         mobile: list[tuple[int, MobileOriginated]] = []
         for index, (_session, _sequence, frame) in enumerate(batch):
             try:
-                sm = pdu.decode_sm(frame)
-            except (smpp34.SmppError, pdu.ProtocolError) as exc:
-                answers[index] = pdu.error_status(exc)
+                sm = decode_sm(frame)
+            except ProtocolError as exc:
+                answers[index] = exc.command_status
                 continue
             kind = sm.esm_class & _MESSAGE_TYPE_MASK
             if kind in RECEIPT_TYPES:
@@ -434,7 +442,7 @@ class SmppCarrier(Carrier):
         for (session, sequence, _), status in zip(batch, answers, strict=True):
             session.respond(Command.DELIVER_SM, sequence, status)
 
-    def _receipt(self, sm: smpp34.SubmitSm | smpp34.DeliverSm, now: int) -> PartReceipt | None:
+    def _receipt(self, sm: ShortMessage, now: int) -> PartReceipt | None:
         text = sm.short_message.decode("latin-1")  # receipt texts are ASCII (Appendix B)
         receipt = parse_receipt(
             text, {t.tag: t.value for t in sm.tlvs}, now, self.config.receipt_id
@@ -444,7 +452,7 @@ class SmppCarrier(Carrier):
         return receipt
 
     @staticmethod
-    def _mobile(sm: smpp34.SubmitSm | smpp34.DeliverSm, now: int) -> MobileOriginated:
+    def _mobile(sm: ShortMessage, now: int) -> MobileOriginated:
         payload = sm.short_message
         if not payload:
             payload = next((t.value for t in sm.tlvs if t.tag == 0x0424), b"")  # message_payload

@@ -8,8 +8,8 @@ import logging
 import random
 
 from signalpost.carriers.smpp.config import ConnectionConfig
-from signalpost.carriers.smpp.pdu import BindRequest, Command
 from signalpost.carriers.smpp.session import DeliverHandler, Session, SessionClosed
+from signalpost.smpp import BindRequest, Command
 
 __all__ = ["Link", "Pacer", "reconnect_delay"]
 

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 from signalpost.carriers.smpp import repository as repo
 from signalpost.carriers.smpp.config import ConnectionConfig
-from signalpost.carriers.smpp.pdu import CommandStatus
-from signalpost.carriers.smpp.text import Incoming
 from signalpost.messages.inbound import InboundMessage, receive
 from signalpost.messages.transitions import Recorder
+from signalpost.smpp import CommandStatus, Incoming
 from signalpost.storage import Connection
 
 __all__ = ["MobileOriginated", "address", "store_mobile_originated"]

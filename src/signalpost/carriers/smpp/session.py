@@ -21,8 +21,8 @@ import logging
 from collections.abc import Callable
 from typing import cast
 
-from signalpost.carriers.smpp import pdu
-from signalpost.carriers.smpp.pdu import BindRequest, Command, CommandStatus
+from signalpost.smpp import pdu
+from signalpost.smpp.pdu import BindRequest, Command, CommandStatus
 
 __all__ = ["BindFailed", "DeliverHandler", "Session", "SessionClosed"]
 
@@ -148,7 +148,7 @@ class Session(asyncio.Protocol):
         if command & pdu.RESPONSE_BIT:
             future = self._pending.pop(sequence, None)
             if future is not None and not future.done():
-                future.set_result((status, frame[pdu.HEADER_SIZE :]))
+                future.set_result((status, pdu.body(frame)))
             return
         if command == Command.DELIVER_SM:
             self._on_deliver(self, sequence, frame)
@@ -214,7 +214,7 @@ class Session(asyncio.Protocol):
     def respond(self, command: int, sequence: int, status: int = 0, body: bytes = b"") -> bool:
         """Answer a request of the SMSC; False when the session is already gone."""
         try:
-            self._write(pdu.pdu(command | pdu.RESPONSE_BIT, sequence, body, status))
+            self._write(pdu.response(command, sequence, status, body))
         except SessionClosed:
             return False
         return True

@@ -25,11 +25,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 
-from signalpost.carriers.smpp.pdu import CommandStatus, status_name
 from signalpost.domain.lifecycle import ReasonCode, Status
+from signalpost.smpp.pdu import CommandStatus, status_name
+from signalpost.smpp.receipts import done_date, read_receipt
 
 __all__ = [
     "Decision",
@@ -165,16 +165,6 @@ class PartReceipt:
     error_code: str | None = None
 
 
-_STATE_NAMES = {
-    1: "ENROUTE",
-    2: "DELIVRD",
-    3: "EXPIRED",
-    4: "DELETED",
-    5: "UNDELIV",
-    6: "ACCEPTD",
-    7: "UNKNOWN",
-    8: "REJECTD",
-}
 _STAT_OUTCOMES: dict[str, tuple[Status, ReasonCode | None, str]] = {
     "DELIVRD": (Status.DELIVERED, None, "Delivered"),
     "EXPIRED": (Status.EXPIRED, ReasonCode.EXPIRED, "Validity period expired"),
@@ -184,33 +174,6 @@ _STAT_OUTCOMES: dict[str, tuple[Status, ReasonCode | None, str]] = {
     "REJECTD": (Status.REJECTED, ReasonCode.REJECTED, "Rejected by the network"),
     "SKIPPED": (Status.FAILED, ReasonCode.UNDELIVERABLE, "Skipped by the carrier"),
 }
-_FIELD = re.compile(r"(?i)\b(id|sub|dlvrd|submit date|done date|stat|err)\s*:\s*(\S*)")
-TLV_RECEIPTED_MESSAGE_ID = 0x001E
-TLV_MESSAGE_STATE = 0x0427
-TLV_NETWORK_ERROR_CODE = 0x0423
-
-
-def _receipt_fields(text: str) -> dict[str, str]:
-    head = re.split(r"(?i)\btext\s*:", text, maxsplit=1)[0]
-    return {m.group(1).lower(): m.group(2) for m in _FIELD.finditer(head)}
-
-
-def _done_date(value: str | None, fallback: int) -> int:
-    """``YYMMDDhhmm[ss]`` (UTC) in microseconds; ``fallback`` when absent or invalid."""
-    if not value or not value.isdigit() or len(value) not in (10, 12):
-        return fallback
-    n = [int(value[i : i + 2]) for i in range(0, len(value), 2)]
-    try:
-        at = datetime(2000 + n[0], n[1], n[2], n[3], n[4], n[5] if len(n) > 5 else 0, tzinfo=UTC)
-    except ValueError:
-        return fallback
-    return int(at.timestamp()) * 1_000_000
-
-
-def _network_error(value: bytes | None) -> str | None:
-    if value is None or len(value) != 3:
-        return None
-    return f"{int.from_bytes(value[1:], 'big'):03d}"
 
 
 def parse_receipt(
@@ -220,21 +183,17 @@ def parse_receipt(
 
     Its ``smsc_message_id`` is the key of the part it is for (:func:`part_key`).
     """
-    fields = _receipt_fields(text)
-    raw_id = tlvs.get(TLV_RECEIPTED_MESSAGE_ID)
-    if raw_id:
-        smsc_id = part_key(raw_id.rstrip(b"\0").decode("latin-1"), ids)
+    fields = read_receipt(text, tlvs)
+    if fields.tlv_id:
+        smsc_id = part_key(fields.tlv_id, ids)
     else:
-        smsc_id = text_key(fields.get("id", ""), ids)
+        smsc_id = text_key(fields.text_id, ids)
     if not smsc_id:
         return None
-    state = tlvs.get(TLV_MESSAGE_STATE)
-    stat = _STATE_NAMES.get(state[0], "") if state else ""
-    stat = stat or fields.get("stat", "").upper()
-    error = fields.get("err") or _network_error(tlvs.get(TLV_NETWORK_ERROR_CODE))
-    at = _done_date(fields.get("done date"), now)
+    stat, error = fields.stat, fields.error
+    at = done_date(fields.done_date) or now
     outcome = _STAT_OUTCOMES.get(stat)
-    if stat == "ACCEPTD" and fields.get("dlvrd", "").lstrip("0") == "1":
+    if stat == "ACCEPTD" and fields.delivered:
         outcome = _STAT_OUTCOMES["DELIVRD"]
     if outcome is None:  # ENROUTE, ACCEPTD without dlvrd:001, SCHEDLD: not final
         return PartReceipt(smsc_id, stat, None, at, error_code=error)

@@ -1,6 +1,7 @@
 """SMPP 3.4 PDUs: command ids, ``command_status`` values, framing and the small PDUs.
 
-``submit_sm`` and ``deliver_sm`` are encoded and decoded by the compiled ``smpp34`` codec.
+``submit_sm`` and ``deliver_sm`` are encoded and decoded by the compiled ``smpp34`` codec
+(:class:`SubmitSm`, :class:`DeliverSm`; its errors surface as :class:`ProtocolError`).
 The PDUs it exposes only as raw bytes (the bind family, the responses, ``enquire_link``,
 ``unbind`` and ``generic_nack``) are a header and at most a few C strings; they are built
 and read here.
@@ -14,25 +15,35 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import smpp34
+from smpp34 import DeliverSm, SubmitSm, Tlv
 
 __all__ = [
     "HEADER_SIZE",
+    "RESPONSE_BIT",
     "BindRequest",
     "Command",
     "CommandStatus",
+    "DeliverSm",
     "Framer",
     "ProtocolError",
+    "ShortMessage",
+    "SubmitSm",
+    "Tlv",
     "Writer",
     "bind_request",
     "bind_response",
+    "body",
     "c_string",
     "decode_sm",
-    "error_status",
     "header",
+    "message_id",
     "pdu",
     "read_bind",
+    "response",
     "status_name",
 ]
+
+ShortMessage = SubmitSm | DeliverSm
 
 HEADER_SIZE = 16
 MAX_PDU = 64 * 1024
@@ -125,7 +136,14 @@ def status_name(status: int) -> str:
 
 
 class ProtocolError(Exception):
-    """The peer sent bytes that are not a valid SMPP PDU."""
+    """The peer sent bytes that are not a valid SMPP PDU.
+
+    ``command_status`` is the error to answer the PDU with, when it can be answered.
+    """
+
+    def __init__(self, message: str, command_status: int = 0x08) -> None:
+        super().__init__(message)
+        self.command_status = command_status
 
 
 def pdu(command: int, sequence: int, body: bytes = b"", status: int = 0) -> bytes:
@@ -133,10 +151,20 @@ def pdu(command: int, sequence: int, body: bytes = b"", status: int = 0) -> byte
     return _HEADER.pack(HEADER_SIZE + len(body), command, status, sequence) + body
 
 
+def response(command: int, sequence: int, status: int = 0, body: bytes = b"") -> bytes:
+    """The response to a ``command`` request with this ``sequence``."""
+    return pdu(command | RESPONSE_BIT, sequence, body, status)
+
+
 def header(frame: bytes) -> tuple[int, int, int]:
     """``(command_id, command_status, sequence_number)`` of a whole PDU."""
     _length, command, status, sequence = _HEADER.unpack_from(frame)
     return command, status, sequence
+
+
+def body(frame: bytes) -> bytes:
+    """What follows the header of a whole PDU."""
+    return frame[HEADER_SIZE:]
 
 
 def c_string(body: bytes, start: int = 0) -> tuple[str, int]:
@@ -188,19 +216,27 @@ def read_bind(body: bytes) -> BindRequest:
 
 
 def bind_response(command: int, sequence: int, status: int, system_id: str) -> bytes:
-    body = _cstr(system_id) if status == CommandStatus.ESME_ROK else b""
-    return pdu(command | RESPONSE_BIT, sequence, body, status)
+    answer = _cstr(system_id) if status == CommandStatus.ESME_ROK else b""
+    return response(command, sequence, status, answer)
 
 
-def decode_sm(frame: bytes) -> smpp34.SubmitSm | smpp34.DeliverSm:
-    """Decode a submit_sm or deliver_sm; raises :class:`smpp34.SmppError` when malformed."""
-    decoded = smpp34.decode(frame)
+def message_id(submit_sm_resp: bytes) -> str:
+    """The ``message_id`` a ``submit_sm_resp`` body carries."""
+    return c_string(submit_sm_resp)[0]
+
+
+def decode_sm(frame: bytes) -> ShortMessage:
+    """Decode a submit_sm or deliver_sm; raises :class:`ProtocolError` when malformed."""
+    try:
+        decoded = smpp34.decode(frame)
+    except smpp34.SmppError as exc:
+        raise ProtocolError(str(exc), _error_status(exc)) from exc
     if isinstance(decoded, smpp34.RawPdu):
         raise ProtocolError(f"not a short message PDU: 0x{decoded.command_id:08X}")
     return decoded
 
 
-def error_status(exc: Exception) -> int:
+def _error_status(exc: Exception) -> int:
     """The command_status a codec error names (``"ESME_RINVPARLEN (0x000000C2)"``)."""
     text = str(exc)
     start = text.rfind("(0x")
