@@ -19,7 +19,7 @@ from signalpost.domain.lifecycle import ReasonCode, Status
 from signalpost.smpp import read_short_message
 from signalpost.smsc import Script
 from signalpost.storage import Database, Query
-from signalpost.storage.tables import activities, messages, smpp_parked_receipts, smpp_parts
+from signalpost.storage.tables import activities, messages, parked_receipts, smpp_parts
 from tests.support.smpp import RecordingSink, connection, running_smsc, submission, wait_until
 
 
@@ -153,7 +153,7 @@ async def test_receipts_before_the_submit_answer_and_twice(db: Database) -> None
             expected = Status.FAILED if sub.to.endswith("0001") else Status.DELIVERED
             assert [r.status for r in found[result.carrier_message_id or ""]] == [expected]
         assert sim.stats["deliver_sm"] >= 2 * sim.stats["accepted"]
-    assert await scalar(db, select(func.count()).select_from(smpp_parked_receipts)) == 0
+    assert await scalar(db, select(func.count()).select_from(parked_receipts)) == 0
 
 
 async def test_receipts_without_tlvs_are_read_from_the_text(db: Database) -> None:

@@ -19,7 +19,7 @@ from signalpost.domain.lifecycle import Status
 from signalpost.smpp import read_short_message
 from signalpost.smsc import SmscSimulator
 from signalpost.storage import Database, Query
-from signalpost.storage.tables import smpp_messages, smpp_parked_receipts, smpp_parts
+from signalpost.storage.tables import parked_receipts, smpp_messages, smpp_parts
 from tests.support.smpp import RecordingSink, connection, running_smsc, submission, wait_until
 
 EXPECTED = {
@@ -168,10 +168,12 @@ async def test_a_counting_smsc_gets_every_receipt_to_its_own_part(
         ) as sim:
             await run_against(sim, db, subs)
     async with db.reader() as conn:
-        left = await conn.fetch(Query(select(smpp_parked_receipts)))
+        left = await conn.fetch(Query(select(parked_receipts)))
         final = await conn.fetch(Query(select(smpp_parts.c.smsc_message_id, smpp_parts.c.status)))
     # only receipts the SMSC sent again after the drop, for parts already final, stay parked
-    outcomes = {(r[0], r[1]) for r in final}
-    assert [r for r in left if (r["smsc_message_id"], r["status"]) not in outcomes] == []
+    outcomes = {("part", r[0], r[1]) for r in final}
+    assert [
+        r for r in left if (r["scope"], r["carrier_message_id"], r["status"]) not in outcomes
+    ] == []
     ended = [r.getMessage() for r in caplog.records if "session ended" in r.getMessage()]
     assert any("connection closed by the SMSC" in m and "submit_sm in flight" in m for m in ended)

@@ -15,7 +15,7 @@ from signalpost.carriers.smpp import ledger
 from signalpost.carriers.smpp.status import PartReceipt
 from signalpost.domain.lifecycle import ReasonCode, Status
 from signalpost.storage import Connection, Database, Query, open_database
-from signalpost.storage.tables import smpp_parked_receipts, smpp_parts
+from signalpost.storage.tables import parked_receipts, smpp_parts
 from tests.support.databases import DbTarget
 
 NOW = 1_800_000_000_000_000
@@ -82,7 +82,9 @@ async def part_states(conn: Connection, connection: str) -> dict[str, list[str]]
 
 
 async def parked(conn: Connection, connection: str) -> int:
-    count = select(func.count()).where(smpp_parked_receipts.c.connection == connection)
+    count = select(func.count()).where(
+        parked_receipts.c.scope == "part", parked_receipts.c.carrier == connection
+    )
     return int(await conn.fetchval(Query(count)))
 
 

@@ -7,10 +7,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from signalpost.storage import Connection, Query, Row, in_list
+from signalpost.storage import Connection, Query, Row, in_list, parking
 from signalpost.storage.tables import dispatch_queue as q
 from signalpost.storage.tables import messages as m
-from signalpost.storage.tables import orphan_receipts as o
 from signalpost.storage.tables import submit_attempts as a
 
 __all__ = [
@@ -113,17 +112,6 @@ _UPDATE_ATTEMPT = Query(
         completed_at=bindparam("b_completed_at"),
     )
 )
-_INSERT_ORPHAN = Query(insert(o).values({c.name: bindparam(c.name) for c in o.c if c.name != "id"}))
-_FIND_ORPHANS = Query(
-    lambda d: (
-        select(o)
-        .where(o.c.carrier == bindparam("carrier"), in_list(o.c.carrier_message_id, "cids", d))
-        .order_by(o.c.id)
-    )
-)
-_DELETE_ORPHANS = Query(lambda d: delete(o).where(in_list(o.c.id, "ids", d)))
-_ANY_ORPHAN = Query(select(o.c.id).limit(1))
-_OLDEST_ORPHANS = Query(select(o).order_by(o.c.id).limit(bindparam("limit")))
 
 
 async def enqueue(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -190,23 +178,21 @@ async def update_attempts(conn: Connection, rows: Iterable[Mapping[str, Any]]) -
 
 async def park_orphans(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
     """Keep receipts that arrived before we stored the carrier's id for their message."""
-    await conn.executemany(_INSERT_ORPHAN, rows)
+    await parking.park(conn, parking.MESSAGE, rows)
 
 
 async def take_orphans(conn: Connection, carrier: str, carrier_ids: Sequence[str]) -> list[Row]:
     """Remove and return parked receipts for these carrier ids."""
-    if not carrier_ids or await conn.fetchrow(_ANY_ORPHAN) is None:
+    if not carrier_ids or not await parking.any_parked(conn, parking.MESSAGE):
         return []
-    rows = await conn.fetch(_FIND_ORPHANS, {"carrier": carrier, "cids": list(carrier_ids)})
-    if rows:
-        await conn.execute(_DELETE_ORPHANS, {"ids": [r["id"] for r in rows]})
+    rows = await parking.parked_for(conn, parking.MESSAGE, carrier, carrier_ids)
+    await parking.unpark(conn, [r["id"] for r in rows])
     return rows
 
 
 async def oldest_orphans(conn: Connection, limit: int) -> list[Row]:
-    return await conn.fetch(_OLDEST_ORPHANS, {"limit": limit})
+    return await parking.oldest(conn, parking.MESSAGE, limit)
 
 
 async def delete_orphans(conn: Connection, ids: Sequence[int]) -> None:
-    if ids:
-        await conn.execute(_DELETE_ORPHANS, {"ids": list(ids)})
+    await parking.unpark(conn, ids)

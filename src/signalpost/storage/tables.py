@@ -35,14 +35,13 @@ __all__ = [
     "oauth_clients",
     "oauth_tokens",
     "organizations",
-    "orphan_receipts",
+    "parked_receipts",
     "profiles",
     "send_definitions",
     "sender_numbers",
     "sim_submits",
     "smpp_messages",
     "smpp_mo_parts",
-    "smpp_parked_receipts",
     "smpp_parts",
     "submit_attempts",
     "templates",
@@ -217,19 +216,24 @@ submit_attempts = Table(
     Column("completed_at", Micros, nullable=True),
 )
 
-orphan_receipts = Table(
-    "orphan_receipts",
+# Receipts that arrived before what they are about was recorded (storage/parking.py): scope
+# "message" (a carrier id the platform has not stored yet) or "part" (an SMPP part whose
+# submit_sm_resp the SMPP carrier has not recorded yet).
+parked_receipts = Table(
+    "parked_receipts",
     metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("scope", String(8), nullable=False),
     Column("carrier", String(32), nullable=False),
-    Column("carrier_message_id", String(64), nullable=False),
+    Column("carrier_message_id", String(65), nullable=False),
     Column("status", String(16), nullable=False),
     Column("reason_code", String(32), nullable=True),
     Column("reason", Text, nullable=True),
     Column("error_code", String(32), nullable=True),
     Column("occurred_at", Micros, nullable=False),
     Column("received_at", Micros, nullable=False),
-    Index(None, "carrier", "carrier_message_id"),
+    Index(None, "scope", "carrier", "carrier_message_id"),
+    Index(None, "scope", "carrier", "received_at"),
 )
 
 idempotency_keys = Table(
@@ -414,8 +418,8 @@ contact_group_members = Table(
 )
 
 # SMPP: one row per message sent over SMPP (its id is the carrier_message_id the platform
-# records), one row per accepted part with the SMSC's id, receipts waiting for their part,
-# and parts of long mobile-originated messages waiting for the rest.
+# records), one row per accepted part with the SMSC's id, and parts of long
+# mobile-originated messages waiting for the rest.
 smpp_messages = Table(
     "smpp_messages",
     metadata,
@@ -450,21 +454,6 @@ smpp_parts = Table(
     Column("submitted_at", Micros, nullable=False),
     Column("done_at", Micros, nullable=True),
     UniqueConstraint("smpp_message_id", "part_no"),
-    Index(None, "connection", "smsc_message_id"),
-)
-
-smpp_parked_receipts = Table(
-    "smpp_parked_receipts",
-    metadata,
-    Column("id", AutoId, primary_key=True, autoincrement=True),
-    Column("connection", String(32), nullable=False),
-    Column("smsc_message_id", String(65), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("reason_code", String(32), nullable=True),
-    Column("reason", Text, nullable=True),
-    Column("error_code", String(32), nullable=True),
-    Column("occurred_at", Micros, nullable=False),
-    Column("received_at", Micros, nullable=False),
     Index(None, "connection", "smsc_message_id"),
 )
 

@@ -189,7 +189,7 @@ async def _targets(
 async def _claim_parked(conn: Connection, connection: str, parked: Sequence[Row]) -> set[str]:
     """Apply parked receipts whose part is stored and open now; they leave the lot."""
     targets = await _targets(
-        conn, connection, [(r["smsc_message_id"], r["received_at"]) for r in parked]
+        conn, connection, [(r["carrier_message_id"], r["received_at"]) for r in parked]
     )
     updates: dict[int, dict[str, Any]] = {}
     claimed: list[int] = []
@@ -275,8 +275,8 @@ def _report(group: Any) -> Report:
 def _parked_row(connection: str, r: PartReceipt, now: int) -> dict[str, Any]:
     assert r.status is not None
     return {
-        "connection": connection,
-        "smsc_message_id": r.smsc_message_id,
+        "carrier": connection,
+        "carrier_message_id": r.smsc_message_id,
         "status": r.status.value,
         "reason_code": r.reason_code,
         "reason": r.reason,
@@ -288,7 +288,7 @@ def _parked_row(connection: str, r: PartReceipt, now: int) -> dict[str, Any]:
 
 def _from_parked(row: Row) -> PartReceipt:
     return PartReceipt(
-        row["smsc_message_id"],
+        row["carrier_message_id"],
         "",
         Status(row["status"]),
         row["occurred_at"],

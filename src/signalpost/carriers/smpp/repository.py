@@ -8,10 +8,9 @@ from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, delete, func, insert, select, true, update
 
-from signalpost.storage import Connection, Query, Row, in_list
+from signalpost.storage import Connection, Query, Row, in_list, parking
 from signalpost.storage.tables import smpp_messages as g
 from signalpost.storage.tables import smpp_mo_parts as mo
-from signalpost.storage.tables import smpp_parked_receipts as pk
 from signalpost.storage.tables import smpp_parts as p
 
 __all__ = [
@@ -92,21 +91,7 @@ _UPDATE_PART = Query(
     .values({f: bindparam(f"b_{f}", type_=p.c[f].type) for f in _PART_FIELDS})
 )
 
-_PARK = Query(insert(pk).values(_values(pk)))
-_PARKED_FOR = Query(
-    lambda d: (
-        select(pk)
-        .where(pk.c.connection == bindparam("connection"), in_list(pk.c.smsc_message_id, "ids", d))
-        .order_by(pk.c.id)
-    )
-)
-_DELETE_PARKED_BEFORE = Query(
-    delete(pk).where(
-        pk.c.connection == bindparam("connection"), pk.c.received_at < bindparam("before")
-    )
-)
 _LOCK_CONNECTION = Query(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))))
-_DELETE_PARKED = Query(lambda d: delete(pk).where(in_list(pk.c.id, "ids", d)))
 
 _MO_PARTS = Query(
     select(mo).where(
@@ -191,23 +176,23 @@ async def update_parts(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> N
 
 
 # ------------------------------------------------------------------ parked receipts
+# rows: carrier (the connection), carrier_message_id (the part's key), the receipt's fields
 
 
 async def park(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-    await conn.executemany(_PARK, rows)
+    await parking.park(conn, parking.PART, rows)
 
 
-async def parked_for(conn: Connection, connection: str, smsc_ids: Sequence[str]) -> list[Row]:
-    return await conn.fetch(_PARKED_FOR, {"connection": connection, "ids": list(smsc_ids)})
+async def parked_for(conn: Connection, connection: str, keys: Sequence[str]) -> list[Row]:
+    return await parking.parked_for(conn, parking.PART, connection, keys)
 
 
 async def delete_parked_before(conn: Connection, connection: str, before: int) -> int:
-    return await conn.execute(_DELETE_PARKED_BEFORE, {"connection": connection, "before": before})
+    return await parking.delete_before(conn, parking.PART, connection, before)
 
 
 async def delete_parked(conn: Connection, ids: Sequence[int]) -> None:
-    if ids:
-        await conn.execute(_DELETE_PARKED, {"ids": list(ids)})
+    await parking.unpark(conn, ids)
 
 
 # ------------------------------------------------------------------ mobile-originated parts
