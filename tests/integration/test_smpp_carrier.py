@@ -15,6 +15,7 @@ from signalpost.carriers.base import Submission, SubmitOutcome, SubmitResult
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.carriers.smpp import SmppCarrier
 from signalpost.carriers.smpp.config import ConnectionConfig, InboundOwner
+from signalpost.carriers.smpp.status import ReceiptIds
 from signalpost.domain.lifecycle import ReasonCode, Status
 from signalpost.smpp import read_short_message
 from signalpost.smsc import Script
@@ -334,3 +335,23 @@ async def test_mobile_originated_without_an_owner_is_refused(db: Database) -> No
         sim.send_mo("+14155559876", "12345", "hello")
         await wait_until(lambda: sim.stats["deliver_sm_refused"] >= 1, 5)
     assert await scalar(db, select(func.count()).select_from(messages)) == 0
+
+
+async def test_receipt_texts_in_another_base_follow_the_connection_setting(db: Database) -> None:
+    sink = RecordingSink()
+    sim_options = {"message_ids": "hex", "receipt_text_ids": "decimal", "receipt_tlvs": False}
+    async with running_smsc(**sim_options) as sim:
+        config = connection(sim, receipt_id=ReceiptIds.HEX_TO_DEC)
+        async with running_carrier(config, db, sink) as carrier:
+            subs = [submission(f"+1415556{n:04d}") for n in range(1000, 1040)]
+            subs += [submission("+14155550001", "long " * 60)]  # 2 parts, both failed
+            results = await carrier.submit(subs)
+            await wait_until(lambda: len(sink.receipts) == len(subs))
+    found = sink.by_id()
+    for sub, result in zip(subs, results, strict=True):
+        expected = Status.FAILED if sub.to.endswith("0001") else Status.DELIVERED
+        assert [r.status for r in found[result.carrier_message_id or ""]] == [expected]
+    async with db.reader() as conn:
+        keys = await conn.fetch(Query(select(smpp_parts.c.smsc_message_id)))
+    # parts are keyed by the decimal form of the hexadecimal ids 1 to 2a
+    assert sorted(int(k[0]) for k in keys) == list(range(1, len(subs) + 2))

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from signalpost.carriers.base import Carrier, Submission, SubmitResult
 from signalpost.carriers.registry import CarrierRegistry
-from signalpost.carriers.smpp.carrier import address_type, relative_validity
 from signalpost.carriers.smpp.ledger import CLOCK_TOLERANCE_US, target_part
+from signalpost.carriers.smpp.outbound import address_type, relative_validity
 from signalpost.carriers.smpp.status import (
     PartState,
     ReceiptIds,

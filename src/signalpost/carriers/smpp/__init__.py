@@ -1,6 +1,8 @@
 """SMPP 3.4 carrier connections: submits with multipart tracking, receipts, inbound messages.
 
 * :mod:`~signalpost.carriers.smpp.session` — one ESME session; ``connection`` keeps binds up;
+* :mod:`~signalpost.carriers.smpp.outbound` — the submit_sm of a part (addresses, validity);
+* :mod:`~signalpost.carriers.smpp.inbound` — mobile-originated messages, reassembled;
 * :mod:`~signalpost.carriers.smpp.status` — command_status, receipts and the multipart rule;
 * :mod:`~signalpost.carriers.smpp.ledger` — parts, parked receipts and message outcomes;
 * :mod:`~signalpost.carriers.smpp.carrier` — :class:`SmppCarrier`;

@@ -21,7 +21,7 @@ import logging
 import random
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from signalpost.carriers.smpp import ledger
 from signalpost.carriers.smpp.config import ConnectionConfig
 from signalpost.carriers.smpp.connection import Link, Pacer
 from signalpost.carriers.smpp.inbound import MobileOriginated, address, store_mobile_originated
+from signalpost.carriers.smpp.outbound import submit_sm_encoder
 from signalpost.carriers.smpp.session import Session, SessionClosed
 from signalpost.carriers.smpp.status import (
     PartReceipt,
@@ -47,7 +48,6 @@ from signalpost.smpp import (
     Part,
     ProtocolError,
     ShortMessage,
-    SubmitSm,
     decode_sm,
     read_short_message,
     split_message,
@@ -90,27 +90,6 @@ class _Plan:
             return []
         accepted = self.book.parts if self.book is not None else {}
         return [p for p in self.parts if p.number not in accepted]
-
-
-def address_type(addr: str) -> tuple[int, int]:
-    """(TON, NPI): international numbers (1, 1), short codes (3, 0), names (5, 0)."""
-    digits = addr.removeprefix("+")
-    if not addr:
-        return 0, 0
-    if not digits.isdigit():
-        return 5, 0
-    if addr.startswith("+") or len(digits) > 8:
-        return 1, 1
-    return 3, 0
-
-
-def relative_validity(seconds: int) -> str:
-    """SMPP relative time ``YYMMDDhhmmss000R`` for ``seconds`` (at least one minute)."""
-    seconds = max(60, min(seconds, 99 * 86400))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"0000{days:02d}{hours:02d}{minutes:02d}{secs:02d}000R"
 
 
 class SmppCarrier(Carrier):
@@ -298,31 +277,8 @@ class SmppCarrier(Carrier):
                 return found
         return None
 
-    def _encoder(self, plan: _Plan, part: Part) -> Any:
-        sub = plan.submission
-        c = self.config
-        source = c.default_source if c.force_source or not sub.sender else sub.sender
-        source = source or ""
-        ton, npi = address_type(source)
-        validity = relative_validity((sub.expires_at - now_us()) // 1_000_000)
-
-        def encode(sequence: int) -> bytes:
-            return SubmitSm(
-                source.removeprefix("+"),
-                sub.to.removeprefix("+"),
-                part.short_message,
-                source_addr_ton=c.source_ton if c.source_ton is not None else ton,
-                source_addr_npi=c.source_npi if c.source_npi is not None else npi,
-                dest_addr_ton=1,
-                dest_addr_npi=1,
-                esm_class=part.esm_class,
-                validity_period=validity,
-                registered_delivery=c.registered_delivery,
-                data_coding=part.data_coding,
-                sequence_number=sequence,
-            ).encode()
-
-        return encode
+    def _encoder(self, plan: _Plan, part: Part) -> Callable[[int], bytes]:
+        return submit_sm_encoder(self.config, plan.submission, part, now_us())
 
     def _settle(self, plan: _Plan, now: int) -> tuple[ledger.SubmitRecord | None, SubmitResult]:
         """The books' record and the platform's answer for one submitted message."""
