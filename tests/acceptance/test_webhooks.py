@@ -45,10 +45,14 @@ def receiver() -> Iterator[Receiver]:
         yield rx
 
 
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    return WEBHOOK_ENV
+
+
 @pytest.fixture
-def hook_server(db_target: DbTarget, tmp_path: Path) -> Iterator[ServerProcess]:
-    with running_server(db_target, tmp_path, extra_env=WEBHOOK_ENV) as srv:
-        yield srv
+def hook_server(server: ServerProcess) -> ServerProcess:
+    return server
 
 
 def _numbers(count: int, start: int = 1000) -> list[str]:

@@ -26,6 +26,7 @@ from sqlalchemy import delete
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
 from signalpost.numbers import service as numbers
+from signalpost.oauth import service as oauth
 from signalpost.storage import Connection, Query, open_database
 from signalpost.storage.tables import sender_numbers
 from tests.support.databases import DbTarget
@@ -36,7 +37,9 @@ __all__ = [
     "ServerProcess",
     "add_number",
     "cli",
+    "create_oauth_client",
     "create_org",
+    "create_profile",
     "free_port",
     "in_transaction",
     "release_numbers",
@@ -112,6 +115,41 @@ def create_org(db: DbTarget, name: str = "Acme") -> dict[str, str]:
         org = await accounts.create_organization(conn, name)
         key = await accounts.create_api_key(conn, org.id, name="default")
         return {"id": org.id, "name": org.name, "api_key": key.api_key, "key_id": key.id}
+
+    return in_transaction(db, create)
+
+
+def create_profile(db: DbTarget, org_id: str, name: str) -> dict[str, str]:
+    """A profile with its first API key: what ``signalpost profile create --org ORG NAME``
+    prints, without starting a process."""
+
+    async def create(conn: Connection) -> dict[str, str]:
+        profile = await accounts.create_profile(conn, org_id, name)
+        key = await accounts.create_api_key(conn, org_id, profile.id, name="default")
+        return {
+            "id": profile.id,
+            "organization_id": profile.organization_id,
+            "name": profile.name,
+            "api_key": key.api_key,
+            "key_id": key.id,
+        }
+
+    return in_transaction(db, create)
+
+
+def create_oauth_client(db: DbTarget, org_id: str) -> dict[str, Any]:
+    """An OAuth client of an organization: what ``signalpost oauth-client create --org ORG``
+    prints, without starting a process."""
+
+    async def create(conn: Connection) -> dict[str, Any]:
+        client = await oauth.create_client(conn, org_id, None, name=None)
+        return {
+            "id": client.id,
+            "organization_id": client.organization_id,
+            "profile_id": client.profile_id,
+            "client_id": client.client_id,
+            "client_secret": client.client_secret,
+        }
 
     return in_transaction(db, create)
 
