@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from signalpost.storage import Connection, Query, Row, in_list
+from signalpost.storage.leases import lease_claim
 from signalpost.storage.tables import dispatch_queue as q
 from signalpost.storage.tables import messages as m
 from signalpost.storage.tables import orphan_receipts as o
@@ -70,28 +71,14 @@ _HOLD_DEPTH = Query(
 )
 
 
-def _claim(dialect: str) -> Any:
-    due = (
-        select(q.c.message_id)
-        .where(q.c.due_at <= bindparam("now"))
-        .order_by(q.c.due_at)
-        .limit(bindparam("limit"))
+_CLAIM = Query(
+    lease_claim(
+        q.c.message_id,
+        q.c.due_at,
+        values={"attempts": q.c.attempts + 1, "leased_by": bindparam("worker")},
+        returning=(q.c.message_id, q.c.attempts),
     )
-    if dialect == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    return (
-        update(q)
-        .where(q.c.message_id.in_(due.scalar_subquery()))
-        .values(
-            due_at=bindparam("lease_until"),
-            attempts=q.c.attempts + 1,
-            leased_by=bindparam("worker"),
-        )
-        .returning(q.c.message_id, q.c.attempts)
-    )
-
-
-_CLAIM = Query(_claim)
+)
 _REMOVE = Query(lambda d: delete(q).where(in_list(q.c.message_id, "ids", d)))
 _RESCHEDULE = Query(
     update(q)
@@ -154,12 +141,8 @@ async def hold_depth(conn: Connection, key: str) -> tuple[int, int | None]:
 async def claim(
     conn: Connection, *, now: int, lease_until: int, limit: int, worker: str
 ) -> list[tuple[str, int]]:
-    """Claim up to ``limit`` due messages: they stay invisible until ``lease_until``.
-
-    On PostgreSQL concurrent claimers skip each other's rows (``FOR UPDATE SKIP LOCKED``);
-    on SQLite the write lock makes the claimer single.  A claimer that dies simply lets the
-    lease run out, and the message is claimed again.
-    """
+    """Claim up to ``limit`` due messages: they stay invisible until ``lease_until``
+    (see :mod:`signalpost.storage.leases`)."""
     rows = await conn.fetch(
         _CLAIM, {"now": now, "lease_until": lease_until, "limit": limit, "worker": worker}
     )
