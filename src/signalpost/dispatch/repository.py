@@ -1,4 +1,8 @@
-"""SQL of the dispatch queue (the outbox), submit attempts and early receipts."""
+"""SQL of the dispatch queue (claims, holds, retries), submit attempts and early receipts.
+
+The outbox writes (:func:`enqueue`, :func:`remove`) live in :mod:`signalpost.storage.outbox`,
+shared with ``messages``; they are re-exported here for the dispatcher.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from signalpost.storage import Connection, Query, Row, in_list
 from signalpost.storage.leases import lease_claim
+from signalpost.storage.outbox import HELD_DUE_AT, enqueue, remove
 from signalpost.storage.tables import dispatch_queue as q
 from signalpost.storage.tables import messages as m
 from signalpost.storage.tables import orphan_receipts as o
@@ -33,18 +38,6 @@ __all__ = [
     "update_attempts",
 ]
 
-HELD_DUE_AT = 2**62
-"""``due_at`` of a held row: never due, so the claim query passes it by without a change."""
-
-_ENQUEUE = Query(
-    insert(q).values(
-        message_id=bindparam("message_id"),
-        due_at=bindparam("due_at"),
-        attempts=bindparam("attempts"),
-        leased_by=bindparam("leased_by"),
-        hold_key=bindparam("hold_key", None, type_=q.c.hold_key.type),
-    )
-)
 _HOLD = Query(
     update(q)
     .where(
@@ -79,7 +72,6 @@ _CLAIM = Query(
         returning=(q.c.message_id, q.c.attempts),
     )
 )
-_REMOVE = Query(lambda d: delete(q).where(in_list(q.c.message_id, "ids", d)))
 _RESCHEDULE = Query(
     update(q)
     .where(q.c.message_id == bindparam("b_id"))
@@ -113,11 +105,6 @@ _ANY_ORPHAN = Query(select(o.c.id).limit(1))
 _OLDEST_ORPHANS = Query(select(o).order_by(o.c.id).limit(bindparam("limit")))
 
 
-async def enqueue(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Queue rows: ``message_id, due_at, attempts, leased_by`` and optionally ``hold_key``."""
-    await conn.executemany(_ENQUEUE, rows)
-
-
 async def hold(conn: Connection, key: str, now: int) -> int:
     """Hold every waiting row of a group (rows a live worker has leased finish their round)."""
     return await conn.execute(_HOLD, {"key": key, "now": now})
@@ -147,11 +134,6 @@ async def claim(
         _CLAIM, {"now": now, "lease_until": lease_until, "limit": limit, "worker": worker}
     )
     return [(r[0], r[1]) for r in rows]
-
-
-async def remove(conn: Connection, message_ids: Sequence[str]) -> None:
-    if message_ids:
-        await conn.execute(_REMOVE, {"ids": list(message_ids)})
 
 
 async def reschedule(conn: Connection, due: Mapping[str, int]) -> None:
