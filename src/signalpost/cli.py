@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -24,10 +24,12 @@ from signalpost.config import Settings
 from signalpost.contact_groups import service as contact_groups
 from signalpost.numbers import service as numbers
 from signalpost.oauth import service as oauth
-from signalpost.storage import open_database
+from signalpost.storage import Connection, open_database
 from signalpost.storage.migrate import upgrade
 
 __all__ = ["main"]
+
+T = TypeVar("T")
 
 
 def _print(data: Any) -> None:
@@ -35,7 +37,7 @@ def _print(data: Any) -> None:
     sys.stdout.flush()
 
 
-async def _with_db(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+async def _with_db(settings: Settings, work: Callable[[Connection], Awaitable[T]]) -> T:
     db = open_database(settings.database_url, schema=settings.database_schema, pool_size=2)
     await db.connect()
     try:
@@ -45,13 +47,13 @@ async def _with_db(settings: Settings, work: Callable[[Any], Awaitable[Any]]) ->
         await db.close()
 
 
-def _admin(settings: Settings, work: Callable[[Any], Awaitable[Any]]) -> Any:
+def _admin(settings: Settings, work: Callable[[Connection], Awaitable[T]]) -> T:
     upgrade(settings.database_url, settings.database_schema)
     return asyncio.run(_with_db(settings, work))
 
 
 def cmd_org_create(settings: Settings, args: argparse.Namespace) -> int:
-    async def work(conn: Any) -> dict[str, Any]:
+    async def work(conn: Connection) -> dict[str, Any]:
         org = await accounts.create_organization(conn, args.name)
         key = await accounts.create_api_key(conn, org.id, name="default")
         return {"id": org.id, "name": org.name, "api_key": key.api_key, "key_id": key.id}
@@ -61,7 +63,7 @@ def cmd_org_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_profile_create(settings: Settings, args: argparse.Namespace) -> int:
-    async def work(conn: Any) -> dict[str, Any]:
+    async def work(conn: Connection) -> dict[str, Any]:
         profile = await accounts.create_profile(conn, args.org, args.name)
         key = await accounts.create_api_key(conn, args.org, profile.id, name="default")
         return {
@@ -77,7 +79,7 @@ def cmd_profile_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_key_create(settings: Settings, args: argparse.Namespace) -> int:
-    async def work(conn: Any) -> dict[str, Any]:
+    async def work(conn: Connection) -> dict[str, Any]:
         key = await accounts.create_api_key(conn, args.org, args.profile, name=args.name)
         return {
             "id": key.id,
@@ -91,7 +93,7 @@ def cmd_key_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_number_add(settings: Settings, args: argparse.Namespace) -> int:
-    async def work(conn: Any) -> dict[str, Any]:
+    async def work(conn: Connection) -> dict[str, Any]:
         await accounts.get_organization(conn, args.org)
         if args.profile:
             await accounts.get_profile(conn, args.org, args.profile)
@@ -111,7 +113,7 @@ def cmd_number_add(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_oauth_client_create(settings: Settings, args: argparse.Namespace) -> int:
-    async def work(conn: Any) -> dict[str, Any]:
+    async def work(conn: Connection) -> dict[str, Any]:
         client = await oauth.create_client(conn, args.org, args.profile, name=args.name)
         return {
             "id": client.id,
@@ -126,7 +128,7 @@ def cmd_oauth_client_create(settings: Settings, args: argparse.Namespace) -> int
 
 
 def cmd_contact_group_create(settings: Settings, args: argparse.Namespace) -> int:
-    async def work(conn: Any) -> dict[str, Any]:
+    async def work(conn: Connection) -> dict[str, Any]:
         if args.profile:
             await accounts.get_profile(conn, args.org, args.profile)
         else:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
-import time
+from pathlib import Path
 
 import orjson
 
 from tests.support.databases import DbTarget
-from tests.support.server import ServerProcess, _env, cli
+from tests.support.processes import spawn, stop
+from tests.support.server import ServerProcess, cli, signalpost_env
+from tests.support.waiting import eventually
 
 
 def _run(
@@ -18,50 +21,57 @@ def _run(
     env = {"SIGNALPOST_API_KEY": key}
     return subprocess.run(
         [sys.executable, "-m", "signalpost.cli", *args, "--url", server.url],
-        env=_env(db, env),
+        env=signalpost_env(db, env),
         capture_output=True,
         timeout=60,
         check=False,
     )
 
 
+def _shown(path: Path, message_id: str, status: str) -> bool:
+    rows = [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+    return any(r["message_id"] == message_id and r["status"] == status for r in rows)
+
+
 def test_send_status_and_follow(
-    server: ServerProcess, org: dict[str, str], db_target: DbTarget
+    server: ServerProcess, org: dict[str, str], db_target: DbTarget, tmp_path: Path
 ) -> None:
     sent = _run(
         db_target, server, org["api_key"], "send", "--to", "+14155551234", "--text", "from the CLI"
     )
     assert sent.returncode == 0, sent.stderr
     message_id = orjson.loads(sent.stdout)["messages"][0]["id"]
-    follow = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "signalpost.cli",
-            "activities",
-            "--follow",
-            "--interval",
-            "0.1",
-            "--url",
-            server.url,
-        ],
-        env=_env(db_target, {"SIGNALPOST_API_KEY": org["api_key"]}),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    shown_path = tmp_path / "follow.out"
+    with shown_path.open("wb") as sink:
+        follow = spawn(
+            [
+                sys.executable,
+                "-m",
+                "signalpost.cli",
+                "activities",
+                "--follow",
+                "--interval",
+                "0.1",
+                "--url",
+                server.url,
+            ],
+            env=signalpost_env(db_target, {"SIGNALPOST_API_KEY": org["api_key"]}),
+            stdout=sink,
+            stderr=subprocess.DEVNULL,
+        )
     try:
-        deadline = time.monotonic() + 20
-        status = ""
-        while time.monotonic() < deadline and status != "delivered":
-            shown = _run(db_target, server, org["api_key"], "status", message_id)
-            assert shown.returncode == 0
-            status = orjson.loads(shown.stdout)["status"]
-            time.sleep(0.1)
-        assert status == "delivered"
-        time.sleep(0.5)
+        with server.client(org["api_key"]) as client:
+            eventually(
+                lambda: client.get(f"/v1/messages/{message_id}").json()["status"] == "delivered",
+                what="the message to be delivered",
+            )
+        shown = _run(db_target, server, org["api_key"], "status", message_id)
+        assert shown.returncode == 0
+        assert orjson.loads(shown.stdout)["status"] == "delivered"
+        eventually(lambda: _shown(shown_path, message_id, "delivered"), what="--follow to show it")
     finally:
-        follow.terminate()
-        out, _ = follow.communicate(timeout=10)
+        stop(follow, signal.SIGTERM)
+    out = shown_path.read_bytes()
     rows = [orjson.loads(line) for line in out.splitlines() if line.strip()]
     statuses = [r["status"] for r in rows if r["message_id"] == message_id]
     assert statuses[0] == "accepted"

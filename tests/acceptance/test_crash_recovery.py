@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from signalpost.storage import Database, Query
 from signalpost.storage.tables import activities, dispatch_queue, sim_submits
 from signalpost.storage.tables import messages as m
 from tests.support.databases import DbTarget
+from tests.support.processes import stop
 from tests.support.server import cli, start_process
 
 FINAL = ("delivered", "failed", "expired", "rejected")
@@ -90,18 +92,14 @@ async def test_sigkill_mid_dispatch_loses_and_duplicates_nothing(
                 return done >= TOTAL // 5
 
             before = await _wait(ctx.db, in_the_middle, 60)
-            first.kill()
-            first.wait(10)
         finally:
-            if first.poll() is None:
-                first.kill()
+            stop(first, signal.SIGKILL)
         assert sum(before.get(s, 0) for s in FINAL) < TOTAL, "the kill came too late to matter"
         second = start_process(["worker"], pg_target, tmp_path / "worker-b.log", WORKER_ENV)
         try:
             final = await _wait(ctx.db, lambda c: sum(c.get(s, 0) for s in FINAL) == TOTAL, 120)
         finally:
-            second.terminate()
-            second.wait(15)
+            stop(second)
         assert final == {"delivered": TOTAL - 20, "failed": 20}
         async with ctx.db.reader() as conn:
             submits = {r[0]: r[1] for r in await conn.fetch(_ACCEPTED_SUBMITS)}

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from tests.support.databases import DbTarget
-from tests.support.server import ServerProcess, cli
+from tests.support.server import ServerProcess, cli, create_org, create_profile
 
 ISO_SECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -110,7 +110,7 @@ def test_bulk_with_duplicate_and_failure(server: ServerProcess, org: dict[str, s
 def test_errors_have_lamah_bodies(
     server: ServerProcess, org: dict[str, str], db_target: DbTarget
 ) -> None:
-    other = cli(db_target, "org", "create", "Other")
+    other = create_org(db_target, "Other")
     with lamah(server, org["api_key"]) as client:
         message_id = client.post(
             "/api/sms/messages",
@@ -266,7 +266,7 @@ def test_template_send_and_project_details(
         assert project.status_code == 200
         assert project.json()["project_name"] == "Acme"
         assert project.json()["status"] == "active"
-    profile = cli(db_target, "profile", "create", "--org", org["id"], "RealEstate SMS")
+    profile = create_profile(db_target, org["id"], "RealEstate SMS")
     with lamah(server, profile["api_key"]) as child:
         details = child.get("/api/project/details").json()
         assert details["project_name"] == "RealEstate SMS"

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from tests.support.databases import DbTarget
-from tests.support.server import ServerProcess, cli
+from tests.support.server import ServerProcess, create_org, create_profile
 
 FINAL = {"delivered", "read", "failed", "expired", "rejected", "blocked", "filtered", "cancelled"}
 
@@ -90,7 +90,7 @@ def test_whatsapp_is_read_and_transient_errors_retry(
 
 
 def test_tenancy_and_auth(server: ServerProcess, org: dict[str, str], db_target: DbTarget) -> None:
-    other = cli(db_target, "org", "create", "Other")
+    other = create_org(db_target, "Other")
     with server.client(org["api_key"]) as client:
         message_id = client.post("/v1/messages", json={"to": ["+14155551234"], "text": "x"}).json()[
             "messages"
@@ -104,7 +104,7 @@ def test_tenancy_and_auth(server: ServerProcess, org: dict[str, str], db_target:
         assert intruder.get("/v1/messages").json()["data"] == []
         assert intruder.get("/v1/activities").json()["data"] == []
         # naming a profile of another organization is refused
-        profile = cli(db_target, "profile", "create", "--org", org["id"], "Child")
+        profile = create_profile(db_target, org["id"], "Child")
         response = intruder.get("/v1/messages", headers={"x-profile-id": profile["id"]})
         assert response.status_code == 403
     with server.client() as anonymous:

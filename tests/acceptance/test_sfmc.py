@@ -11,7 +11,14 @@ from typing import Any
 import httpx
 
 from tests.support.databases import DbTarget
-from tests.support.server import ServerProcess, cli, running_server
+from tests.support.server import (
+    ServerProcess,
+    cli,
+    create_oauth_client,
+    create_org,
+    create_profile,
+    running_server,
+)
 
 CST_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{1,7}$")
 DOCS = "https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm"
@@ -20,7 +27,7 @@ DOCS = "https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/e
 def token_for(
     server: ServerProcess, db_target: DbTarget, org_id: str, **fields: str
 ) -> dict[str, Any]:
-    client = cli(db_target, "oauth-client", "create", "--org", org_id)
+    client = create_oauth_client(db_target, org_id)
     body = {
         "grant_type": "client_credentials",
         "client_id": client["client_id"],
@@ -262,7 +269,7 @@ def test_auth_errors_and_profiles(
         }
 
     # account_id selects a child profile; its data is not the organization's
-    profile = cli(db_target, "profile", "create", "--org", org["id"], "Child")
+    profile = create_profile(db_target, org["id"], "Child")
     child = token_for(server, db_target, org["id"], account_id=profile["id"])
     parent = token_for(server, db_target, org["id"])
     with rest_client(child) as child_client, rest_client(parent) as parent_client:
@@ -272,14 +279,14 @@ def test_auth_errors_and_profiles(
         assert missing.status_code == 404
         assert missing.json()["errorcode"] == 30003
         assert parent_client.get("messaging/v1/sms/messages/unknown").status_code == 404
-    other = cli(db_target, "org", "create", "Other")
+    other = create_org(db_target, "Other")
     foreign = httpx.post(
         server.url + "/v2/token",
         json={
             "grant_type": "client_credentials",
             "account_id": profile["id"],
             **{
-                k: cli(db_target, "oauth-client", "create", "--org", other["id"])[k]
+                k: create_oauth_client(db_target, other["id"])[k]
                 for k in ("client_id", "client_secret")
             },
         },

@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +17,7 @@ import pytest
 
 from tests.acceptance.test_sfmc import create_definition, rest_client, token_for
 from tests.support.databases import DbTarget
-from tests.support.server import ServerProcess, running_server
+from tests.support.server import ServerProcess
 
 PRIVATE = {"SIGNALPOST_ALLOW_PRIVATE_WEBHOOKS": "true"}
 
@@ -76,10 +75,14 @@ def receiver() -> Iterator[Receiver]:
     r.server.server_close()
 
 
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    return PRIVATE
+
+
 @pytest.fixture
-def ens_server(db_target: DbTarget, tmp_path: Path) -> Iterator[ServerProcess]:
-    with running_server(db_target, tmp_path, extra_env=PRIVATE) as srv:
-        yield srv
+def ens_server(server: ServerProcess) -> ServerProcess:
+    return server
 
 
 def signature(key: str, body: bytes) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from sqlalchemy import func, select
 from signalpost.storage import Query, open_database
 from signalpost.storage.tables import activities, messages, smpp_messages
 from tests.support.databases import DbTarget
+from tests.support.processes import spawn, stop
 from tests.support.server import ServerProcess, free_port, running_server
 
 pytestmark = pytest.mark.slow
@@ -41,17 +41,14 @@ def smsc_process(tmp: Path, *args: str) -> Iterator[tuple[int, int]]:
     port, control = free_port(), free_port()
     command = [sys.executable, "-m", "signalpost.cli", "smsc-sim", "--port", str(port)]
     command += ["--control-port", str(control), *args]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = spawn(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         assert process.stdout is not None
         ready = json.loads(process.stdout.readline())
         assert ready == {"smsc": port, "control": control}
         yield port, control
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(10)
-        if process.stdout is not None:
-            process.stdout.close()
+        stop(process)
 
 
 def control(port: int, command: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,14 @@ import pytest
 from standardwebhooks import Webhook
 
 from tests.support.databases import DbTarget
-from tests.support.server import ServerProcess, _env, cli, running_server, start_process
+from tests.support.processes import spawn, stop
+from tests.support.server import (
+    ServerProcess,
+    create_org,
+    running_server,
+    signalpost_env,
+    start_process,
+)
 from tests.support.webhook_receiver import Receiver, running_receiver
 
 WEBHOOK_ENV = {
@@ -38,10 +45,14 @@ def receiver() -> Iterator[Receiver]:
         yield rx
 
 
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    return WEBHOOK_ENV
+
+
 @pytest.fixture
-def hook_server(db_target: DbTarget, tmp_path: Path) -> Iterator[ServerProcess]:
-    with running_server(db_target, tmp_path, extra_env=WEBHOOK_ENV) as srv:
-        yield srv
+def hook_server(server: ServerProcess) -> ServerProcess:
+    return server
 
 
 def _numbers(count: int, start: int = 1000) -> list[str]:
@@ -131,8 +142,8 @@ def test_every_event_arrives_after_a_receiver_outage(
             history = _history(client, endpoint["id"])
         _wait(lambda: b'"ok":true' in shown_path.read_bytes(), 30, "a success shown live")
     finally:
-        follow.send_signal(signal.SIGINT)
-        follow.wait(timeout=10)
+        exit_code = stop(follow, signal.SIGINT)
+    assert exit_code == 0, "--follow should end quietly on Ctrl-C"
     shown = shown_path.read_bytes()
     events = _verified_events(receiver, endpoint["secret"])
     steps = _steps_by_message(events)
@@ -168,9 +179,9 @@ def _follow_deliveries(
     going to a file (a pipe nobody reads would fill up and stall it)."""
     args = ["webhooks", "deliveries", "--follow", "--interval", "0.2", "--url", server.url]
     with out.open("wb") as sink:
-        return subprocess.Popen(
+        return spawn(
             [sys.executable, "-m", "signalpost.cli", *args, "--api-key", key],
-            env=_env(db),
+            env=signalpost_env(db),
             stdout=sink,
             stderr=subprocess.DEVNULL,
         )
@@ -210,7 +221,7 @@ def test_a_worker_killed_mid_delivery_loses_no_event(
 ) -> None:
     """On PostgreSQL, where separate worker processes share the queue."""
     db_target = pg_target
-    org = cli(db_target, "org", "create", "Acme")
+    org = create_org(db_target)
     receiver.answer("/hook", delay=0.05)
     with running_server(db_target, tmp_path, extra_env=WEBHOOK_ENV, args=["--no-workers"]) as api:
         endpoint = _endpoint(api, org["api_key"], receiver.url())
@@ -218,18 +229,14 @@ def test_a_worker_killed_mid_delivery_loses_no_event(
         first = _worker(db_target, tmp_path, "first")
         try:
             _wait(lambda: len(receiver.requests()) >= 150, 60, "deliveries under way")
-            first.send_signal(signal.SIGKILL)
-            first.wait(10)
-            at_kill = len(_unique_ids(receiver))
-            second = _worker(db_target, tmp_path, "second")
-            try:
-                _wait(lambda: len(_unique_ids(receiver)) >= 600, 90, "every event")
-            finally:
-                second.send_signal(signal.SIGTERM)
-                second.wait(15)
         finally:
-            if first.poll() is None:
-                first.kill()
+            stop(first, signal.SIGKILL)
+        at_kill = len(_unique_ids(receiver))
+        second = _worker(db_target, tmp_path, "second")
+        try:
+            _wait(lambda: len(_unique_ids(receiver)) >= 600, 90, "every event")
+        finally:
+            stop(second)
     events = _verified_events(receiver, endpoint["secret"])
     assert at_kill < 600
     assert len(events) == 600

@@ -44,16 +44,29 @@ from tests.support.mailersend import (
     send,
     wait_final,
 )
-from tests.support.server import ServerProcess, cli, running_server
+from tests.support.server import (
+    ServerProcess,
+    add_number,
+    create_org,
+    release_numbers,
+    running_server,
+)
 
 Sdk = Callable[[str], MailerSendClient]
+
+
+@pytest.fixture(autouse=True)
+def _numbers_released(db_target: DbTarget) -> Iterator[None]:
+    """Tests share the module's server and database, and each registers the same numbers."""
+    yield
+    release_numbers(db_target)
 
 
 @pytest.fixture
 def account(db_target: DbTarget) -> dict[str, str]:
     """An organization with its API key and one registered sending number."""
-    org: dict[str, str] = cli(db_target, "org", "create", "Acme")
-    number = cli(db_target, "number", "add", "--org", org["id"], SENDER)
+    org = create_org(db_target)
+    number = add_number(db_target, org["id"], SENDER)
     return {**org, "number_id": number["id"]}
 
 
@@ -114,7 +127,7 @@ def test_activity_filters_by_number_and_status_with_links_and_meta(
     sdk: Sdk, account: dict[str, str], db_target: DbTarget, server: ServerProcess
 ) -> None:
     client = sdk(account["api_key"])
-    other = cli(db_target, "number", "add", "--org", account["id"], "+14155550200")
+    other = add_number(db_target, account["id"], "+14155550200")
     first = send(client, [DELIVERED, UNDELIVERABLE])
     second = send(client, [DELIVERED], sender=other["phone_number"])
     wait_final(client, first)
@@ -197,7 +210,7 @@ def test_another_tenant_sees_nothing(
     owner = sdk(account["api_key"])
     message_id = send(owner, [DELIVERED])
     wait_final(owner, message_id)
-    stranger = sdk(cli(db_target, "org", "create", "Other")["api_key"])
+    stranger = sdk(create_org(db_target, "Other")["api_key"])
     with pytest.raises(ResourceNotFoundError) as hidden:
         stranger.sms_messages.get_sms_message(SmsMessageGetRequest(sms_message_id=message_id))
     assert error_body(hidden) == {"status": 404, "message": "Resource not found."}

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -38,7 +37,12 @@ from tests.support.mailersend import (
     send,
     wait_final,
 )
-from tests.support.server import ServerProcess, cli, running_server
+from tests.support.server import (
+    ServerProcess,
+    add_number,
+    create_org,
+    release_numbers,
+)
 from tests.support.webhook_receiver import Received, Receiver, running_receiver
 
 HOOKS = {
@@ -48,11 +52,22 @@ HOOKS = {
 }
 
 
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    return HOOKS
+
+
 @pytest.fixture
-def hook_server(db_target: DbTarget, tmp_path: Path) -> Iterator[ServerProcess]:
-    """A server that may call webhook receivers on this machine."""
-    with running_server(db_target, tmp_path, extra_env=HOOKS) as server:
-        yield server
+def hook_server(server: ServerProcess) -> ServerProcess:
+    """The module's server, which may call webhook receivers on this machine."""
+    return server
+
+
+@pytest.fixture(autouse=True)
+def _numbers_released(db_target: DbTarget) -> Iterator[None]:
+    """Tests share the module's server and database, and each registers the same numbers."""
+    yield
+    release_numbers(db_target)
 
 
 @pytest.fixture
@@ -82,9 +97,9 @@ def verified(delivery: Received, secret: str) -> dict[str, Any]:
 def test_webhook_receives_signed_events_of_its_number(
     hook_server: ServerProcess, receiver: Receiver, db_target: DbTarget
 ) -> None:
-    org = cli(db_target, "org", "create", "Acme")
-    number = cli(db_target, "number", "add", "--org", org["id"], SENDER)
-    other = cli(db_target, "number", "add", "--org", org["id"], "+14155550200")
+    org = create_org(db_target)
+    number = add_number(db_target, org["id"], SENDER)
+    other = add_number(db_target, org["id"], "+14155550200")
     with MailerSendClient(api_key=org["api_key"], base_url=f"{hook_server.url}/v1") as client:
         created = client.sms_webhooks.create_sms_webhook(
             SmsWebhookCreateRequest(
@@ -150,9 +165,9 @@ def test_webhook_receives_signed_events_of_its_number(
 def test_webhook_needs_an_own_number_and_hides_from_other_tenants(
     hook_server: ServerProcess, receiver: Receiver, db_target: DbTarget
 ) -> None:
-    org = cli(db_target, "org", "create", "Acme")
-    number = cli(db_target, "number", "add", "--org", org["id"], SENDER)
-    stranger = cli(db_target, "org", "create", "Other")
+    org = create_org(db_target)
+    number = add_number(db_target, org["id"], SENDER)
+    stranger = create_org(db_target, "Other")
     request = SmsWebhookCreateRequest(
         url=receiver.url("/ms"),
         name="Receipts",

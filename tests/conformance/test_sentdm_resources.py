@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -24,7 +23,7 @@ import sent_dm
 
 from tests.conformance.test_sentdm import Sdk, error_of, sdk, wait_final
 from tests.support.databases import DbTarget
-from tests.support.server import ServerProcess, cli, running_server
+from tests.support.server import ServerProcess, create_org, create_profile
 
 __all__ = ["sdk"]  # the fixture, shared with the messages suite
 
@@ -82,15 +81,18 @@ def receiver() -> Iterator[Receiver]:
     found.http.server_close()
 
 
-@pytest.fixture
-def hooked(db_target: DbTarget, tmp_path: Path) -> Iterator[ServerProcess]:
-    """A server that may deliver webhooks to this machine's loopback receiver."""
-    env = {
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    """The module's server may deliver webhooks to this machine's loopback receiver."""
+    return {
         "SIGNALPOST_ALLOW_PRIVATE_WEBHOOKS": "true",
         "SIGNALPOST_WEBHOOK_RETRY_BASE_SECONDS": "0.2",
     }
-    with running_server(db_target, tmp_path, extra_env=env) as srv:
-        yield srv
+
+
+@pytest.fixture
+def hooked(server: ServerProcess) -> ServerProcess:
+    return server
 
 
 def signature_ok(secret: str, headers: dict[str, str], body: bytes) -> bool:
@@ -279,7 +281,7 @@ def test_contacts_opt_out_filters_and_rejects(
 def test_me_and_profiles(
     sdk: Sdk, server: ServerProcess, org: dict[str, str], db_target: DbTarget
 ) -> None:
-    child = cli(db_target, "profile", "create", "--org", org["id"], "Support")
+    child = create_profile(db_target, org["id"], "Support")
     client = sdk(server, org["api_key"])
     me = client.me.retrieve().data
     assert me is not None
@@ -301,7 +303,7 @@ def test_me_and_profiles(
     detail = client.profiles.retrieve(child["id"]).data
     assert detail is not None
     assert detail.name == "Support"
-    other = cli(db_target, "org", "create", "Other")
+    other = create_org(db_target, "Other")
     with pytest.raises(sent_dm.NotFoundError) as hidden:
         sdk(server, other["api_key"]).profiles.retrieve(child["id"])
     assert error_of(hidden)["code"] == "RESOURCE_004"

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
@@ -17,12 +17,17 @@ from signalpost.domain.lifecycle import Status
 from signalpost.messages import service as messages
 from signalpost.messages.schemas import RecipientSpec, SendSpec
 from signalpost.storage import Query
-from signalpost.storage.tables import sim_submits, submit_attempts
+from signalpost.storage.tables import dispatch_queue, sim_submits, submit_attempts
 from signalpost.timeutil import now_us
 from tests.support.databases import DbTarget
 
 _ACCEPTED = Query(
     select(func.count()).select_from(sim_submits).where(sim_submits.c.accepted.is_(True))
+)
+_END_LEASES = Query(
+    update(dispatch_queue)
+    .where(dispatch_queue.c.leased_by == bindparam("worker"))
+    .values(due_at=bindparam("now"))
 )
 _ATTEMPTS = Query(select(submit_attempts.c.status, func.count()).group_by(submit_attempts.c.status))
 
@@ -108,13 +113,14 @@ async def test_claimed_work_of_a_dead_worker_is_resumed_without_a_second_send(ct
         from signalpost.dispatch import repository as queue
 
         claimed = await queue.claim(
-            conn, now=now, lease_until=now + 200_000, limit=10, worker="dead"
+            conn, now=now, lease_until=now + 3600 * 1_000_000, limit=10, worker="dead"
         )
         pending = await ctx.dispatcher._prepare(conn, [c[0] for c in claimed], now)
     await ctx.dispatcher._submit(pending)  # the carrier took them; the answer is never recorded
     assert await _statuses(ctx, scope, ids) == ["routed", "routed"]
     assert await ctx.dispatcher.run_once("alive") == 0  # still leased
-    await asyncio.sleep(0.25)
+    async with ctx.db.transaction() as conn:  # the dead worker's lease runs out
+        await conn.execute(_END_LEASES, {"worker": "dead", "now": now_us()})
     await _drain(ctx)
     assert await _statuses(ctx, scope, ids) == ["delivered", "delivered"]
     async with ctx.db.reader() as conn:
@@ -168,12 +174,11 @@ async def _send_backdated(ctx: Context, scope: Scope, number: str, age_seconds: 
 
 async def test_silent_carrier_expires_at_validity_end(ctx: Context) -> None:
     scope = await _scope(ctx)
-    message_id = await _send_backdated(ctx, scope, "+14155550005", 59.7)
+    message_id = await _send_backdated(ctx, scope, "+14155550005", 30)
     await _drain(ctx)
     assert await _statuses(ctx, scope, [message_id]) == ["sent"]
     assert await ctx.dispatcher.expire_due() == 0
-    await asyncio.sleep(0.35)
-    assert await ctx.dispatcher.expire_due() == 1
+    assert await ctx.dispatcher.expire_due(now=now_us() + 31 * 1_000_000) == 1
     assert await _statuses(ctx, scope, [message_id]) == ["expired"]
 
 

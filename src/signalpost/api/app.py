@@ -51,5 +51,4 @@ def create_app(ctx: Context) -> App:
     for router in sfmc.build_routers(ctx):
         app.include(router)
     app.include(lamah.build_router(ctx))
-    app.state["ctx"] = ctx
     return app

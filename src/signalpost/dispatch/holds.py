@@ -2,7 +2,7 @@
 
 A message may be queued with a ``hold_key`` (the group it waits with, e.g. the send
 definition it was sent through).  While the group is held its queue rows are never due
-(``due_at`` = :data:`~signalpost.dispatch.repository.HELD_DUE_AT`), so the dispatch claim
+(``due_at`` = :data:`~signalpost.storage.outbox.HELD_DUE_AT`), so the dispatch claim
 skips them with no extra condition on the hot path; the messages stay ``queued``.
 :func:`hold` parks the group's waiting rows, :func:`release` makes them due at once, and
 :func:`clear` cancels the held messages.  A row a live worker has already claimed finishes

@@ -1,13 +1,19 @@
-"""SQL of the dispatch queue (the outbox), submit attempts and early receipts."""
+"""SQL of the dispatch queue (claims, holds, retries), submit attempts and early receipts.
+
+The outbox writes (:func:`enqueue`, :func:`remove`) live in :mod:`signalpost.storage.outbox`,
+shared with ``messages``; they are re-exported here for the dispatcher.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from signalpost.storage import Connection, Query, Row, in_list, parking
+from signalpost.storage.leases import lease_claim
+from signalpost.storage.outbox import HELD_DUE_AT, enqueue, remove
 from signalpost.storage.tables import dispatch_queue as q
 from signalpost.storage.tables import messages as m
 from signalpost.storage.tables import submit_attempts as a
@@ -31,18 +37,6 @@ __all__ = [
     "update_attempts",
 ]
 
-HELD_DUE_AT = 2**62
-"""``due_at`` of a held row: never due, so the claim query passes it by without a change."""
-
-_ENQUEUE = Query(
-    insert(q).values(
-        message_id=bindparam("message_id"),
-        due_at=bindparam("due_at"),
-        attempts=bindparam("attempts"),
-        leased_by=bindparam("leased_by"),
-        hold_key=bindparam("hold_key", None, type_=q.c.hold_key.type),
-    )
-)
 _HOLD = Query(
     update(q)
     .where(
@@ -69,29 +63,14 @@ _HOLD_DEPTH = Query(
 )
 
 
-def _claim(dialect: str) -> Any:
-    due = (
-        select(q.c.message_id)
-        .where(q.c.due_at <= bindparam("now"))
-        .order_by(q.c.due_at)
-        .limit(bindparam("limit"))
+_CLAIM = Query(
+    lease_claim(
+        q.c.message_id,
+        q.c.due_at,
+        values={"attempts": q.c.attempts + 1, "leased_by": bindparam("worker")},
+        returning=(q.c.message_id, q.c.attempts),
     )
-    if dialect == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    return (
-        update(q)
-        .where(q.c.message_id.in_(due.scalar_subquery()))
-        .values(
-            due_at=bindparam("lease_until"),
-            attempts=q.c.attempts + 1,
-            leased_by=bindparam("worker"),
-        )
-        .returning(q.c.message_id, q.c.attempts)
-    )
-
-
-_CLAIM = Query(_claim)
-_REMOVE = Query(lambda d: delete(q).where(in_list(q.c.message_id, "ids", d)))
+)
 _RESCHEDULE = Query(
     update(q)
     .where(q.c.message_id == bindparam("b_id"))
@@ -112,11 +91,6 @@ _UPDATE_ATTEMPT = Query(
         completed_at=bindparam("b_completed_at"),
     )
 )
-
-
-async def enqueue(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Queue rows: ``message_id, due_at, attempts, leased_by`` and optionally ``hold_key``."""
-    await conn.executemany(_ENQUEUE, rows)
 
 
 async def hold(conn: Connection, key: str, now: int) -> int:
@@ -142,21 +116,12 @@ async def hold_depth(conn: Connection, key: str) -> tuple[int, int | None]:
 async def claim(
     conn: Connection, *, now: int, lease_until: int, limit: int, worker: str
 ) -> list[tuple[str, int]]:
-    """Claim up to ``limit`` due messages: they stay invisible until ``lease_until``.
-
-    On PostgreSQL concurrent claimers skip each other's rows (``FOR UPDATE SKIP LOCKED``);
-    on SQLite the write lock makes the claimer single.  A claimer that dies simply lets the
-    lease run out, and the message is claimed again.
-    """
+    """Claim up to ``limit`` due messages: they stay invisible until ``lease_until``
+    (see :mod:`signalpost.storage.leases`)."""
     rows = await conn.fetch(
         _CLAIM, {"now": now, "lease_until": lease_until, "limit": limit, "worker": worker}
     )
     return [(r[0], r[1]) for r in rows]
-
-
-async def remove(conn: Connection, message_ids: Sequence[str]) -> None:
-    if message_ids:
-        await conn.execute(_REMOVE, {"ids": list(message_ids)})
 
 
 async def reschedule(conn: Connection, due: Mapping[str, int]) -> None:

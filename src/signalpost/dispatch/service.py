@@ -339,9 +339,10 @@ class Dispatcher:
 
     # -------------------------------------------------------------- expiry
 
-    async def expire_due(self, *, limit: int = 1000) -> int:
-        """Sent messages whose validity ran out without a final receipt become ``expired``."""
-        now = now_us()
+    async def expire_due(self, *, limit: int = 1000, now: int | None = None) -> int:
+        """Sent messages whose validity ran out without a final receipt become ``expired``
+        (``now``: the time to judge by, in microseconds; the clock by default)."""
+        now = now_us() if now is None else now
         async with self.db.transaction() as conn:
             ids = await messages_repo.sent_past_expiry(conn, now, limit)
             changes = [

@@ -11,7 +11,6 @@ from typing import Protocol
 
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.dispatch.service import Dispatcher
-from signalpost.storage import Database
 
 __all__ = ["WorkerPool"]
 
@@ -41,7 +40,6 @@ class WorkerPool:
         concurrency: int,
         poll_interval: float,
         housekeeping: list[Callable[[], Awaitable[object]]] | None = None,
-        db: Database | None = None,
         background: Sequence[Background] = (),
     ) -> None:
         self.dispatcher = dispatcher
@@ -49,7 +47,6 @@ class WorkerPool:
         self.concurrency = concurrency
         self.poll_interval = poll_interval
         self.housekeeping = housekeeping or []
-        self.db = db
         self.background = list(background)  # other loops of the process (webhook delivery)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self._stop = asyncio.Event()

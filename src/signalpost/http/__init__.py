@@ -5,9 +5,9 @@ lookup's time in their own machinery; this layer keeps a route lookup to a few d
 reads so the hot paths stay close to the bare handler.
 """
 
-from signalpost.http.app import App, Mount
+from signalpost.http.app import App
 from signalpost.http.request import Request
 from signalpost.http.response import Response, json_response
 from signalpost.http.router import Route, Router
 
-__all__ = ["App", "Mount", "Request", "Response", "Route", "Router", "json_response"]
+__all__ = ["App", "Request", "Response", "Route", "Router", "json_response"]

@@ -11,12 +11,11 @@ from signalpost.http.request import Request
 from signalpost.http.response import Response
 from signalpost.http.router import Route, Router, RouteTable
 
-__all__ = ["App", "Mount"]
+__all__ = ["App"]
 
 log = logging.getLogger("signalpost.http")
 
 Hook = Callable[[], Awaitable[None]]
-Mount = Router
 
 
 class MethodNotAllowed(AppError):
@@ -35,7 +34,6 @@ class App:
         self.default_router = default_router
         self.on_startup: list[Hook] = []
         self.on_shutdown: list[Hook] = []
-        self.state: dict[str, Any] = {}
 
     def include(self, router: Router) -> None:
         self.routers.append(router)

@@ -13,7 +13,6 @@ import orjson
 from signalpost.accounts.schemas import Scope
 from signalpost.activities import repository as activities_repo
 from signalpost.consent import service as consent
-from signalpost.dispatch import repository as dispatch_queue
 from signalpost.domain import encoding, pricing
 from signalpost.domain.lifecycle import ReasonCode, Status, describe
 from signalpost.domain.phone import InvalidPhoneNumber, PhoneNumber, parse_phone
@@ -37,7 +36,7 @@ from signalpost.messages.schemas import (
     SendSpec,
 )
 from signalpost.messages.transitions import Applied, Change, Recorder
-from signalpost.storage import Connection, UniqueViolation
+from signalpost.storage import Connection, UniqueViolation, outbox
 from signalpost.templates import service as templates
 from signalpost.templates.schemas import Template
 from signalpost.timeutil import new_id, now_us
@@ -222,7 +221,7 @@ async def send(
         keys = [r.message_key for r in spec.recipients if r.message_key]
         raise MessageKeyTaken(keys) from exc
     await activities_repo.insert_many(conn, activity_rows)
-    await dispatch_queue.enqueue(conn, queue_rows)  # the outbox, in the same transaction
+    await outbox.enqueue(conn, queue_rows)  # the outbox, in the same transaction
     await policy.recorder.notify(conn, _applied(rows, activity_rows))
     return SendResult(str(rows[0]["batch_id"]) if rows else new_id(), created)
 
@@ -310,7 +309,7 @@ def _build_rows(
             queue.append(
                 {
                     "message_id": message_id,
-                    "due_at": dispatch_queue.HELD_DUE_AT if spec.held else start,
+                    "due_at": outbox.HELD_DUE_AT if spec.held else start,
                     "attempts": 0,
                     "leased_by": None,
                     "hold_key": spec.hold_key,
@@ -521,5 +520,5 @@ async def cancel(conn: Connection, recorder: Recorder, scope: Scope, message_id:
     applied = await recorder.apply(conn, [change], strict=False)
     if not applied:  # a dispatcher took it in the meantime
         raise NotCancellable()
-    await dispatch_queue.remove(conn, [message_id])
+    await outbox.remove(conn, [message_id])
     return await get_message(conn, scope, message_id)

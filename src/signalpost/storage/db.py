@@ -17,7 +17,7 @@ import asyncio
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cache
 from operator import itemgetter
 from pathlib import Path
@@ -130,7 +130,12 @@ def _getter(names: tuple[str, ...]) -> Callable[[Params], tuple[Any, ...]]:
 
 
 class Connection(ABC):
-    """One connection, inside or outside a transaction."""
+    """One connection, inside or outside a transaction.
+
+    The type every service and repository receives from ``transaction()`` and ``reader()``;
+    each backend subclasses it, so how a driver runs a statement (inline, in a thread)
+    stays behind these four methods.
+    """
 
     dialect: str
 
@@ -164,11 +169,11 @@ class Database(ABC):
     async def close(self) -> None: ...
 
     @abstractmethod
-    def transaction(self) -> Any:
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
         """``async with db.transaction() as conn``: commit on success, roll back on error."""
 
     @abstractmethod
-    def reader(self) -> Any:
+    def reader(self) -> AbstractAsyncContextManager[Connection]:
         """``async with db.reader() as conn``: a connection for reads of committed data."""
 
 

@@ -68,8 +68,8 @@ def build_router(ctx: Context) -> Router:
         if key is not None and not 0 < len(key) <= idempotency.MAX_KEY_LENGTH:
             raise ValidationFailed(details={"Idempotency-Key": ["must be 1 to 255 characters"]})
 
-        async def operation(conn: object) -> tuple[int, str]:
-            result = await messages.send(conn, ctx.send_policy, sc, spec)  # type: ignore[arg-type]
+        async def operation(conn: Connection) -> tuple[int, str]:
+            result = await messages.send(conn, ctx.send_policy, sc, spec)
             payload = {
                 "batch_id": result.batch_id,
                 "messages": [presenters.created(c) for c in result.messages],

@@ -28,6 +28,7 @@ from signalpost.webhooks.schemas import UNSET, Endpoint, EndpointPatch, Endpoint
 
 if TYPE_CHECKING:
     from signalpost.context import Context
+    from signalpost.storage import Connection
 
 __all__ = [
     "Callback",
@@ -155,12 +156,12 @@ def _not_found(what: str) -> SfmcError:
     )
 
 
-async def load_callbacks(conn: Any, scope: Scope) -> list[Callback]:
+async def load_callbacks(conn: Connection, scope: Scope) -> list[Callback]:
     endpoints = await webhooks.list_endpoints(conn, scope, dialect=DIALECT, limit=MAX_CALLBACKS)
     return [c for c in (callback_of(e) for e in endpoints) if c is not None]
 
 
-async def load_callback(conn: Any, scope: Scope, callback_id: str) -> Callback:
+async def load_callback(conn: Connection, scope: Scope, callback_id: str) -> Callback:
     try:
         endpoint = await webhooks.get_endpoint(conn, scope, callback_id)
     except NotFound as exc:
@@ -172,7 +173,7 @@ async def load_callback(conn: Any, scope: Scope, callback_id: str) -> Callback:
 
 
 async def find_subscription(
-    conn: Any, scope: Scope, subscription_id: str
+    conn: Connection, scope: Scope, subscription_id: str
 ) -> tuple[Callback, Subscription]:
     for callback in await load_callbacks(conn, scope):
         for sub in callback.subscriptions:
@@ -182,7 +183,7 @@ async def find_subscription(
 
 
 async def save(
-    conn: Any, ctx: Context, scope: Scope, callback: Callback, *, enable: bool = False
+    conn: Connection, ctx: Context, scope: Scope, callback: Callback, *, enable: bool = False
 ) -> Callback:
     """Write a callback's attributes and event types back to its endpoint (``enable``: turn
     delivery on, as verification does; otherwise a suspension stays as the engine left it)."""
@@ -208,7 +209,7 @@ def check_url(ctx: Context, url: str) -> None:
 
 
 async def create_callback(
-    conn: Any, ctx: Context, scope: Scope, *, name: str, url: str, max_batch_size: int
+    conn: Connection, ctx: Context, scope: Scope, *, name: str, url: str, max_batch_size: int
 ) -> Callback:
     """A new, unverified callback (disabled until verified)."""
     existing = await load_callbacks(conn, scope)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 
 from signalpost.storage import Connection, Query, Row, in_list
+from signalpost.storage.leases import lease_claim
 from signalpost.storage.tables import sim_submits as s
 
 __all__ = ["claim_receipts", "find_attempts", "insert_submits", "set_receipts", "transient_counts"]
@@ -23,24 +24,19 @@ _TRANSIENTS = Query(
 _INSERT = Query(insert(s).values({c.name: bindparam(c.name) for c in s.c if c.name != "id"}))
 
 
-def _claim(dialect: str) -> Any:
-    due = (
-        select(s.c.id)
-        .where(s.c.receipt_due_at <= bindparam("now"))
-        .order_by(s.c.receipt_due_at)
-        .limit(bindparam("limit"))
+_CLAIM = Query(
+    lease_claim(
+        s.c.id,
+        s.c.receipt_due_at,
+        returning=(
+            s.c.id,
+            s.c.carrier_message_id,
+            s.c.receipt_status,
+            s.c.destination,
+            s.c.channel,
+        ),
     )
-    if dialect == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    return (
-        update(s)
-        .where(s.c.id.in_(due.scalar_subquery()))
-        .values(receipt_due_at=bindparam("lease_until"))
-        .returning(s.c.id, s.c.carrier_message_id, s.c.receipt_status, s.c.destination, s.c.channel)
-    )
-
-
-_CLAIM = Query(_claim)
+)
 _SET_RECEIPT = Query(
     update(s)
     .where(s.c.id == bindparam("b_id"))

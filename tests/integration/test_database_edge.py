@@ -1,0 +1,25 @@
+"""The database edge is typed: what ``transaction()`` and ``reader()`` yield is a
+:class:`Connection` to the type checker (``assert_type`` fails ``mypy`` if it turns into
+``Any`` again, which would stop every call site from being checked) and at run time."""
+
+from __future__ import annotations
+
+from typing import assert_type
+
+from sqlalchemy import text
+
+from signalpost.storage import Connection, Database, Query
+
+_ONE = Query(text("SELECT 1"))
+
+
+async def test_transaction_and_reader_yield_a_connection(db: Database) -> None:
+    async with db.transaction() as conn:
+        assert_type(conn, Connection)
+        assert isinstance(conn, Connection)
+        assert conn.dialect == db.dialect
+        assert await conn.fetchval(_ONE) == 1
+    async with db.reader() as conn:
+        assert_type(conn, Connection)
+        assert isinstance(conn, Connection)
+        assert await conn.fetchval(_ONE) == 1
