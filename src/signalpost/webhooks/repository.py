@@ -31,6 +31,7 @@ __all__ = [
     "attempts_for_event",
     "claim",
     "delete_endpoint",
+    "delete_events",
     "disable_failing",
     "enabled_for_tenants",
     "endpoints_by_ids",
@@ -178,12 +179,17 @@ async def rotate_secret(
 
 
 async def delete_endpoint(conn: Connection, tenant_id: str, endpoint_id: str) -> int:
-    """Remove an endpoint with its events and attempts; returns 0 if it was not there."""
-    removed = await conn.execute(_DELETE_ENDPOINT, {"tenant": tenant_id, "id": endpoint_id})
-    if removed:
-        await conn.execute(_DELETE_ATTEMPTS_OF, {"id": endpoint_id})
-        await conn.execute(_DELETE_EVENTS_OF, {"id": endpoint_id})
-    return removed
+    """Remove an endpoint with its events and attempts; returns 0 if it was not there.
+
+    Events go first: a recorder finishing one of them holds its row until it commits, so
+    its attempts are committed (and deleted next) or never written; both take rows in the
+    order events, attempts, endpoint, and cannot deadlock.
+    """
+    if await get_endpoint(conn, tenant_id, endpoint_id) is None:
+        return 0
+    await conn.execute(_DELETE_EVENTS_OF, {"id": endpoint_id})
+    await conn.execute(_DELETE_ATTEMPTS_OF, {"id": endpoint_id})
+    return await conn.execute(_DELETE_ENDPOINT, {"tenant": tenant_id, "id": endpoint_id})
 
 
 async def enabled_for_tenants(conn: Connection, tenant_ids: Sequence[str]) -> list[Row]:
@@ -267,13 +273,22 @@ _FINISH = Query(
         last_error=bindparam("b_error"),
     )
 )
+_DELETE_EVENTS = Query(lambda d: delete(ev).where(in_list(ev.c.id, "ids", d)))
+_DELETE_ATTEMPTS_OF_EVENTS = Query(lambda d: delete(at).where(in_list(at.c.event_id, "ids", d)))
 _GET_EVENT = Query(
     select(ev).where(ev.c.tenant_id == bindparam("tenant"), ev.c.id == bindparam("id"))
 )
+# Only an event that is neither delivered nor leased (in flight) is made due again: one
+# statement, so a claim in another process either took it first or does not see it.
 _RETRY = Query(
     update(ev)
-    .where(ev.c.tenant_id == bindparam("tenant"), ev.c.id == bindparam("id"))
-    .values(status="pending", due_at=bindparam("now"), leased_by=None, finished_at=None)
+    .where(
+        ev.c.tenant_id == bindparam("tenant"),
+        ev.c.id == bindparam("id"),
+        ev.c.leased_by.is_(None),
+        ev.c.status != literal_column("'delivered'"),
+    )
+    .values(status="pending", due_at=bindparam("now"), finished_at=None)
 )
 
 
@@ -359,6 +374,13 @@ async def finish_events(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> 
     await conn.executemany(_FINISH, ({f"b_{k}": v for k, v in r.items()} for r in rows))
 
 
+async def delete_events(conn: Connection, ids: Sequence[str]) -> None:
+    """Remove events (of an endpoint deleted after they were written) and their attempts."""
+    if ids:
+        await conn.execute(_DELETE_ATTEMPTS_OF_EVENTS, {"ids": list(ids)})
+        await conn.execute(_DELETE_EVENTS, {"ids": list(ids)})
+
+
 async def get_event(conn: Connection, tenant_id: str, event_id: str) -> Row | None:
     return await conn.fetchrow(_GET_EVENT, {"tenant": tenant_id, "id": event_id})
 
@@ -382,16 +404,30 @@ async def list_events(
 
 
 async def retry_event(conn: Connection, tenant_id: str, event_id: str, now: int) -> int:
+    """Make an event due at ``now``; 0 when it is delivered, leased (in flight) or gone."""
     return await conn.execute(_RETRY, {"tenant": tenant_id, "id": event_id, "now": now})
 
 
 # --------------------------------------------------------------------------- attempts
 
+_ATTEMPT_FIELDS = [c.name for c in at.c if c.name != "id"]
+# An attempt is kept only while its event exists: an endpoint deleted while the attempt
+# was in flight took its events with it, and the attempt must not outlive them.
 _INSERT_ATTEMPTS = Query(
-    insert(at).values({c.name: bindparam(c.name) for c in at.c if c.name != "id"})
+    insert(at).from_select(
+        _ATTEMPT_FIELDS,
+        select(*(bindparam(name, type_=at.c[name].type) for name in _ATTEMPT_FIELDS)).where(
+            exists().where(ev.c.id == bindparam("event_id"))
+        ),
+    )
 )
-_ATTEMPTS_FOR_EVENT = Query(select(at).where(at.c.event_id == bindparam("id")).order_by(at.c.id))
 _ATTEMPT_COLUMNS = (*at.c, ev.c.event_type, ev.c.message_id)
+_ATTEMPTS_FOR_EVENT = Query(
+    select(*_ATTEMPT_COLUMNS)
+    .select_from(at.join(ev, ev.c.id == at.c.event_id))
+    .where(at.c.event_id == bindparam("id"))
+    .order_by(at.c.id)
+)
 
 
 def _list_attempts(tail: bool, with_endpoint: bool) -> Query:

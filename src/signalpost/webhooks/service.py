@@ -25,6 +25,8 @@ from signalpost.timeutil import new_id, now_us
 from signalpost.webhooks import formats
 from signalpost.webhooks import repository as repo
 from signalpost.webhooks.exceptions import (
+    DeliveryAlreadyDelivered,
+    DeliveryInFlight,
     DeliveryNotFound,
     EndpointDisabled,
     EndpointNotFound,
@@ -411,17 +413,30 @@ async def get_delivery(
 async def retry_delivery(
     conn: Connection, engine: WebhookEngine, scope: Scope, delivery_id: str
 ) -> Delivery:
-    """Make a delivery due now (again); its endpoint must be enabled.
+    """Make a failed or waiting delivery due now; its endpoint must be enabled.
 
-    A retried event gets one more attempt; if that fails it is retried with backoff only
-    while it is still inside the retry window counted from its creation.
+    A delivered event is refused (:class:`DeliveryAlreadyDelivered`), and so is one being
+    delivered right now (:class:`DeliveryInFlight`): a retry never starts a second request
+    beside the one in flight, in this process or another.  A retried event gets one more
+    attempt; if that fails it is retried with backoff only while it is still inside the
+    retry window counted from its creation.
     """
-    delivery, _attempts = await get_delivery(conn, scope, delivery_id)
+    canonical = _canonical_id(delivery_id)
+    row = await repo.get_event(conn, scope.tenant_id, canonical) if canonical else None
+    if row is None:
+        raise DeliveryNotFound()
+    delivery = to_delivery(row)
     endpoint = await get_endpoint(conn, scope, delivery.endpoint_id)
     if not endpoint.enabled:
         raise EndpointDisabled()
     now = now_us()
-    await repo.retry_event(conn, scope.tenant_id, delivery.id, now)
+    if not await repo.retry_event(conn, scope.tenant_id, delivery.id, now):
+        current = await repo.get_event(conn, scope.tenant_id, delivery.id)
+        if current is None:
+            raise DeliveryNotFound()
+        if current["status"] == DeliveryStatus.DELIVERED.value:
+            raise DeliveryAlreadyDelivered()
+        raise DeliveryInFlight()
     engine.wake()
     return replace(
         delivery,

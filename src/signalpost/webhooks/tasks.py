@@ -79,6 +79,7 @@ class Outcome:
     result: AttemptResult | None
     max_attempts: int | None = None
     reason: str | None = None  # why it was abandoned (result is None)
+    orphan: bool = False  # its endpoint was deleted: the event goes too
 
 
 async def attempt(deliverer: Deliverer, event: Claimed, endpoint: Endpoint) -> AttemptResult:
@@ -205,9 +206,14 @@ async def record_outcomes(
     conn: Connection, policy: DeliveryPolicy, outcomes: Sequence[Outcome], now: int
 ) -> list[Row]:
     """Write attempts, event states and endpoint health; returns endpoints it disabled."""
-    attempts, finished = _rows(policy, outcomes, now)
-    await repo.insert_attempts(conn, attempts)
+    orphans = [o.event.id for o in outcomes if o.orphan]
+    kept = [o for o in outcomes if not o.orphan]
+    attempts, finished = _rows(policy, kept, now)
+    # Events before attempts: finishing an event holds its row, so an endpoint deleted
+    # meanwhile takes these attempts with it, or they are not written (see delete_endpoint).
     await repo.finish_events(conn, finished)
+    await repo.insert_attempts(conn, attempts)
+    await repo.delete_events(conn, orphans)
     successes, failures, last_errors = _health(outcomes)
     await repo.note_successes(conn, successes)
     await repo.note_failures(conn, failures)
@@ -379,9 +385,11 @@ class DeliveryWorker:
         return [Claimed.from_row(r, token) for r in rows]
 
     def _start(self, event: Claimed, endpoint: Endpoint | None) -> None:
-        if endpoint is None or not endpoint.enabled:
-            why = "endpoint was removed" if endpoint is None else "endpoint is disabled"
-            self._finish(Outcome(event, None, reason=f"not delivered: {why}"))
+        if endpoint is None:
+            self._finish(Outcome(event, None, reason="endpoint was removed", orphan=True))
+            return
+        if not endpoint.enabled:
+            self._finish(Outcome(event, None, reason="not delivered: endpoint is disabled"))
             return
         self._inflight[endpoint.id] = self._inflight.get(endpoint.id, 0) + 1
         task = asyncio.create_task(self._deliver(event, endpoint))

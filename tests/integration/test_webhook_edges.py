@@ -1,0 +1,226 @@
+"""Webhook engine edge cases on both databases: retries in flight, deletion in flight,
+attempt logs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from signalpost.accounts import service as accounts
+from signalpost.accounts.schemas import Scope
+from signalpost.config import Settings
+from signalpost.context import Context
+from signalpost.messages import service as messages
+from signalpost.messages.schemas import RecipientSpec, SendSpec
+from signalpost.storage import Query
+from signalpost.storage.tables import webhook_attempts, webhook_events
+from signalpost.webhooks import service as webhooks
+from signalpost.webhooks.exceptions import DeliveryAlreadyDelivered, DeliveryInFlight
+from signalpost.webhooks.schemas import Endpoint, EndpointSpec
+from tests.support.databases import DbTarget
+from tests.support.webhook_receiver import Receiver, running_receiver
+
+OpenContext = Callable[..., Awaitable[Context]]
+
+FAST = {
+    "simulator_latency_ms": 0,
+    "retry_base_seconds": 0.01,
+    "dispatch_poll_interval": 0.01,
+    "allow_private_webhooks": True,
+    "webhook_retry_base_seconds": 0.05,
+    "webhook_retry_max_seconds": 0.2,
+    "webhook_timeout_seconds": 10.0,
+    "webhook_poll_interval": 0.02,
+    "workers": 1,
+}
+
+_ATTEMPTS = Query(select(func.count()).select_from(webhook_attempts))
+_EVENTS = Query(select(func.count()).select_from(webhook_events))
+
+
+@pytest.fixture
+async def open_ctx(db_target: DbTarget) -> AsyncIterator[OpenContext]:
+    opened: list[Context] = []
+
+    async def open_(**overrides: Any) -> Context:
+        settings = Settings(
+            database_url=db_target.url, database_schema=db_target.schema, **{**FAST, **overrides}
+        )
+        context = await Context.open(settings)
+        opened.append(context)
+        return context
+
+    yield open_
+    for context in opened:
+        await context.close()
+
+
+@pytest.fixture
+def receiver() -> Any:
+    with running_receiver() as rx:
+        yield rx
+
+
+async def scope_of(ctx: Context, name: str = "Test") -> Scope:
+    async with ctx.db.transaction() as conn:
+        org = await accounts.create_organization(conn, name)
+    return Scope(org.id, None)
+
+
+async def endpoint_of(ctx: Context, scope: Scope, url: str, **kw: Any) -> Endpoint:
+    async with ctx.db.transaction() as conn:
+        return await webhooks.create_endpoint(conn, ctx.webhooks, scope, EndpointSpec(url, **kw))
+
+
+async def send(ctx: Context, scope: Scope, count: int, start: int = 1000) -> list[str]:
+    numbers = tuple(RecipientSpec(f"+1415555{start + i}") for i in range(count))
+    async with ctx.db.transaction() as conn:
+        result = await messages.send(
+            conn, ctx.send_policy, scope, SendSpec(recipients=numbers, text="hello")
+        )
+    return [m.id for m in result.messages]
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)
+
+
+async def count(ctx: Context, query: Query) -> int:
+    async with ctx.db.reader() as conn:
+        row = await conn.fetchrow(query)
+    assert row is not None
+    return int(row[0])
+
+
+# --------------------------------------------------------------------------- manual retries
+
+
+async def test_a_retry_never_sends_an_event_in_flight_or_delivered_again(
+    open_ctx: OpenContext, receiver: Receiver
+) -> None:
+    # The delivering process and the one handling the retry are separate engines with their
+    # own connections, as two processes on one database are.
+    delivering = await open_ctx()
+    api = await open_ctx(webhook_delivery=False)
+    scope = await scope_of(api)
+    receiver.answer("/hook", delay=3.0)
+    endpoint = await endpoint_of(api, scope, receiver.url(), event_types=("message.queued",))
+    worker = delivering.webhooks.worker()
+    await worker.start()
+    try:
+        await send(api, scope, 1)
+        await wait_for(lambda: len(receiver.requests()) == 1)
+        event_id = receiver.requests()[0].headers["webhook-id"]
+        async with api.db.transaction() as conn:
+            with pytest.raises(DeliveryInFlight):
+                await webhooks.retry_delivery(conn, api.webhooks, scope, event_id)
+
+        async def delivered() -> bool:
+            async with api.db.reader() as conn:
+                shown, _ = await webhooks.get_delivery(conn, scope, event_id)
+            return shown.status == "delivered"
+
+        await wait_until(delivered)
+        async with api.db.transaction() as conn:
+            with pytest.raises(DeliveryAlreadyDelivered):
+                await webhooks.retry_delivery(conn, api.webhooks, scope, event_id)
+    finally:
+        await worker.stop()
+    assert [r.headers["webhook-id"] for r in receiver.requests()] == [event_id]
+    async with api.db.reader() as conn:
+        _, attempts = await webhooks.get_delivery(conn, scope, event_id)
+    assert [(a.attempt_no, a.ok) for a in attempts] == [(1, True)]
+    assert endpoint.id == attempts[0].endpoint_id
+
+
+async def test_attempts_of_a_delivery_name_its_event_type(
+    open_ctx: OpenContext, receiver: Receiver
+) -> None:
+    ctx = await open_ctx()
+    scope = await scope_of(ctx)
+    await endpoint_of(ctx, scope, receiver.url(), event_types=("message.delivered",))
+    pool = ctx.worker_pool()
+    await pool.start()
+    try:
+        await send(ctx, scope, 1)
+        await wait_for(lambda: len(receiver.requests()) == 1)
+        event_id = receiver.requests()[0].headers["webhook-id"]
+
+        async def recorded() -> bool:
+            async with ctx.db.reader() as conn:
+                return bool((await webhooks.get_delivery(conn, scope, event_id))[1])
+
+        await wait_until(recorded)
+    finally:
+        await pool.stop()
+    async with ctx.db.reader() as conn:
+        _, attempts = await webhooks.get_delivery(conn, scope, event_id)
+    assert [a.event_type for a in attempts] == ["message.delivered"]
+
+
+# --------------------------------------------------------------------------- deletion
+
+
+async def test_deleting_an_endpoint_in_flight_leaves_nothing_behind(
+    open_ctx: OpenContext, receiver: Receiver
+) -> None:
+    ctx = await open_ctx()
+    scope = await scope_of(ctx)
+    receiver.answer("/hook", delay=1.0)
+    endpoint = await endpoint_of(ctx, scope, receiver.url(), event_types=("message.queued",))
+    worker = ctx.webhooks.worker()
+    await worker.start()
+    try:
+        await send(ctx, scope, 3)
+        await wait_for(lambda: len(receiver.requests()) == 3)
+        async with ctx.db.transaction() as conn:
+            await webhooks.delete_endpoint(conn, ctx.webhooks, scope, endpoint.id)
+        await wait_for(lambda: worker.active == 0)
+    finally:
+        await worker.stop()
+    assert await count(ctx, _ATTEMPTS) == 0
+    assert await count(ctx, _EVENTS) == 0
+
+
+async def test_events_written_for_an_endpoint_deleted_elsewhere_are_removed(
+    open_ctx: OpenContext, receiver: Receiver
+) -> None:
+    # A process whose endpoint cache has not yet seen the deletion writes events for it.
+    stale = await open_ctx(webhook_endpoint_cache_seconds=3600, webhook_delivery=False)
+    other = await open_ctx()
+    scope = await scope_of(stale)
+    endpoint = await endpoint_of(stale, scope, receiver.url(), event_types=("message.queued",))
+    await send(stale, scope, 1, 1000)  # the stale process caches the endpoint
+    async with other.db.transaction() as conn:
+        await webhooks.delete_endpoint(conn, other.webhooks, scope, endpoint.id)
+    await send(stale, scope, 2, 2000)
+    assert await count(other, _EVENTS) == 2
+    worker = other.webhooks.worker()
+    await worker.start()
+    try:
+
+        async def gone() -> bool:
+            return await count(other, _EVENTS) == 0
+
+        await wait_until(gone)
+    finally:
+        await worker.stop()
+    assert await count(other, _ATTEMPTS) == 0
+    assert receiver.requests() == []
