@@ -224,3 +224,33 @@ async def test_events_written_for_an_endpoint_deleted_elsewhere_are_removed(
         await worker.stop()
     assert await count(other, _ATTEMPTS) == 0
     assert receiver.requests() == []
+
+
+# --------------------------------------------------------------------------- fairness
+
+
+async def test_hanging_receivers_leave_room_for_a_healthy_endpoint(
+    open_ctx: OpenContext, receiver: Receiver
+) -> None:
+    # Eight endpoints whose receivers never answer within the test, each with a backlog
+    # beyond its concurrency: together they could take every process slot.
+    ctx = await open_ctx(webhook_timeout_seconds=25.0, webhook_delivery=False)
+    slow_tenant, healthy_tenant = await scope_of(ctx, "Slow"), await scope_of(ctx, "Healthy")
+    for n in range(8):
+        receiver.answer(f"/slow{n}", delay=60.0)
+        await endpoint_of(ctx, slow_tenant, receiver.url(f"/slow{n}"))
+    await endpoint_of(ctx, healthy_tenant, receiver.url("/healthy"))
+    pool, worker = ctx.worker_pool(), ctx.webhooks.worker()
+    await pool.start()
+    await worker.start()
+    try:
+        await send(ctx, slow_tenant, 8, 1000)  # 24 events per slow endpoint
+        await wait_for(lambda: len(receiver.requests()) >= 32)
+        await send(ctx, healthy_tenant, 5, 2000)
+        # Every healthy event arrives while every slow request is still unanswered.
+        await wait_for(lambda: len(receiver.requests("/healthy")) >= 15, timeout=15.0)
+    finally:
+        await worker.stop(grace=0.1)
+        await pool.stop()
+    slow = [r for r in receiver.requests() if r.path.startswith("/slow")]
+    assert len(slow) <= ctx.webhooks.policy.concurrency - 1

@@ -35,6 +35,7 @@ __all__ = [
     "disable_failing",
     "enabled_for_tenants",
     "endpoints_by_ids",
+    "fair_cap",
     "finish_events",
     "get_endpoint",
     "get_event",
@@ -325,39 +326,46 @@ async def claim(
     token: str,
     limit: int,
     per_endpoint: int,
-    busy: Sequence[str],
+    busy: Sequence[str] = (),
+    held: Mapping[str, int] | None = None,
+    share: int | None = None,
 ) -> list[Row]:
-    """Lease up to ``limit`` due events, at most ``per_endpoint`` per endpoint, none of the
-    ``busy`` endpoints (saturated in the claiming process).
+    """Lease up to ``limit`` due events, earliest due first.
 
-    Earliest due first, within a window of ``10 * limit`` due events; when that window is
-    full, endpoints with nothing in it get their share too, so one endpoint's backlog
-    neither delays the others nor makes a claim walk through it.  Claimed events stay
-    invisible until ``lease_until``; a claimer that dies lets the lease run out and the
-    events are claimed again (at-least-once).  PostgreSQL claimers skip each other's rows
-    (``FOR UPDATE SKIP LOCKED``); SQLite's write lock makes the claimer single.
+    An endpoint gets at most ``per_endpoint`` events counting the ``held`` ones (claimed
+    earlier by this process and still in flight), and none if it is ``busy``.  With
+    ``share`` (the process's concurrency), an endpoint's count is also held to its fair
+    part of it, ``share // (endpoints + 1)`` with at least one, counting the endpoints in
+    flight and those in this claim, and the last of the ``limit`` slots goes only to an
+    endpoint with nothing in flight: endpoints whose receivers hang cannot take every
+    slot, and another endpoint's events still go out at once.
+
+    Within a window of ``10 * limit`` due events; when that window is full, endpoints
+    with nothing in it get their share too, so one endpoint's backlog neither delays the
+    others nor makes a claim walk through it.  Claimed events stay invisible until
+    ``lease_until``; a claimer that dies lets the lease run out and the events are claimed
+    again (at-least-once).  PostgreSQL claimers skip each other's rows (``FOR UPDATE SKIP
+    LOCKED``); SQLite's write lock makes the claimer single.
     """
     scan = limit * 10
     window = await conn.fetch(_DUE_WINDOW, {"now": now, "scan": scan})
-    skip = set(busy)
-    taken: dict[str, int] = {}
-    picked: list[str] = []
-    for event_id, endpoint_id in window:
-        if len(picked) >= limit:
-            break
-        count = taken.get(endpoint_id, 0)
-        if endpoint_id not in skip and count < per_endpoint:
-            taken[endpoint_id] = count + 1
-            picked.append(event_id)
+    taken = dict(held or {})
+    cap = fair_cap(per_endpoint, share, {*taken, *(row[1] for row in window)})
+    skip = set(busy) | {e for e, n in taken.items() if n >= cap}
+    picked = _pick(window, skip, taken, cap, limit)
     if len(window) >= scan and len(picked) < limit:
         seen = skip | {row[1] for row in window}
         hidden = await conn.fetch(
             _HIDDEN_ENDPOINTS, {"now": now, "skip": list(seen), "limit": limit - len(picked)}
         )
         for (endpoint_id,) in hidden:
-            count = min(per_endpoint, limit - len(picked))
-            if count <= 0:
+            if len(picked) >= limit:
                 break
+            holding = taken.get(endpoint_id, 0)
+            room = limit - len(picked) - (1 if holding else 0)
+            count = min(cap - holding, room)
+            if count <= 0:
+                continue
             rows = await conn.fetch(
                 _DUE_OF_ENDPOINT, {"endpoint": endpoint_id, "now": now, "count": count}
             )
@@ -366,6 +374,31 @@ async def claim(
         return []
     params = {"ids": picked, "now": now, "lease_until": lease_until, "token": token}
     return await conn.fetch(_LEASE, params)
+
+
+def fair_cap(per_endpoint: int, share: int | None, endpoints: Iterable[str]) -> int:
+    """Events one endpoint may hold: ``per_endpoint``, or less for a fair part of
+    ``share`` among ``endpoints`` and one more not yet seen."""
+    if share is None:
+        return per_endpoint
+    return max(1, min(per_endpoint, share // (len(set(endpoints)) + 1)))
+
+
+def _pick(
+    window: Sequence[Row], skip: set[str], taken: dict[str, int], cap: int, limit: int
+) -> list[str]:
+    picked: list[str] = []
+    for event_id, endpoint_id in window:
+        if len(picked) >= limit:
+            break
+        count = taken.get(endpoint_id, 0)
+        if endpoint_id in skip or count >= cap:
+            continue
+        if count and len(picked) >= limit - 1:
+            continue  # the last free slot is for an endpoint with nothing in flight
+        taken[endpoint_id] = count + 1
+        picked.append(event_id)
+    return picked
 
 
 async def finish_events(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:

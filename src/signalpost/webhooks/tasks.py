@@ -2,12 +2,13 @@
 
 One :class:`DeliveryWorker` per process runs a claim loop and a recorder:
 
-1. *Claim* (one short transaction): lease due events, at most
-   ``endpoint_concurrency`` per endpoint and none for endpoints already saturated in this
-   process, up to the free share of ``concurrency``.
-2. *Deliver* (no transaction): each event is its own task behind its endpoint's semaphore
-   (``endpoint_concurrency`` concurrent requests per endpoint), so a slow receiver holds
-   only its own slots while every other endpoint's events go out at once.
+1. *Claim* (one short transaction): lease due events, up to the free part of
+   ``concurrency``; an endpoint gets only what it can have in flight at once, counting
+   what it already has: ``endpoint_concurrency``, or less for its fair part of
+   ``concurrency`` among the endpoints in flight and one more (:func:`repo.claim`).
+2. *Deliver* (no transaction): each claimed event is a request at once, so a slow
+   receiver holds only its own requests in flight, nothing waits behind them, and a slot
+   always stays free for another endpoint's events.
 3. *Record* (one transaction per batch of finished attempts): an attempt row each, the
    event delivered, rescheduled with backoff or given up, and the endpoint's health; an
    endpoint that has kept failing is disabled with the reason.
@@ -269,7 +270,6 @@ class DeliveryWorker:
         self._slot_freed = asyncio.Event()
         self._flush_wanted = asyncio.Event()
         self._inflight: dict[str, int] = {}
-        self._gates: dict[str, asyncio.Semaphore] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._done: list[Outcome] = []
         self._loops: list[asyncio.Task[None]] = []
@@ -320,9 +320,8 @@ class DeliveryWorker:
                 # While an endpoint is saturated, new events are most likely its own and a
                 # claim would skip them: they alone do not start another claim before the
                 # poll interval, a slot of a saturated endpoint coming free does.
-                saturated = any(
-                    n >= self.policy.endpoint_concurrency for n in self._inflight.values()
-                )
+                cap = self._cap()
+                saturated = any(n >= cap for n in self._inflight.values())
                 await self._idle(self.policy.poll_interval, on_new_events=not saturated)
 
     async def _idle(self, seconds: float, *, on_new_events: bool = True) -> None:
@@ -368,9 +367,13 @@ class DeliveryWorker:
         except TimeoutError:
             pass
 
+    def _cap(self) -> int:
+        """Requests one endpoint may have in flight now (see :func:`repo.claim`)."""
+        return repo.fair_cap(
+            self.policy.endpoint_concurrency, self.policy.concurrency, self._inflight
+        )
+
     async def _claim(self, now: int, limit: int) -> list[Claimed]:
-        cap = self.policy.endpoint_concurrency
-        busy = [e for e, n in self._inflight.items() if n >= cap]
         token = f"{self.name}/{secrets.token_hex(8)}"
         async with self.db.transaction() as conn:
             rows = await repo.claim(
@@ -379,8 +382,9 @@ class DeliveryWorker:
                 lease_until=now + int(self.policy.lease_seconds * 1_000_000),
                 token=token,
                 limit=limit,
-                per_endpoint=2 * cap,  # a second round waits locally, ready to go
-                busy=busy,
+                per_endpoint=self.policy.endpoint_concurrency,
+                held=dict(self._inflight),  # an endpoint holds only what it has in flight
+                share=self.policy.concurrency,
             )
         return [Claimed.from_row(r, token) for r in rows]
 
@@ -397,12 +401,8 @@ class DeliveryWorker:
         task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, event: Claimed, endpoint: Endpoint) -> None:
-        gate = self._gates.get(endpoint.id)
-        if gate is None:
-            gate = self._gates[endpoint.id] = asyncio.Semaphore(self.policy.endpoint_concurrency)
         try:
-            async with gate:
-                result = await attempt(self.deliverer, event, endpoint)
+            result = await attempt(self.deliverer, event, endpoint)
         except Exception as exc:
             log.exception("webhook delivery %s failed unexpectedly", event.id)
             error = f"internal: {type(exc).__name__}: {exc}"[:500]
@@ -418,11 +418,10 @@ class DeliveryWorker:
             self._inflight[endpoint_id] = left
         else:
             self._inflight.pop(endpoint_id, None)
-            self._gates.pop(endpoint_id, None)
-        # The claimer skips saturated endpoints, so another claim can only bring more once
-        # this endpoint drops below its concurrency or the process had no free slot at all:
-        # waking it on every finished delivery would mostly claim nothing.
-        if was_full or left == self.policy.endpoint_concurrency - 1:
+        # The claimer skips endpoints at their cap, so another claim can only bring more
+        # once this endpoint is below it or the process had no free slot at all: waking it
+        # on every finished delivery would mostly claim nothing.
+        if was_full or left < self._cap():
             self._slot_freed.set()
 
     def _finish(self, outcome: Outcome) -> None:
