@@ -4,7 +4,9 @@ attempt logs."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -19,9 +21,12 @@ from signalpost.messages import service as messages
 from signalpost.messages.schemas import RecipientSpec, SendSpec
 from signalpost.storage import Query
 from signalpost.storage.tables import webhook_attempts, webhook_events
+from signalpost.timeutil import now_us
+from signalpost.webhooks import repository as repo
+from signalpost.webhooks import retention
 from signalpost.webhooks import service as webhooks
 from signalpost.webhooks.exceptions import DeliveryAlreadyDelivered, DeliveryInFlight
-from signalpost.webhooks.schemas import Endpoint, EndpointSpec
+from signalpost.webhooks.schemas import Endpoint, EndpointPatch, EndpointSpec
 from tests.support.databases import DbTarget
 from tests.support.webhook_receiver import Receiver, running_receiver
 
@@ -254,3 +259,212 @@ async def test_hanging_receivers_leave_room_for_a_healthy_endpoint(
         await pool.stop()
     slow = [r for r in receiver.requests() if r.path.startswith("/slow")]
     assert len(slow) <= ctx.webhooks.policy.concurrency - 1
+
+
+# --------------------------------------------------------------------------- disabling
+
+
+async def _stored(ctx: Context, scope: Scope, endpoint: Endpoint) -> Endpoint:
+    async with ctx.db.reader() as conn:
+        return await webhooks.get_endpoint(conn, scope, endpoint.id)
+
+
+async def _statuses(ctx: Context, scope: Scope, endpoint: Endpoint) -> list[str]:
+    async with ctx.db.reader() as conn:
+        rows = await webhooks.list_deliveries(conn, scope, endpoint.id, limit=1000)
+    return [r.status for r in rows]
+
+
+async def test_sentdm_webhooks_are_disabled_after_ten_failed_events(
+    open_ctx: OpenContext, receiver: Receiver
+) -> None:
+    ctx = await open_ctx()
+    scope = await scope_of(ctx)
+    receiver.answer("/sentdm", status=500)
+    receiver.answer("/native", status=500)
+    sentdm = await endpoint_of(ctx, scope, receiver.url("/sentdm"), dialect="sentdm")
+    native = await endpoint_of(ctx, scope, receiver.url("/native"), max_attempts=1)
+    async with ctx.db.transaction() as conn:  # one attempt per event, as retry_count allows
+        await webhooks.update_endpoint(
+            conn, ctx.webhooks, scope, sentdm.id, EndpointPatch(max_attempts=1)
+        )
+    pool = ctx.worker_pool()
+    await pool.start()
+    try:
+        await send(ctx, scope, 4)  # twelve events per endpoint
+
+        async def disabled() -> bool:
+            return not (await _stored(ctx, scope, sentdm)).enabled
+
+        await wait_until(disabled)
+
+        async def native_gave_up() -> bool:
+            return await _statuses(ctx, scope, native) == ["failed"] * 12
+
+        await wait_until(native_gave_up)
+    finally:
+        await pool.stop()
+    stored = await _stored(ctx, scope, sentdm)
+    assert stored.failed_events >= 10
+    assert stored.disabled_reason is not None
+    assert "10 events in a row could not be delivered" in stored.disabled_reason
+    assert "HTTP 500" in stored.disabled_reason
+    assert (await _stored(ctx, scope, native)).enabled  # the native rule: five days failing
+
+
+async def test_events_of_a_disabled_endpoint_are_delivered_once_it_is_enabled(
+    open_ctx: OpenContext, receiver: Receiver
+) -> None:
+    ctx = await open_ctx(webhook_retry_window_seconds=3600)
+    scope = await scope_of(ctx)
+    receiver.answer("/hook", status=503)
+    endpoint = await endpoint_of(ctx, scope, receiver.url())
+    pool = ctx.worker_pool()
+    await pool.start()
+    try:
+        await send(ctx, scope, 1, 1000)
+        await wait_for(lambda: len(receiver.requests()) >= 3)
+        async with ctx.db.transaction() as conn:
+            await webhooks.update_endpoint(
+                conn, ctx.webhooks, scope, endpoint.id, EndpointPatch(enabled=False)
+            )
+        await send(ctx, scope, 1, 2000)  # written while disabled
+
+        async def all_paused() -> bool:
+            return await _statuses(ctx, scope, endpoint) == ["paused"] * 6
+
+        await wait_until(all_paused)
+        stale = await _insert_paused(ctx, endpoint, created_at=now_us() - 3601 * 1_000_000)
+        receiver.answer("/hook", status=200)
+        async with ctx.db.transaction() as conn:
+            await webhooks.update_endpoint(
+                conn, ctx.webhooks, scope, endpoint.id, EndpointPatch(enabled=True)
+            )
+
+        async def delivered() -> bool:
+            return sorted(await _statuses(ctx, scope, endpoint)) == ["delivered"] * 6 + ["failed"]
+
+        await wait_until(delivered)
+    finally:
+        await pool.stop()
+    async with ctx.db.reader() as conn:
+        given_up, _ = await webhooks.get_delivery(conn, scope, stale)
+        rows = await webhooks.list_deliveries(conn, scope, endpoint.id, limit=1000)
+    assert given_up.last_error is not None
+    assert "disabled past the retry window" in given_up.last_error
+    requested = {r.headers["webhook-id"] for r in receiver.requests()}
+    assert requested == {r.id for r in rows if r.status == "delivered"}
+    assert stale not in requested
+
+
+async def _insert_paused(ctx: Context, endpoint: Endpoint, *, created_at: int) -> str:
+    event_id = str(uuid.uuid4())
+    row = {
+        "id": event_id,
+        "endpoint_id": endpoint.id,
+        "tenant_id": endpoint.tenant_id,
+        "event_type": "message.sent",
+        "message_id": None,
+        "payload": "{}",
+        "status": "paused",
+        "attempts": 0,
+        "due_at": None,
+        "leased_by": None,
+        "created_at": created_at,
+        "finished_at": None,
+        "last_status_code": None,
+        "last_error": None,
+    }
+    async with ctx.db.transaction() as conn:
+        await repo.insert_events(conn, [row])
+    return event_id
+
+
+# --------------------------------------------------------------------------- retention
+
+
+async def _insert_event(
+    ctx: Context,
+    endpoint: Endpoint,
+    *,
+    status: str,
+    created_at: int,
+    finished_at: int | None,
+    attempts: int = 1,
+) -> str:
+    event_id = str(uuid.uuid4())
+    row = {
+        "id": event_id,
+        "endpoint_id": endpoint.id,
+        "tenant_id": endpoint.tenant_id,
+        "event_type": "message.sent",
+        "message_id": None,
+        "payload": "{}",
+        "status": status,
+        "attempts": attempts,
+        "due_at": created_at if status == "pending" else None,
+        "leased_by": None,
+        "created_at": created_at,
+        "finished_at": finished_at,
+        "last_status_code": None,
+        "last_error": None,
+    }
+    attempt_rows = [
+        {
+            "event_id": event_id,
+            "endpoint_id": endpoint.id,
+            "tenant_id": endpoint.tenant_id,
+            "attempt_no": n + 1,
+            "ok": status == "delivered" and n == attempts - 1,
+            "status_code": 200,
+            "latency_ms": 1,
+            "response_body": None,
+            "error": None,
+            "created_at": created_at,
+        }
+        for n in range(attempts)
+    ]
+    async with ctx.db.transaction() as conn:
+        await repo.insert_events(conn, [row])
+        await repo.insert_attempts(conn, attempt_rows)
+    return event_id
+
+
+_EVENT_IDS = Query(select(webhook_events.c.id, webhook_events.c.status))
+_ATTEMPT_EVENTS = Query(select(webhook_attempts.c.event_id))
+
+
+async def test_finished_events_past_retention_go_with_their_attempts(
+    open_ctx: OpenContext,
+) -> None:
+    ctx = await open_ctx(webhook_retention_days=1, webhook_retry_window_seconds=3600)
+    scope = await scope_of(ctx)
+    endpoint = await endpoint_of(ctx, scope, "http://127.0.0.1:9/hook")
+    now = now_us()
+    day, hour = 86_400_000_000, 3_600_000_000
+    cutoff = now - day
+    old = now - 40 * day
+
+    async def event(status: str, finished_at: int | None, created_at: int = old) -> str:
+        return await _insert_event(
+            ctx, endpoint, status=status, created_at=created_at, finished_at=finished_at
+        )
+
+    gone = [await event("delivered", cutoff - 1 - n) for n in range(5)]
+    gone += [await event("failed", cutoff - 1), await event("failed", old)]
+    kept = {
+        await event("delivered", cutoff): "delivered",  # exactly at the limit: kept
+        await event("failed", now - hour): "failed",
+        await event("pending", None): "pending",  # still being retried, however old
+        await event("paused", None, created_at=now - hour // 2): "paused",
+    }
+    stale_pause = await event("paused", None, created_at=now - 2 * hour)
+    kept[stale_pause] = "failed"  # given up, then kept for the retention period
+    policy = dataclasses.replace(ctx.webhooks.policy, prune_batch=2)
+    assert await retention.prune(ctx.db, policy, now) == len(gone)
+    async with ctx.db.reader() as conn:
+        events = {r[0]: r[1] for r in await conn.fetch(_EVENT_IDS)}
+        attempted = {r[0] for r in await conn.fetch(_ATTEMPT_EVENTS)}
+    assert events == kept
+    assert attempted == set(kept)
+    assert await retention.prune(ctx.db, policy, now) == 0

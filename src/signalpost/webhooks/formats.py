@@ -28,7 +28,9 @@ endpoint: id, url, attributes) and :meth:`WebhookFormat.sign` a :class:`SigningC
 hooks with defaults: :meth:`~WebhookFormat.matches` (subscription filter),
 :meth:`~WebhookFormat.accepts` (a filter by the endpoint's attributes),
 :meth:`~WebhookFormat.new_secret`, :meth:`~WebhookFormat.test_event`,
-:meth:`~WebhookFormat.is_success` and :attr:`~WebhookFormat.catalog`.
+:meth:`~WebhookFormat.is_success`, :meth:`~WebhookFormat.disable_rule` (when a failing
+endpoint is disabled), :attr:`~WebhookFormat.keeps_events_while_disabled` and
+:attr:`~WebhookFormat.catalog`.
 
 A format must be registered in every process that records state changes or delivers
 (servers and workers): put the ``register`` call in a module of the dialect's package
@@ -52,9 +54,10 @@ from signalpost.domain.pricing import format_price
 from signalpost.messages.transitions import Applied
 from signalpost.timeutil import iso
 from signalpost.webhooks import signing
-from signalpost.webhooks.schemas import EndpointRef
+from signalpost.webhooks.schemas import DeliveryPolicy, DisableRule, EndpointRef
 
 __all__ = [
+    "DisableRule",
     "EndpointInfo",
     "EventContext",
     "NativeFormat",
@@ -145,6 +148,9 @@ class WebhookFormat(ABC):
     content_type: str = "application/json"
     catalog: tuple[str, ...] = ()
     """Every event type this format can produce (for validation and documentation)."""
+    keeps_events_while_disabled: bool = True
+    """Whether events of a disabled endpoint are kept and delivered once it is enabled
+    again (within the retry window); otherwise they are not written at all."""
 
     @abstractmethod
     def event_types(self, applied: Applied) -> list[str]:
@@ -204,6 +210,14 @@ class WebhookFormat(ABC):
         """Whether the receiver's answer acknowledges the event (default: any 2xx)."""
         del body
         return 200 <= status_code < 300
+
+    def disable_rule(self, policy: DeliveryPolicy) -> DisableRule:
+        """When this dialect's endpoints are disabled for failing.  Default: every attempt
+        failed for ``policy.disable_after_seconds``, at least ``disable_min_failures`` times."""
+        return DisableRule(
+            failing_for_seconds=policy.disable_after_seconds,
+            min_failed_attempts=policy.disable_min_failures,
+        )
 
 
 class _Adapter(WebhookFormat):

@@ -7,12 +7,14 @@ from typing import Any
 
 from sqlalchemy import (
     all_,
+    and_,
     bindparam,
     delete,
     exists,
     func,
     insert,
     literal_column,
+    or_,
     select,
     true,
     tuple_,
@@ -25,6 +27,7 @@ from signalpost.storage import Connection, Query, Row, in_list
 from signalpost.storage.tables import webhook_attempts as at
 from signalpost.storage.tables import webhook_endpoints as ep
 from signalpost.storage.tables import webhook_events as ev
+from signalpost.webhooks.schemas import DisableRule
 
 __all__ = [
     "any_due",
@@ -33,10 +36,12 @@ __all__ = [
     "delete_endpoint",
     "delete_events",
     "disable_failing",
-    "enabled_for_tenants",
     "endpoints_by_ids",
+    "expire_paused",
+    "fail_waiting_events",
     "fair_cap",
     "finish_events",
+    "for_tenants",
     "get_endpoint",
     "get_event",
     "insert_attempts",
@@ -47,6 +52,10 @@ __all__ = [
     "list_events",
     "note_failures",
     "note_successes",
+    "pause_events",
+    "prune",
+    "resume_enabled",
+    "resume_events",
     "retry_event",
     "rotate_secret",
     "update_endpoint",
@@ -61,6 +70,11 @@ def _not_in(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElemen
         func.json_each(bindparam(name))
     )
     return column.not_in(values.scalar_subquery())
+
+
+def _status_in(*names: str) -> ColumnElement[bool]:
+    """``status IN ('a', 'b')`` with the names as literals (statements are compiled once)."""
+    return or_(*(ev.c.status == literal_column(f"'{name}'") for name in names))
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -92,6 +106,7 @@ _MUTABLE = (
     "disabled_reason",
     "disabled_at",
     "consecutive_failures",
+    "failed_events",
     "failing_since",
     "max_attempts",
     "timeout_seconds",
@@ -117,7 +132,7 @@ _DELETE_ENDPOINT = Query(
 )
 _DELETE_EVENTS_OF = Query(delete(ev).where(ev.c.endpoint_id == bindparam("id")))
 _DELETE_ATTEMPTS_OF = Query(delete(at).where(at.c.endpoint_id == bindparam("id")))
-_ENABLED_FOR_TENANTS = Query(
+_FOR_TENANTS = Query(
     lambda d: select(
         ep.c.id,
         ep.c.tenant_id,
@@ -126,7 +141,8 @@ _ENABLED_FOR_TENANTS = Query(
         ep.c.url,
         ep.c.event_types,
         ep.c.attributes,
-    ).where(in_list(ep.c.tenant_id, "tenants", d), ep.c.enabled == true())
+        ep.c.enabled,
+    ).where(in_list(ep.c.tenant_id, "tenants", d))
 )
 _ENDPOINTS_BY_IDS = Query(lambda d: select(ep).where(in_list(ep.c.id, "ids", d)))
 
@@ -193,9 +209,9 @@ async def delete_endpoint(conn: Connection, tenant_id: str, endpoint_id: str) ->
     return await conn.execute(_DELETE_ENDPOINT, {"tenant": tenant_id, "id": endpoint_id})
 
 
-async def enabled_for_tenants(conn: Connection, tenant_ids: Sequence[str]) -> list[Row]:
-    """The enabled endpoints of these tenants (what the outbox needs of each)."""
-    return await conn.fetch(_ENABLED_FOR_TENANTS, {"tenants": list(tenant_ids)})
+async def for_tenants(conn: Connection, tenant_ids: Sequence[str]) -> list[Row]:
+    """The endpoints of these tenants, enabled or not (what the outbox needs of each)."""
+    return await conn.fetch(_FOR_TENANTS, {"tenants": list(tenant_ids)})
 
 
 async def endpoints_by_ids(conn: Connection, ids: Sequence[str]) -> dict[str, Row]:
@@ -275,6 +291,18 @@ _FINISH = Query(
     )
 )
 _DELETE_EVENTS = Query(lambda d: delete(ev).where(in_list(ev.c.id, "ids", d)))
+# Re-checked at delete time: an event retried meanwhile is no longer finished.
+_DELETE_FINISHED = Query(
+    lambda d: (
+        delete(ev)
+        .where(
+            in_list(ev.c.id, "ids", d),
+            ev.c.finished_at < bindparam("before"),
+            _status_in("delivered", "failed"),
+        )
+        .returning(ev.c.id)
+    )
+)
 _DELETE_ATTEMPTS_OF_EVENTS = Query(lambda d: delete(at).where(in_list(at.c.event_id, "ids", d)))
 _GET_EVENT = Query(
     select(ev).where(ev.c.tenant_id == bindparam("tenant"), ev.c.id == bindparam("id"))
@@ -441,6 +469,129 @@ async def retry_event(conn: Connection, tenant_id: str, event_id: str, now: int)
     return await conn.execute(_RETRY, {"tenant": tenant_id, "id": event_id, "now": now})
 
 
+# --------------------------------------------------------------------------- paused events
+
+_PAUSE = Query(
+    update(ev)
+    .where(
+        ev.c.endpoint_id == bindparam("endpoint"),
+        ev.c.status == literal_column("'pending'"),
+        ev.c.leased_by.is_(None),
+    )
+    .values(status="paused", due_at=None)
+)
+_FAIL_WAITING = Query(
+    update(ev)
+    .where(
+        ev.c.endpoint_id == bindparam("endpoint"),
+        _status_in("pending", "paused"),
+        ev.c.leased_by.is_(None),
+    )
+    .values(
+        status="failed", due_at=None, finished_at=bindparam("now"), last_error=bindparam("reason")
+    )
+)
+_RESUME = Query(
+    update(ev)
+    .where(
+        ev.c.endpoint_id == bindparam("endpoint"),
+        ev.c.status == literal_column("'paused'"),
+        ev.c.created_at >= bindparam("since"),
+    )
+    .values(status="pending", due_at=bindparam("now"))
+)
+_GIVE_UP_PAUSED = Query(
+    update(ev)
+    .where(
+        ev.c.endpoint_id == bindparam("endpoint"),
+        ev.c.status == literal_column("'paused'"),
+        ev.c.created_at < bindparam("since"),
+    )
+    .values(status="failed", finished_at=bindparam("now"), last_error=bindparam("reason"))
+)
+_PAUSED_BEFORE = Query(
+    select(ev.c.id)
+    .where(ev.c.status == literal_column("'paused'"), ev.c.created_at < bindparam("since"))
+    .limit(bindparam("limit"))
+)
+_GIVE_UP_EVENTS = Query(
+    lambda d: (
+        update(ev)
+        .where(in_list(ev.c.id, "ids", d), ev.c.status == literal_column("'paused'"))
+        .values(status="failed", finished_at=bindparam("now"), last_error=bindparam("reason"))
+    )
+)
+# Events a process wrote paused from a stale view of an endpoint enabled meanwhile.
+_RESUME_ENABLED = Query(
+    update(ev)
+    .where(
+        ev.c.status == literal_column("'paused'"),
+        ev.c.created_at >= bindparam("since"),
+        ev.c.endpoint_id.in_(select(ep.c.id).where(ep.c.enabled == true()).scalar_subquery()),
+    )
+    .values(status="pending", due_at=bindparam("now"))
+)
+_STALE_PAUSE = "not delivered: its endpoint stayed disabled past the retry window"
+
+
+async def pause_events(conn: Connection, endpoint_id: str) -> int:
+    """Hold an endpoint's waiting events (not those in flight) while it is disabled."""
+    return await conn.execute(_PAUSE, {"endpoint": endpoint_id})
+
+
+async def fail_waiting_events(conn: Connection, endpoint_id: str, now: int, reason: str) -> int:
+    """Give up an endpoint's waiting and paused events (not those in flight)."""
+    params = {"endpoint": endpoint_id, "now": now, "reason": reason}
+    return await conn.execute(_FAIL_WAITING, params)
+
+
+async def resume_events(conn: Connection, endpoint_id: str, *, since: int, now: int) -> int:
+    """An endpoint was enabled again: its paused events written at or after ``since`` are
+    due at ``now``; older ones are given up.  Returns how many are due."""
+    params = {"endpoint": endpoint_id, "since": since, "now": now}
+    await conn.execute(_GIVE_UP_PAUSED, {**params, "reason": _STALE_PAUSE})
+    return await conn.execute(_RESUME, params)
+
+
+async def resume_enabled(conn: Connection, *, since: int, now: int) -> int:
+    """Make due the paused events (written at or after ``since``) of enabled endpoints."""
+    return await conn.execute(_RESUME_ENABLED, {"since": since, "now": now})
+
+
+async def expire_paused(conn: Connection, *, since: int, now: int, limit: int) -> int:
+    """Give up at most ``limit`` paused events written before ``since``."""
+    rows = await conn.fetch(_PAUSED_BEFORE, {"since": since, "limit": limit})
+    if not rows:
+        return 0
+    params = {"ids": [r[0] for r in rows], "now": now, "reason": _STALE_PAUSE}
+    return await conn.execute(_GIVE_UP_EVENTS, params)
+
+
+# --------------------------------------------------------------------------- pruning
+
+_FINISHED_BEFORE = Query(
+    select(ev.c.id)
+    .where(
+        ev.c.finished_at < bindparam("before"),
+        _status_in("delivered", "failed"),
+    )
+    .order_by(ev.c.finished_at)
+    .limit(bindparam("limit"))
+)
+
+
+async def prune(conn: Connection, *, before: int, limit: int) -> int:
+    """Delete at most ``limit`` events delivered or given up before ``before``, with their
+    attempts; returns how many events went."""
+    rows = await conn.fetch(_FINISHED_BEFORE, {"before": before, "limit": limit})
+    if not rows:
+        return 0
+    gone = await conn.fetch(_DELETE_FINISHED, {"ids": [r[0] for r in rows], "before": before})
+    if gone:
+        await conn.execute(_DELETE_ATTEMPTS_OF_EVENTS, {"ids": [r[0] for r in gone]})
+    return len(gone)
+
+
 # --------------------------------------------------------------------------- attempts
 
 _ATTEMPT_FIELDS = [c.name for c in at.c if c.name != "id"]
@@ -517,6 +668,7 @@ _NOTE_SUCCESS = Query(
     .where(ep.c.id == bindparam("b_id"))
     .values(
         consecutive_failures=bindparam("b_failures"),
+        failed_events=bindparam("b_failed_events"),
         failing_since=bindparam("b_failing_since"),
         last_attempt_at=bindparam("b_last_attempt_at"),
         last_success_at=bindparam("b_last_success_at"),
@@ -527,26 +679,35 @@ _NOTE_FAILURES = Query(
     .where(ep.c.id == bindparam("b_id"))
     .values(
         consecutive_failures=ep.c.consecutive_failures + bindparam("b_failures"),
+        failed_events=ep.c.failed_events + bindparam("b_failed_events"),
         failing_since=func.coalesce(ep.c.failing_since, bindparam("b_failing_since")),
         last_attempt_at=bindparam("b_last_attempt_at"),
     )
 )
-_DISABLE_FAILING = Query(
-    update(ep)
-    .where(
-        ep.c.id == bindparam("id"),
-        ep.c.enabled == true(),
-        ep.c.failing_since <= bindparam("cutoff"),
-        ep.c.consecutive_failures >= bindparam("min_failures"),
+
+
+def _disable(by_failed_events: bool) -> Query:
+    if by_failed_events:
+        failing = ep.c.failed_events >= bindparam("failed_events")
+    else:
+        failing = and_(
+            ep.c.failing_since <= bindparam("cutoff"),
+            ep.c.consecutive_failures >= bindparam("min_failures"),
+        )
+    return Query(
+        update(ep)
+        .where(ep.c.id == bindparam("id"), ep.c.enabled == true(), failing)
+        .values(
+            enabled=False,
+            disabled_reason=bindparam("reason"),
+            disabled_at=bindparam("now"),
+            updated_at=bindparam("now"),
+        )
+        .returning(ep.c.id, ep.c.tenant_id, ep.c.consecutive_failures, ep.c.failing_since)
     )
-    .values(
-        enabled=False,
-        disabled_reason=bindparam("reason"),
-        disabled_at=bindparam("now"),
-        updated_at=bindparam("now"),
-    )
-    .returning(ep.c.id, ep.c.tenant_id, ep.c.consecutive_failures, ep.c.failing_since)
-)
+
+
+_DISABLE = {flag: _disable(flag) for flag in (False, True)}
 
 
 async def note_successes(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -562,15 +723,15 @@ async def note_failures(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> 
 
 
 async def disable_failing(
-    conn: Connection, endpoint_id: str, *, cutoff: int, min_failures: int, reason: str, now: int
+    conn: Connection, endpoint_id: str, rule: DisableRule, *, reason: str, now: int
 ) -> Row | None:
-    """Disable the endpoint if it has failed since ``cutoff`` at least ``min_failures``
-    times in a row; returns it when it was disabled."""
-    params = {
-        "id": endpoint_id,
-        "cutoff": cutoff,
-        "min_failures": min_failures,
-        "reason": reason,
-        "now": now,
-    }
-    return await conn.fetchrow(_DISABLE_FAILING, params)
+    """Disable the endpoint if it meets ``rule``; returns it when it was disabled."""
+    params: dict[str, Any] = {"id": endpoint_id, "reason": reason, "now": now}
+    if rule.failed_events is not None:
+        params["failed_events"] = rule.failed_events
+        return await conn.fetchrow(_DISABLE[True], params)
+    if rule.failing_for_seconds is None:
+        return None
+    params["cutoff"] = now - int(rule.failing_for_seconds * 1_000_000)
+    params["min_failures"] = rule.min_failed_attempts
+    return await conn.fetchrow(_DISABLE[False], params)

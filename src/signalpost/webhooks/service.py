@@ -32,6 +32,7 @@ from signalpost.webhooks.exceptions import (
     EndpointNotFound,
     UnknownEventType,
 )
+from signalpost.webhooks.recording import hold_events
 from signalpost.webhooks.schemas import (
     UNSET,
     Attempt,
@@ -91,6 +92,7 @@ def to_endpoint(row: Row) -> Endpoint:
         updated_at=row["updated_at"],
         previous_secret=row["previous_secret"],
         previous_secret_expires_at=row["previous_secret_expires_at"],
+        failed_events=row["failed_events"],
     )
 
 
@@ -111,6 +113,7 @@ def _endpoint_row(e: Endpoint) -> dict[str, Any]:
         "disabled_reason": e.disabled_reason,
         "disabled_at": e.disabled_at,
         "consecutive_failures": e.consecutive_failures,
+        "failed_events": e.failed_events,
         "failing_since": e.failing_since,
         "max_attempts": e.max_attempts,
         "timeout_seconds": e.timeout_seconds,
@@ -283,7 +286,8 @@ async def list_endpoints(
 async def update_endpoint(
     conn: Connection, engine: WebhookEngine, scope: Scope, endpoint_id: str, patch: EndpointPatch
 ) -> Endpoint:
-    """Change an endpoint.  Enabling it again clears its failure record and reason."""
+    """Change an endpoint.  Enabling it again clears its failure record and reason, and
+    delivers the events kept while it was disabled (those inside the retry window)."""
     current = await get_endpoint(conn, scope, endpoint_id)
     fmt = _format_of(current.dialect)
     changes: dict[str, Any] = {"updated_at": now_us()}
@@ -307,8 +311,24 @@ async def update_endpoint(
         timeout_seconds=updated.timeout_seconds,
     )
     await repo.update_endpoint(conn, scope.tenant_id, _endpoint_row(updated))
+    if updated.enabled != current.enabled:
+        await _enabled_changed(conn, engine, fmt, updated)
     engine.changed(scope.tenant_id)
     return updated
+
+
+async def _enabled_changed(
+    conn: Connection, engine: WebhookEngine, fmt: formats.WebhookFormat, endpoint: Endpoint
+) -> None:
+    """Disabled: the endpoint's waiting events pause.  Enabled again: its paused events
+    still inside the retry window are due at once, older ones are given up."""
+    now = endpoint.updated_at
+    if not endpoint.enabled:
+        await hold_events(conn, fmt, endpoint.id, now)
+        return
+    since = now - int(engine.policy.retry_window_seconds * 1_000_000)
+    if await repo.resume_events(conn, endpoint.id, since=since, now=now):
+        engine.wake()
 
 
 def _enabled_change(enabled: bool, now: int) -> dict[str, Any]:
@@ -318,6 +338,7 @@ def _enabled_change(enabled: bool, now: int) -> dict[str, Any]:
             "disabled_reason": None,
             "disabled_at": None,
             "consecutive_failures": 0,
+            "failed_events": 0,
             "failing_since": None,
         }
     return {"enabled": False, "disabled_reason": "Disabled through the API", "disabled_at": now}

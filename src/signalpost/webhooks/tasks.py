@@ -23,64 +23,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import secrets
 import socket
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
-from signalpost.storage import Connection, Database, Row
+from signalpost.storage import Database
 from signalpost.timeutil import now_us
-from signalpost.webhooks import formats
+from signalpost.webhooks import formats, retention
 from signalpost.webhooks import repository as repo
-from signalpost.webhooks.delivery import Deliverer, backoff_seconds
+from signalpost.webhooks.delivery import Deliverer
 from signalpost.webhooks.formats import EndpointInfo, SigningContext
 from signalpost.webhooks.outbox import EndpointCache
-from signalpost.webhooks.schemas import AttemptResult, DeliveryPolicy, DeliveryStatus, Endpoint
+from signalpost.webhooks.recording import Claimed, Outcome, record_outcomes
+from signalpost.webhooks.schemas import AttemptResult, DeliveryPolicy, Endpoint
 from signalpost.webhooks.service import signing_secrets, to_endpoint
 
 __all__ = ["Claimed", "DeliveryWorker", "Outcome", "attempt", "record_outcomes"]
 
 log = logging.getLogger("signalpost.webhooks")
 
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A leased event, as the worker holds it while delivering."""
-
-    id: str
-    endpoint_id: str
-    tenant_id: str
-    event_type: str
-    payload: str
-    attempts: int
-    created_at: int
-    token: str
-
-    @classmethod
-    def from_row(cls, row: Row, token: str) -> Claimed:
-        return cls(
-            row["id"],
-            row["endpoint_id"],
-            row["tenant_id"],
-            row["event_type"],
-            row["payload"],
-            row["attempts"],
-            row["created_at"],
-            token,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """How one claimed event ended this time: an attempt, or abandoned without one."""
-
-    event: Claimed
-    result: AttemptResult | None
-    max_attempts: int | None = None
-    reason: str | None = None  # why it was abandoned (result is None)
-    orphan: bool = False  # its endpoint was deleted: the event goes too
+_HOUSEKEEPING_SECONDS = 5.0
 
 
 async def attempt(deliverer: Deliverer, event: Claimed, endpoint: Endpoint) -> AttemptResult:
@@ -106,143 +69,6 @@ async def attempt(deliverer: Deliverer, event: Claimed, endpoint: Endpoint) -> A
         timeout=endpoint.timeout_seconds,
         is_success=fmt.is_success,
     )
-
-
-# --------------------------------------------------------------------------- recording
-
-
-def _next_state(policy: DeliveryPolicy, o: Outcome, now: int) -> tuple[str, int | None]:
-    """``(status, due_at)`` after this outcome."""
-    if o.result is None:
-        return DeliveryStatus.FAILED.value, None
-    if o.result.ok:
-        return DeliveryStatus.DELIVERED.value, None
-    attempt_no = o.event.attempts + 1
-    window_end = o.event.created_at + int(policy.retry_window_seconds * 1_000_000)
-    exhausted = o.max_attempts is not None and attempt_no >= o.max_attempts
-    if exhausted or now >= window_end:
-        return DeliveryStatus.FAILED.value, None
-    return DeliveryStatus.PENDING.value, now + int(backoff_seconds(policy, attempt_no) * 1e6)
-
-
-def _rows(
-    policy: DeliveryPolicy, outcomes: Sequence[Outcome], now: int
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    attempts: list[dict[str, Any]] = []
-    finished: list[dict[str, Any]] = []
-    for o in outcomes:
-        status, due_at = _next_state(policy, o, now)
-        r = o.result
-        ev = o.event
-        finished.append(
-            {
-                "id": ev.id,
-                "token": ev.token,
-                "status": status,
-                "attempts": ev.attempts + (1 if r is not None else 0),
-                "due_at": due_at,
-                "finished_at": None if due_at is not None else now,
-                "status_code": r.status_code if r is not None else None,
-                "error": r.error if r is not None else o.reason,
-            }
-        )
-        if r is not None:
-            attempts.append(
-                {
-                    "event_id": ev.id,
-                    "endpoint_id": ev.endpoint_id,
-                    "tenant_id": ev.tenant_id,
-                    "attempt_no": ev.attempts + 1,
-                    "ok": r.ok,
-                    "status_code": r.status_code,
-                    "latency_ms": r.latency_ms,
-                    "response_body": r.response_body,
-                    "error": r.error,
-                    "created_at": r.at,
-                }
-            )
-    return attempts, finished
-
-
-def _health(
-    outcomes: Sequence[Outcome],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
-    """Per endpoint: rows for ``note_successes``, for ``note_failures``, and last errors."""
-    by_endpoint: dict[str, list[AttemptResult]] = {}
-    for o in outcomes:
-        if o.result is not None:
-            by_endpoint.setdefault(o.event.endpoint_id, []).append(o.result)
-    successes: list[dict[str, Any]] = []
-    failures: list[dict[str, Any]] = []
-    last_errors: dict[str, str] = {}
-    for endpoint_id, results in by_endpoint.items():
-        results.sort(key=lambda r: r.at)
-        last_ok = max((i for i, r in enumerate(results) if r.ok), default=-1)
-        after = results[last_ok + 1 :]
-        since = after[0].at if after else None
-        if last_ok >= 0:
-            successes.append(
-                {
-                    "id": endpoint_id,
-                    "failures": len(after),
-                    "failing_since": since,
-                    "last_attempt_at": results[-1].at,
-                    "last_success_at": results[last_ok].at,
-                }
-            )
-        else:
-            failures.append(
-                {
-                    "id": endpoint_id,
-                    "failures": len(after),
-                    "failing_since": since,
-                    "last_attempt_at": results[-1].at,
-                }
-            )
-            last_errors[endpoint_id] = results[-1].error or "unknown error"
-    return successes, failures, last_errors
-
-
-async def record_outcomes(
-    conn: Connection, policy: DeliveryPolicy, outcomes: Sequence[Outcome], now: int
-) -> list[Row]:
-    """Write attempts, event states and endpoint health; returns endpoints it disabled."""
-    orphans = [o.event.id for o in outcomes if o.orphan]
-    kept = [o for o in outcomes if not o.orphan]
-    attempts, finished = _rows(policy, kept, now)
-    # Events before attempts: finishing an event holds its row, so an endpoint deleted
-    # meanwhile takes these attempts with it, or they are not written (see delete_endpoint).
-    await repo.finish_events(conn, finished)
-    await repo.insert_attempts(conn, attempts)
-    await repo.delete_events(conn, orphans)
-    successes, failures, last_errors = _health(outcomes)
-    await repo.note_successes(conn, successes)
-    await repo.note_failures(conn, failures)
-    disabled: list[Row] = []
-    cutoff = now - int(policy.disable_after_seconds * 1_000_000)
-    for endpoint_id, error in last_errors.items():
-        reason = (
-            f"Disabled automatically: every delivery failed for over "
-            f"{_duration(policy.disable_after_seconds)} (last error: {error})"
-        )
-        row = await repo.disable_failing(
-            conn,
-            endpoint_id,
-            cutoff=cutoff,
-            min_failures=policy.disable_min_failures,
-            reason=reason[:1000],
-            now=now,
-        )
-        if row is not None:
-            disabled.append(row)
-    return disabled
-
-
-def _duration(seconds: float) -> str:
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if seconds >= size * 2:
-            return f"{seconds / size:g} {unit}"
-    return f"{seconds:g} seconds"
 
 
 # --------------------------------------------------------------------------- the worker
@@ -290,6 +116,7 @@ class DeliveryWorker:
         self._loops = [
             asyncio.create_task(self._claim_loop(), name="webhook-claims"),
             asyncio.create_task(self._record_loop(), name="webhook-records"),
+            asyncio.create_task(self._housekeeping_loop(), name="webhook-housekeeping"),
         ]
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -297,7 +124,7 @@ class DeliveryWorker:
         self._stop.set()
         if not self._loops:
             return
-        await asyncio.gather(self._loops[0], return_exceptions=True)
+        await asyncio.gather(self._loops[0], self._loops[2], return_exceptions=True)
         if self._tasks:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
             for task in pending:
@@ -323,6 +150,26 @@ class DeliveryWorker:
                 cap = self._cap()
                 saturated = any(n >= cap for n in self._inflight.values())
                 await self._idle(self.policy.poll_interval, on_new_events=not saturated)
+
+    async def _housekeeping_loop(self) -> None:
+        """Paused events of enabled endpoints made due every few seconds; pruning (see
+        :mod:`signalpost.webhooks.retention`) every ``prune_interval``."""
+        next_prune = time.monotonic() + random.uniform(0, 10)  # processes start together
+        while not self._stop.is_set():
+            try:
+                if await retention.resume_stray(self.db, self.policy, now_us()):
+                    self.wake()
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + self.policy.prune_interval
+                    pruned = await retention.prune(self.db, self.policy, now_us())
+                    if pruned:
+                        log.info("pruned %d webhook events past their retention", pruned)
+            except Exception:
+                log.exception("webhook housekeeping failed")
+            try:
+                await asyncio.wait_for(self._stop.wait(), _HOUSEKEEPING_SECONDS)
+            except TimeoutError:
+                pass
 
     async def _idle(self, seconds: float, *, on_new_events: bool = True) -> None:
         """Wait for new events, a freed slot (its endpoint may take more now) or the poll."""
@@ -393,7 +240,9 @@ class DeliveryWorker:
             self._finish(Outcome(event, None, reason="endpoint was removed", orphan=True))
             return
         if not endpoint.enabled:
-            self._finish(Outcome(event, None, reason="not delivered: endpoint is disabled"))
+            keep = _keeps_events(endpoint.dialect)
+            why = "endpoint is disabled" if keep else "not delivered: endpoint is disabled"
+            self._finish(Outcome(event, None, reason=why, paused=keep, dialect=endpoint.dialect))
             return
         self._inflight[endpoint.id] = self._inflight.get(endpoint.id, 0) + 1
         task = asyncio.create_task(self._deliver(event, endpoint))
@@ -409,7 +258,7 @@ class DeliveryWorker:
             result = AttemptResult(False, None, 0, None, error, now_us())
         finally:
             self._release(endpoint.id)
-        self._finish(Outcome(event, result, endpoint.max_attempts))
+        self._finish(Outcome(event, result, endpoint.max_attempts, dialect=endpoint.dialect))
 
     def _release(self, endpoint_id: str) -> None:
         was_full = self.active >= self.policy.concurrency
@@ -452,3 +301,10 @@ class DeliveryWorker:
                 self.cache.invalidate(row["tenant_id"])
             return
         log.error("dropped %d webhook outcomes; their leases will expire and retry", len(batch))
+
+
+def _keeps_events(dialect: str) -> bool:
+    try:
+        return formats.get(dialect).keeps_events_while_disabled
+    except formats.UnknownDialect:
+        return True

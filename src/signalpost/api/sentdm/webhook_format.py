@@ -26,12 +26,14 @@ from signalpost.messages.transitions import Applied
 from signalpost.timeutil import new_id
 from signalpost.webhooks import formats, signing
 from signalpost.webhooks.formats import SigningContext
+from signalpost.webhooks.schemas import DeliveryPolicy, DisableRule
 
 __all__ = ["FAMILY", "SENTDM", "TEST_EVENT", "SentDmFormat"]
 
 SENTDM = "sentdm"
 FAMILY = "message"
 MAX_BODY = 3072
+DISABLE_AFTER_FAILED_EVENTS = 10
 _EVENTS = {
     "queued": "message.queued",
     "scheduled": "message.scheduled",
@@ -113,6 +115,11 @@ class SentDmFormat(formats.WebhookFormat):
 
     def sign(self, ctx: SigningContext) -> dict[str, str]:
         return _headers(ctx.secret, ctx.endpoint.id, ctx.event_id, ctx.timestamp, ctx.body)
+
+    def disable_rule(self, policy: DeliveryPolicy) -> DisableRule:
+        """sent.dm disables a webhook after ten consecutive failed events."""
+        del policy
+        return DisableRule(failed_events=DISABLE_AFTER_FAILED_EVENTS)
 
     def test_event(self, event_id: str, occurred_at: int) -> tuple[str, bytes]:
         payload = {
