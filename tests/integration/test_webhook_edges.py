@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import func, select
 
@@ -468,3 +469,43 @@ async def test_finished_events_past_retention_go_with_their_attempts(
     assert events == kept
     assert attempted == set(kept)
     assert await retention.prune(ctx.db, policy, now) == 0
+
+
+# --------------------------------------------------------------------------- ordering
+
+
+async def test_each_payload_carries_the_step_sequence_of_its_message(
+    open_ctx: OpenContext, receiver: Receiver
+) -> None:
+    ctx = await open_ctx()
+    scope = await scope_of(ctx)
+    await endpoint_of(ctx, scope, receiver.url("/native"))
+    await endpoint_of(ctx, scope, receiver.url("/sentdm"), dialect="sentdm")
+    pool = ctx.worker_pool()
+    await pool.start()
+    try:
+        ids = await send(ctx, scope, 5)
+        await wait_for(lambda: len(receiver.requests()) >= 35)  # sent.dm also has ROUTED
+    finally:
+        await pool.stop()
+    native: dict[str, dict[str, int]] = {}
+    for r in receiver.requests("/native"):
+        body = orjson.loads(r.body)
+        native.setdefault(body["data"]["id"], {})[body["type"]] = body["data"]["activity"][
+            "sequence"
+        ]
+    sentdm: dict[str, dict[str, int]] = {}
+    for r in receiver.requests("/sentdm"):
+        body = orjson.loads(r.body)["payload"]
+        sentdm.setdefault(body["message_id"], {})[body["message_status"]] = body["sequence"]
+    assert set(native) == set(sentdm) == set(ids)
+    for message_id in ids:
+        steps = native[message_id]
+        assert steps["message.queued"] < steps["message.sent"] < steps["message.delivered"]
+        assert sentdm[message_id] == {
+            "QUEUED": steps["message.queued"],
+            "ROUTED": sentdm[message_id]["ROUTED"],
+            "SENT": steps["message.sent"],
+            "DELIVERED": steps["message.delivered"],
+        }
+        assert steps["message.queued"] < sentdm[message_id]["ROUTED"] < steps["message.sent"]

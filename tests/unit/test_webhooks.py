@@ -16,14 +16,13 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from signalpost.domain.lifecycle import Status
 from signalpost.messages.transitions import Applied
 from signalpost.webhooks import formats, signing
-from signalpost.webhooks.delivery import backoff_seconds
 from signalpost.webhooks.exceptions import (
     InvalidWebhookUrl,
     TargetRefused,
     WebhookUrlNotAllowed,
 )
 from signalpost.webhooks.formats import EndpointInfo, NativeFormat, SigningContext
-from signalpost.webhooks.recording import Claimed, Outcome, _next_state, _rows
+from signalpost.webhooks.recording import Claimed, Outcome, _next_state, _rows, backoff_seconds
 from signalpost.webhooks.safety import UrlGuard, refusal
 from signalpost.webhooks.schemas import AttemptResult, DeliveryPolicy
 
@@ -251,10 +250,10 @@ def test_subscriptions_match_exact_names_families_and_everything() -> None:
     assert not native.matches(["mess"], "message.sent")
 
 
-class _DuckFormat:
-    """A format written against the protocol only (no base class)."""
+class _MinimalFormat(formats.WebhookFormat):
+    """A format with the three required members only."""
 
-    dialect = "duck-test"
+    dialect = "minimal-test"
 
     def event_types(self, applied: Applied) -> list[str]:
         return ["duck." + applied.activity["status"]]
@@ -268,12 +267,12 @@ class _DuckFormat:
         return {"x-sig": signing.hmac_sha256_hex(endpoint_secret.encode(), body)}
 
 
-def test_duck_typed_formats_are_adapted() -> None:
-    registered = formats.register(_DuckFormat())
-    assert formats.get("duck-test") is registered
+def test_a_format_with_the_required_members_gets_every_hook() -> None:
+    registered = formats.register(_MinimalFormat())
+    assert formats.get("minimal-test") is registered
     applied = _applied(Status.SENT)
     assert registered.event_types(applied) == ["duck.sent"]
-    info = EndpointInfo("ep", "t", "o", "duck-test", "https://example.com/")
+    info = EndpointInfo("ep", "t", "o", "minimal-test", "https://example.com/")
     event = formats.EventContext("duck.sent", applied, "e1", 5, info)
     body = registered.build(event)
     assert orjson.loads(body) == {"e": "duck.sent", "id": "e1", "at": 5}
@@ -283,6 +282,8 @@ def test_duck_typed_formats_are_adapted() -> None:
     assert not registered.is_success(302, b"")
     with pytest.raises(formats.UnknownDialect):
         formats.get("no-such-dialect")
+    with pytest.raises(TypeError, match="derives from WebhookFormat"):
+        formats.register(object())  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- retries
