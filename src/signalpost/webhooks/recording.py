@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from signalpost.domain.backoff import backoff_delay
 from signalpost.storage import Connection, Row
 from signalpost.webhooks import formats
 from signalpost.webhooks import repository as repo
-from signalpost.webhooks.delivery import backoff_seconds
 from signalpost.webhooks.schemas import AttemptResult, DeliveryPolicy, DeliveryStatus
 
-__all__ = ["Claimed", "Outcome", "record_outcomes"]
+__all__ = ["Claimed", "Outcome", "backoff_seconds", "record_outcomes"]
 
 _PAUSED = DeliveryStatus.PAUSED.value
 _FAILED = DeliveryStatus.FAILED.value
@@ -63,6 +63,12 @@ class Outcome:
     orphan: bool = False  # its endpoint was deleted: the event goes too
     paused: bool = False  # its endpoint is disabled and keeps its events until enabled
     dialect: str = "native"
+
+
+def backoff_seconds(policy: DeliveryPolicy, attempt_no: int) -> float:
+    """Delay before the retry that follows failed attempt ``attempt_no`` (1-based):
+    ``min(retry_max, retry_base * 2^(n-1)) * U(0.5, 1.0)``."""
+    return backoff_delay(attempt_no, policy.retry_base_seconds, policy.retry_max_seconds)
 
 
 def _next_state(policy: DeliveryPolicy, o: Outcome, now: int) -> tuple[str, int | None]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -33,20 +33,34 @@ from signalpost.webhooks.exceptions import (
     UnknownEventType,
 )
 from signalpost.webhooks.recording import hold_events
+from signalpost.webhooks.safety import UrlGuard
 from signalpost.webhooks.schemas import (
     UNSET,
     Attempt,
     Delivery,
+    DeliveryPolicy,
     DeliveryStatus,
     Endpoint,
     EndpointPatch,
     EndpointSpec,
 )
 
-if TYPE_CHECKING:
-    from signalpost.webhooks.engine import WebhookEngine
+
+class WebhookEngine(Protocol):
+    """What the service needs of the process's engine
+    (:class:`signalpost.webhooks.engine.WebhookEngine`), named here so that the service
+    does not import the engine that imports it."""
+
+    @property
+    def guard(self) -> UrlGuard: ...
+    @property
+    def policy(self) -> DeliveryPolicy: ...
+    def changed(self, tenant_id: str) -> None: ...
+    def wake(self) -> None: ...
+
 
 __all__ = [
+    "WebhookEngine",
     "create_endpoint",
     "delete_endpoint",
     "get_delivery",
