@@ -235,8 +235,11 @@ async def find_by_carrier_ids(
 async def update_states(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
     """Write new states; each row has ``id, status, reason_code, reason, updated_at, carrier,
     carrier_message_id, sent_at, delivered_at, attempts_inc`` (None leaves a field as it is)
-    and ``steps``, the lifecycle steps recorded (at least 1: the revision always moves)."""
-    await conn.executemany(_UPDATE_STATE, ({f"b_{k}": v for k, v in r.items()} for r in rows))
+    and optionally ``steps``, the lifecycle steps recorded (default and minimum 1: the
+    revision always moves)."""
+    await conn.executemany(
+        _UPDATE_STATE, ({"b_steps": 1, **{f"b_{k}": v for k, v in r.items()}} for r in rows)
+    )
 
 
 async def sent_past_expiry(conn: Connection, now: int, limit: int) -> list[str]:

@@ -1,6 +1,7 @@
 """Background delivery of webhook events: claim, POST concurrently, record every attempt.
 
-One :class:`DeliveryWorker` per process runs a claim loop and a recorder:
+One :class:`DeliveryWorker` per process runs a claim loop, a recorder and housekeeping
+(:mod:`signalpost.webhooks.retention`):
 
 1. *Claim* (one short transaction): lease due events, up to the free part of
    ``concurrency``; an endpoint gets only what it can have in flight at once, counting
@@ -9,9 +10,10 @@ One :class:`DeliveryWorker` per process runs a claim loop and a recorder:
 2. *Deliver* (no transaction): each claimed event is a request at once, so a slow
    receiver holds only its own requests in flight, nothing waits behind them, and a slot
    always stays free for another endpoint's events.
-3. *Record* (one transaction per batch of finished attempts): an attempt row each, the
-   event delivered, rescheduled with backoff or given up, and the endpoint's health; an
-   endpoint that has kept failing is disabled with the reason.
+3. *Record* (one transaction per batch of finished attempts,
+   :mod:`signalpost.webhooks.recording`): an attempt row each, the event delivered,
+   rescheduled with backoff, paused or given up, and the endpoint's health; an endpoint
+   that meets its format's disable rule is disabled with the reason.
 
 A worker killed between 1 and 3 leaves its events leased; when the lease runs out another
 worker claims them again, so every event is delivered at least once (receivers
