@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(default=60.0, gt=0)
     webhook_poll_interval: float = Field(default=0.05, gt=0)
     webhook_endpoint_cache_seconds: float = Field(default=2.0, ge=0)
+    webhook_retention_days: float = Field(
+        default=30.0, gt=0, description="delivered and given-up events are deleted after this"
+    )
     log_level: str = "info"
 
     @property

@@ -168,7 +168,10 @@ async def test_test_send_rotation_log_and_retry(client: Client, receiver: Receiv
     assert bad_status.status_code == 422
 
     receiver.answer("/hook", status=200)
-    retried = await api.post(f"/v1/webhooks/deliveries/{delivery['id']}/retry")
+    again = await api.post(f"/v1/webhooks/deliveries/{delivery['id']}/retry")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "webhook_delivery_delivered"
+    retried = await api.post(f"/v1/webhooks/deliveries/{failed['delivery']['id']}/retry")
     assert retried.status_code == 202
     assert retried.json()["status"] == "pending"
     detail = (await api.get(f"/v1/webhooks/deliveries/{delivery['id']}")).json()

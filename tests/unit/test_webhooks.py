@@ -16,16 +16,15 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from signalpost.domain.lifecycle import Status
 from signalpost.messages.transitions import Applied
 from signalpost.webhooks import formats, signing
-from signalpost.webhooks.delivery import backoff_seconds
 from signalpost.webhooks.exceptions import (
     InvalidWebhookUrl,
     TargetRefused,
     WebhookUrlNotAllowed,
 )
 from signalpost.webhooks.formats import EndpointInfo, NativeFormat, SigningContext
+from signalpost.webhooks.recording import Claimed, Outcome, _next_state, _rows, backoff_seconds
 from signalpost.webhooks.safety import UrlGuard, refusal
 from signalpost.webhooks.schemas import AttemptResult, DeliveryPolicy
-from signalpost.webhooks.tasks import Claimed, Outcome, _health, _next_state
 
 LOCAL_NETWORKS = [
     "127.0.0.0/8",
@@ -251,10 +250,10 @@ def test_subscriptions_match_exact_names_families_and_everything() -> None:
     assert not native.matches(["mess"], "message.sent")
 
 
-class _DuckFormat:
-    """A format written against the protocol only (no base class)."""
+class _MinimalFormat(formats.WebhookFormat):
+    """A format with the three required members only."""
 
-    dialect = "duck-test"
+    dialect = "minimal-test"
 
     def event_types(self, applied: Applied) -> list[str]:
         return ["duck." + applied.activity["status"]]
@@ -268,12 +267,12 @@ class _DuckFormat:
         return {"x-sig": signing.hmac_sha256_hex(endpoint_secret.encode(), body)}
 
 
-def test_duck_typed_formats_are_adapted() -> None:
-    registered = formats.register(_DuckFormat())
-    assert formats.get("duck-test") is registered
+def test_a_format_with_the_required_members_gets_every_hook() -> None:
+    registered = formats.register(_MinimalFormat())
+    assert formats.get("minimal-test") is registered
     applied = _applied(Status.SENT)
     assert registered.event_types(applied) == ["duck.sent"]
-    info = EndpointInfo("ep", "t", "o", "duck-test", "https://example.com/")
+    info = EndpointInfo("ep", "t", "o", "minimal-test", "https://example.com/")
     event = formats.EventContext("duck.sent", applied, "e1", 5, info)
     body = registered.build(event)
     assert orjson.loads(body) == {"e": "duck.sent", "id": "e1", "at": 5}
@@ -283,6 +282,8 @@ def test_duck_typed_formats_are_adapted() -> None:
     assert not registered.is_success(302, b"")
     with pytest.raises(formats.UnknownDialect):
         formats.get("no-such-dialect")
+    with pytest.raises(TypeError, match="derives from WebhookFormat"):
+        formats.register(object())  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- retries
@@ -330,27 +331,39 @@ def test_max_attempts_and_success_end_an_event() -> None:
     assert _next_state(policy, Outcome(event, _result(False, 10), max_attempts=3), 10)[1] is None
     assert _next_state(policy, Outcome(event, _result(True, 10)), 10) == ("delivered", None)
     assert _next_state(policy, Outcome(event, None, reason="disabled"), 10) == ("failed", None)
+    paused = Outcome(event, None, reason="disabled", paused=True)
+    assert _next_state(policy, paused, 10) == ("paused", None)
 
 
 def test_endpoint_health_counts_failures_after_the_last_success() -> None:
+    def last_try(endpoint: str, result: AttemptResult | None, **kw: Any) -> Outcome:
+        return Outcome(_claimed(0, 0, endpoint), result, max_attempts=1, **kw)
+
     outcomes = [
-        Outcome(_claimed(0, 0, "a"), _result(False, 1)),
-        Outcome(_claimed(0, 0, "a"), _result(True, 2)),
-        Outcome(_claimed(0, 0, "a"), _result(False, 3)),
-        Outcome(_claimed(0, 0, "a"), _result(False, 4)),
-        Outcome(_claimed(0, 0, "b"), _result(False, 5, "connect: refused")),
-        Outcome(_claimed(0, 0, "b"), _result(False, 6, "timeout: slow")),
-        Outcome(_claimed(0, 0, "c"), None, reason="disabled"),
+        last_try("a", _result(False, 1)),
+        last_try("a", _result(True, 2)),
+        last_try("a", _result(False, 3)),
+        Outcome(_claimed(0, 0, "a"), _result(False, 4)),  # retried later: not given up
+        last_try("b", _result(False, 5, "connect: refused")),
+        last_try("b", _result(False, 6, "timeout: slow")),
+        last_try("c", None, reason="disabled"),
     ]
-    successes, failures, last_errors = _health(outcomes)
-    assert successes == [
+    _attempts, _finished, health = _rows(DeliveryPolicy(), outcomes, 10)
+    assert sorted(health) == ["a", "b"]
+    assert health["a"].row("a") == (
+        True,
         {
             "id": "a",
             "failures": 2,
+            "failed_events": 1,
             "failing_since": 3,
             "last_attempt_at": 4,
             "last_success_at": 2,
-        }
-    ]
-    assert failures == [{"id": "b", "failures": 2, "failing_since": 5, "last_attempt_at": 6}]
-    assert last_errors == {"b": "timeout: slow"}
+        },
+    )
+    assert health["b"].row("b") == (
+        False,
+        {"id": "b", "failures": 2, "failed_events": 2, "failing_since": 5, "last_attempt_at": 6},
+    )
+    assert health["a"].last_error == "HTTP 503"
+    assert health["b"].last_error == "timeout: slow"

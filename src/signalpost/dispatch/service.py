@@ -23,7 +23,6 @@ multiplied by a random factor in [0.5, 1.0] (n = attempts so far), up to
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 from signalpost.carriers.base import Carrier, Receipt, Submission, SubmitOutcome, SubmitResult
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.dispatch import repository as queue
+from signalpost.domain.backoff import backoff_delay
 from signalpost.domain.lifecycle import FINAL, ReasonCode, Status
 from signalpost.messages import repository as messages_repo
 from signalpost.messages.transitions import Change, Recorder
@@ -60,9 +60,7 @@ class DispatchPolicy:
 
 
 def backoff_seconds(policy: DispatchPolicy, attempts: int) -> float:
-    exponent = float(2 ** max(0, attempts - 1))
-    delay = min(policy.retry_max_seconds, policy.retry_base_seconds * exponent)
-    return float(delay * random.uniform(0.5, 1.0))
+    return backoff_delay(attempts, policy.retry_base_seconds, policy.retry_max_seconds)
 
 
 @dataclass(slots=True)

@@ -67,7 +67,7 @@ def _row(item: InboundMessage, currency: str) -> dict[str, Any]:
         created_at=item.received_at,
         updated_at=item.received_at,
         attempts=0,
-        revision=0,
+        revision=1,  # its one step, received
     )
     return row
 
@@ -101,6 +101,6 @@ async def receive(
     await activities_repo.insert_many(conn, activities)
     await recorder.notify(
         conn,
-        [Applied(row, Status.RECEIVED, act) for row, act in zip(rows, activities, strict=True)],
+        [Applied(row, Status.RECEIVED, act, 1) for row, act in zip(rows, activities, strict=True)],
     )
     return [row["id"] for row in rows]

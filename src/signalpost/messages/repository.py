@@ -132,7 +132,7 @@ _UPDATE_STATE = Query(
             m.c.delivered_at, bindparam("b_delivered_at", type_=m.c.delivered_at.type)
         ),
         attempts=m.c.attempts + bindparam("b_attempts_inc", type_=m.c.attempts.type),
-        revision=m.c.revision + literal_column("1"),
+        revision=m.c.revision + bindparam("b_steps", type_=m.c.revision.type),
     )
 )
 # The literal status lets both backends use the partial index on sent messages.
@@ -234,8 +234,12 @@ async def find_by_carrier_ids(
 
 async def update_states(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
     """Write new states; each row has ``id, status, reason_code, reason, updated_at, carrier,
-    carrier_message_id, sent_at, delivered_at, attempts_inc`` (None leaves a field as it is)."""
-    await conn.executemany(_UPDATE_STATE, ({f"b_{k}": v for k, v in r.items()} for r in rows))
+    carrier_message_id, sent_at, delivered_at, attempts_inc`` (None leaves a field as it is)
+    and optionally ``steps``, the lifecycle steps recorded (default and minimum 1: the
+    revision always moves)."""
+    await conn.executemany(
+        _UPDATE_STATE, ({"b_steps": 1, **{f"b_{k}": v for k, v in r.items()}} for r in rows)
+    )
 
 
 async def sent_past_expiry(conn: Connection, now: int, limit: int) -> list[str]:

@@ -113,7 +113,7 @@ class Message:
     sent_at: int | None
     delivered_at: int | None
     attempts: int
-    revision: int  # how many times the row was updated
+    revision: int  # moves with every update, by the lifecycle steps it records (at least 1)
     events: list[Activity] = field(default_factory=list)
 
 

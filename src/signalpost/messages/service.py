@@ -289,7 +289,7 @@ def _build_rows(
                     "sent_at": None,
                     "delivered_at": None,
                     "attempts": 0,
-                    "revision": 0,
+                    "revision": 2,  # its two creation steps
                 }
             )
             for status, price_of in ((Status.ACCEPTED, None), (second, price)):
@@ -376,8 +376,8 @@ def _applied(rows: Sequence[dict[str, Any]], acts: Sequence[dict[str, Any]]) -> 
     """The creation steps, for observers (two activities per message, in order)."""
     out: list[Applied] = []
     for i, row in enumerate(rows):
-        out.append(Applied(row, Status.ACCEPTED, acts[2 * i]))
-        out.append(Applied(row, Status.ACCEPTED, acts[2 * i + 1]))
+        out.append(Applied(row, Status.ACCEPTED, acts[2 * i], 1))
+        out.append(Applied(row, Status.ACCEPTED, acts[2 * i + 1], 2))
     return out
 
 

@@ -48,6 +48,9 @@ class Applied:
     message: dict[str, Any]
     previous: Status
     activity: dict[str, Any]
+    sequence: int = 0
+    """The step's place in its message's history: it increases with every step (with
+    gaps), so receivers of events delivered out of order can put them back in order."""
 
 
 Observer = Callable[[Connection, Sequence[Applied]], Awaitable[None]]
@@ -86,6 +89,8 @@ class Recorder:
             if step is not None:
                 applied.append(step)
         if dirty:
+            for pending in dirty.values():
+                pending["steps"] = max(1, pending["steps"])  # the revision always moves
             await repo.update_states(conn, dirty.values())
         if applied:
             await activities_repo.insert_many(conn, (a.activity for a in applied))
@@ -116,6 +121,7 @@ class Recorder:
                 "sent_at": None,
                 "delivered_at": None,
                 "attempts_inc": 0,
+                "steps": 0,
             }
         if change.carrier is not None:
             pending["carrier"] = row["carrier"] = change.carrier
@@ -151,4 +157,7 @@ class Recorder:
             "price_micros": row["price_micros"],
             "created_at": change.at,
         }
-        return Applied(dict(row), current, activity)
+        # The revision moves by the number of steps each update records, so the row's
+        # revision before this update plus the step's rank in it orders the steps.
+        pending["steps"] += 1
+        return Applied(dict(row), current, activity, row["revision"] + pending["steps"])

@@ -295,6 +295,8 @@ webhook_endpoints = Table(
     Column("disabled_reason", Text, nullable=True),
     Column("disabled_at", Micros, nullable=True),
     Column("consecutive_failures", Integer, nullable=False),
+    # Events given up in a row since the last delivered one (some formats disable on it).
+    Column("failed_events", Integer, nullable=False, server_default=text("0")),
     Column("failing_since", Micros, nullable=True),
     Column("max_attempts", Integer, nullable=True),
     Column("timeout_seconds", Integer, nullable=True),
@@ -331,6 +333,20 @@ webhook_events = Table(
         "due_at",
         sqlite_where=text("due_at IS NOT NULL"),
         postgresql_where=text("due_at IS NOT NULL"),
+    ),
+    # Finished events by age, for pruning after the retention period.
+    Index(
+        "ix_webhook_events_finished_at",
+        "finished_at",
+        sqlite_where=text("finished_at IS NOT NULL"),
+        postgresql_where=text("finished_at IS NOT NULL"),
+    ),
+    # Events kept for a disabled endpoint, by age, for giving up those past the window.
+    Index(
+        "ix_webhook_events_paused_created_at",
+        "created_at",
+        sqlite_where=text("status = 'paused'"),
+        postgresql_where=text("status = 'paused'"),
     ),
 )
 

@@ -1,4 +1,4 @@
-"""One HTTP attempt at delivering a webhook, and the retry backoff.
+"""One HTTP attempt at delivering a webhook.
 
 :class:`Deliverer` POSTs with one shared ``httpx.AsyncClient``: redirects are not followed,
 the environment's proxy settings are ignored, every attempt has a total deadline, the
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping
 
@@ -23,20 +22,12 @@ from signalpost.webhooks.exceptions import ConnectFailed, DeliveryError, Receive
 from signalpost.webhooks.safety import Target, UrlGuard
 from signalpost.webhooks.schemas import AttemptResult, DeliveryPolicy
 
-__all__ = ["USER_AGENT", "Deliverer", "backoff_seconds"]
+__all__ = ["USER_AGENT", "Deliverer"]
 
 USER_AGENT = "Signalpost-Webhooks/1.0"
 
 # One line per request at INFO would drown the log; attempts have their own rows.
 logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
-def backoff_seconds(policy: DeliveryPolicy, attempt_no: int) -> float:
-    """Delay before the retry that follows failed attempt ``attempt_no`` (1-based):
-    ``min(retry_max, retry_base * 2^(n-1)) * U(0.5, 1.0)``."""
-    exponent = float(2 ** min(max(0, attempt_no - 1), 62))
-    delay = min(policy.retry_max_seconds, policy.retry_base_seconds * exponent)
-    return float(delay * random.uniform(0.5, 1.0))
 
 
 def _two_hundred(status: int, body: bytes) -> bool:

@@ -20,9 +20,10 @@ from signalpost.webhooks import formats, service
 from signalpost.webhooks import repository as repo
 from signalpost.webhooks.delivery import Deliverer
 from signalpost.webhooks.outbox import EndpointCache, Outbox
+from signalpost.webhooks.recording import Claimed, Outcome, record_outcomes
 from signalpost.webhooks.safety import UrlGuard
 from signalpost.webhooks.schemas import Attempt, Delivery, DeliveryPolicy, DeliveryStatus
-from signalpost.webhooks.tasks import Claimed, DeliveryWorker, Outcome, attempt, record_outcomes
+from signalpost.webhooks.tasks import DeliveryWorker, attempt
 
 __all__ = ["WebhookEngine", "policy_from_settings"]
 
@@ -40,6 +41,7 @@ def policy_from_settings(settings: Settings) -> DeliveryPolicy:
         lease_seconds=settings.webhook_lease_seconds,
         poll_interval=settings.webhook_poll_interval,
         allow_private=settings.allow_private_webhooks,
+        retention_seconds=settings.webhook_retention_days * 86400,
     )
 
 
@@ -106,7 +108,7 @@ class WebhookEngine:
             await repo.insert_events(conn, [_test_row(event, lease)])
         result = await attempt(self.deliverer, event, endpoint)
         async with self.db.transaction() as conn:
-            outcome = Outcome(event, result, endpoint.max_attempts)
+            outcome = Outcome(event, result, endpoint.max_attempts, dialect=endpoint.dialect)
             for row in await record_outcomes(conn, self.policy, [outcome], now_us()):
                 self.cache.invalidate(row["tenant_id"])
             return await service.get_delivery(conn, scope, event_id)

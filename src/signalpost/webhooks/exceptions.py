@@ -12,8 +12,11 @@ from signalpost.errors import Conflict, NotFound, ValidationFailed
 
 __all__ = [
     "ConnectFailed",
+    "DeliveryAlreadyDelivered",
     "DeliveryError",
+    "DeliveryInFlight",
     "DeliveryNotFound",
+    "DeliveryNotRetryable",
     "EndpointDisabled",
     "EndpointNotFound",
     "InvalidWebhookUrl",
@@ -75,6 +78,24 @@ class EndpointDisabled(Conflict):
     """The webhook is disabled; enable it first."""
 
     code = "webhook_disabled"
+
+
+class DeliveryNotRetryable(Conflict):
+    """This delivery cannot be retried."""
+
+    code = "webhook_delivery_not_retryable"
+
+
+class DeliveryAlreadyDelivered(DeliveryNotRetryable):
+    """The event was already delivered; its receiver acknowledged it."""
+
+    code = "webhook_delivery_delivered"
+
+
+class DeliveryInFlight(DeliveryNotRetryable):
+    """The event is being delivered right now; retry once this attempt has finished."""
+
+    code = "webhook_delivery_in_flight"
 
 
 class DeliveryError(Exception):

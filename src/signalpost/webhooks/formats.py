@@ -28,7 +28,9 @@ endpoint: id, url, attributes) and :meth:`WebhookFormat.sign` a :class:`SigningC
 hooks with defaults: :meth:`~WebhookFormat.matches` (subscription filter),
 :meth:`~WebhookFormat.accepts` (a filter by the endpoint's attributes),
 :meth:`~WebhookFormat.new_secret`, :meth:`~WebhookFormat.test_event`,
-:meth:`~WebhookFormat.is_success` and :attr:`~WebhookFormat.catalog`.
+:meth:`~WebhookFormat.is_success`, :meth:`~WebhookFormat.disable_rule` (when a failing
+endpoint is disabled), :attr:`~WebhookFormat.keeps_events_while_disabled` and
+:attr:`~WebhookFormat.catalog`.
 
 A format must be registered in every process that records state changes or delivers
 (servers and workers): put the ``register`` call in a module of the dialect's package
@@ -52,9 +54,10 @@ from signalpost.domain.pricing import format_price
 from signalpost.messages.transitions import Applied
 from signalpost.timeutil import iso
 from signalpost.webhooks import signing
-from signalpost.webhooks.schemas import EndpointRef
+from signalpost.webhooks.schemas import DeliveryPolicy, DisableRule, EndpointRef
 
 __all__ = [
+    "DisableRule",
     "EndpointInfo",
     "EventContext",
     "NativeFormat",
@@ -145,6 +148,9 @@ class WebhookFormat(ABC):
     content_type: str = "application/json"
     catalog: tuple[str, ...] = ()
     """Every event type this format can produce (for validation and documentation)."""
+    keeps_events_while_disabled: bool = True
+    """Whether events of a disabled endpoint are kept and delivered once it is enabled
+    again (within the retry window); otherwise they are not written at all."""
 
     @abstractmethod
     def event_types(self, applied: Applied) -> list[str]:
@@ -205,39 +211,26 @@ class WebhookFormat(ABC):
         del body
         return 200 <= status_code < 300
 
-
-class _Adapter(WebhookFormat):
-    """Wraps a duck-typed format (the three required members) as a :class:`WebhookFormat`."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.dialect = str(inner.dialect)
-        self.content_type = str(getattr(inner, "content_type", "application/json"))
-        self.catalog = tuple(getattr(inner, "catalog", ()))
-
-    def event_types(self, applied: Applied) -> list[str]:
-        return list(self.inner.event_types(applied))
-
-    def payload(self, event_type: str, applied: Applied, event_id: str, occurred_at: int) -> bytes:
-        body: bytes = self.inner.payload(event_type, applied, event_id, occurred_at)
-        return body
-
-    def headers(
-        self, endpoint_secret: str, event_id: str, timestamp: int, body: bytes
-    ) -> dict[str, str]:
-        return dict(self.inner.headers(endpoint_secret, event_id, timestamp, body))
+    def disable_rule(self, policy: DeliveryPolicy) -> DisableRule:
+        """When this dialect's endpoints are disabled for failing.  Default: every attempt
+        failed for ``policy.disable_after_seconds``, at least ``disable_min_failures`` times."""
+        return DisableRule(
+            failing_for_seconds=policy.disable_after_seconds,
+            min_failed_attempts=policy.disable_min_failures,
+        )
 
 
 _REGISTRY: dict[str, WebhookFormat] = {}
 
 
-def register(fmt: Any) -> WebhookFormat:
-    """Register (or replace) the format of ``fmt.dialect``; returns the registered format."""
-    registered = fmt if isinstance(fmt, WebhookFormat) else _Adapter(fmt)
-    if not registered.dialect:
+def register(fmt: WebhookFormat) -> WebhookFormat:
+    """Register (or replace) the format of ``fmt.dialect``; returns it."""
+    if not isinstance(fmt, WebhookFormat):
+        raise TypeError(f"a webhook format derives from WebhookFormat, not {type(fmt).__name__}")
+    if not fmt.dialect:
         raise ValueError("a webhook format needs a dialect name")
-    _REGISTRY[registered.dialect] = registered
-    return registered
+    _REGISTRY[fmt.dialect] = fmt
+    return fmt
 
 
 def get(dialect: str) -> WebhookFormat:
@@ -338,7 +331,9 @@ class NativeFormat(WebhookFormat):
     """The native API's events, signed with Standard Webhooks.
 
     Body: ``{"type": "message.delivered", "id": <event id>, "timestamp": <ISO 8601>,
-    "data": {<the message as the API shows it>, "activity": {<the step>}}}``.  Headers:
+    "data": {<the message as the API shows it>, "activity": {<the step>}}}``; the step's
+    ``sequence`` increases with every step of the message, so a receiver can order events
+    that arrive out of order.  Headers:
     ``webhook-id`` (the event id, stable across retries), ``webhook-timestamp`` and
     ``webhook-signature`` (one ``v1,`` signature per valid secret, space separated, so a
     receiver keeps verifying during a secret rotation).
@@ -354,6 +349,7 @@ class NativeFormat(WebhookFormat):
     def payload(self, event_type: str, applied: Applied, event_id: str, occurred_at: int) -> bytes:
         data = native_message(applied.message)
         data["activity"] = native_activity(applied.activity)
+        data["activity"]["sequence"] = applied.sequence  # orders a message's events
         body = {"type": event_type, "id": event_id, "timestamp": iso(occurred_at), "data": data}
         return orjson.dumps(body)
 

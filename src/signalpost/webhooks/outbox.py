@@ -1,9 +1,11 @@
 """The outbox: webhook events written in the same transaction as the state change.
 
 :class:`Outbox` is a :class:`~signalpost.messages.transitions.Recorder` observer.  For each
-applied lifecycle step it finds the tenant's enabled endpoints, asks each endpoint's format
+applied lifecycle step it finds the tenant's endpoints, asks each endpoint's format
 which event types the step produces and which of them the endpoint subscribed to, and
-inserts one event row per (endpoint, event type), due at once.  Because it runs inside the
+inserts one event row per (endpoint, event type), due at once; a disabled endpoint's
+events are written paused, delivered once it is enabled again (or not written at all if
+its format keeps no events while disabled).  Because it runs inside the
 caller's transaction, a crash either keeps the step and its events or neither.
 
 It runs on the send and dispatch hot paths for every message, so the endpoints of each
@@ -45,11 +47,12 @@ def _ref(row: Row) -> EndpointRef:
         url=row["url"],
         event_types=tuple(orjson.loads(row["event_types"])),
         attributes=orjson.loads(row["attributes"]) if row["attributes"] else {},
+        enabled=bool(row["enabled"]),
     )
 
 
 class EndpointCache:
-    """Enabled endpoints per tenant, each answer kept for ``ttl`` seconds."""
+    """Endpoints per tenant (enabled or not), each answer kept for ``ttl`` seconds."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
@@ -77,7 +80,7 @@ class EndpointCache:
     ) -> dict[str, tuple[EndpointRef, ...]]:
         epoch = self._epoch
         loaded: dict[str, list[EndpointRef]] = {t: [] for t in tenants}
-        for row in await repo.enabled_for_tenants(conn, tenants):
+        for row in await repo.for_tenants(conn, tenants):
             loaded[row["tenant_id"]].append(_ref(row))
         result = {t: tuple(refs) for t, refs in loaded.items()}
         if epoch == self._epoch:
@@ -131,6 +134,8 @@ def _events_for(
         except formats.UnknownDialect:
             log.error("no webhook format for dialect %r in this process", endpoint.dialect)
             continue
+        if not endpoint.enabled and not fmt.keeps_events_while_disabled:
+            continue
         types = types_by_dialect.get(endpoint.dialect)
         if types is None:
             types = types_by_dialect[endpoint.dialect] = _safe_types(fmt, step)
@@ -158,9 +163,10 @@ def _event_row(
         "event_type": event_type,
         "message_id": step.message.get("id"),
         "payload": "",
-        "status": DeliveryStatus.PENDING.value,
+        # A disabled endpoint's events wait, paused, until it is enabled again.
+        "status": (DeliveryStatus.PENDING if endpoint.enabled else DeliveryStatus.PAUSED).value,
         "attempts": 0,
-        "due_at": now,
+        "due_at": now if endpoint.enabled else None,
         "leased_by": None,
         "created_at": now,
         "finished_at": None,

@@ -7,12 +7,14 @@ from typing import Any
 
 from sqlalchemy import (
     all_,
+    and_,
     bindparam,
     delete,
     exists,
     func,
     insert,
     literal_column,
+    or_,
     select,
     true,
     tuple_,
@@ -25,16 +27,21 @@ from signalpost.storage import Connection, Query, Row, in_list
 from signalpost.storage.tables import webhook_attempts as at
 from signalpost.storage.tables import webhook_endpoints as ep
 from signalpost.storage.tables import webhook_events as ev
+from signalpost.webhooks.schemas import DisableRule
 
 __all__ = [
     "any_due",
     "attempts_for_event",
     "claim",
     "delete_endpoint",
+    "delete_events",
     "disable_failing",
-    "enabled_for_tenants",
     "endpoints_by_ids",
+    "expire_paused",
+    "fail_waiting_events",
+    "fair_cap",
     "finish_events",
+    "for_tenants",
     "get_endpoint",
     "get_event",
     "insert_attempts",
@@ -45,6 +52,10 @@ __all__ = [
     "list_events",
     "note_failures",
     "note_successes",
+    "pause_events",
+    "prune",
+    "resume_enabled",
+    "resume_events",
     "retry_event",
     "rotate_secret",
     "update_endpoint",
@@ -59,6 +70,11 @@ def _not_in(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElemen
         func.json_each(bindparam(name))
     )
     return column.not_in(values.scalar_subquery())
+
+
+def _status_in(*names: str) -> ColumnElement[bool]:
+    """``status IN ('a', 'b')`` with the names as literals (statements are compiled once)."""
+    return or_(*(ev.c.status == literal_column(f"'{name}'") for name in names))
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -90,6 +106,7 @@ _MUTABLE = (
     "disabled_reason",
     "disabled_at",
     "consecutive_failures",
+    "failed_events",
     "failing_since",
     "max_attempts",
     "timeout_seconds",
@@ -115,7 +132,7 @@ _DELETE_ENDPOINT = Query(
 )
 _DELETE_EVENTS_OF = Query(delete(ev).where(ev.c.endpoint_id == bindparam("id")))
 _DELETE_ATTEMPTS_OF = Query(delete(at).where(at.c.endpoint_id == bindparam("id")))
-_ENABLED_FOR_TENANTS = Query(
+_FOR_TENANTS = Query(
     lambda d: select(
         ep.c.id,
         ep.c.tenant_id,
@@ -124,7 +141,8 @@ _ENABLED_FOR_TENANTS = Query(
         ep.c.url,
         ep.c.event_types,
         ep.c.attributes,
-    ).where(in_list(ep.c.tenant_id, "tenants", d), ep.c.enabled == true())
+        ep.c.enabled,
+    ).where(in_list(ep.c.tenant_id, "tenants", d))
 )
 _ENDPOINTS_BY_IDS = Query(lambda d: select(ep).where(in_list(ep.c.id, "ids", d)))
 
@@ -178,17 +196,22 @@ async def rotate_secret(
 
 
 async def delete_endpoint(conn: Connection, tenant_id: str, endpoint_id: str) -> int:
-    """Remove an endpoint with its events and attempts; returns 0 if it was not there."""
-    removed = await conn.execute(_DELETE_ENDPOINT, {"tenant": tenant_id, "id": endpoint_id})
-    if removed:
-        await conn.execute(_DELETE_ATTEMPTS_OF, {"id": endpoint_id})
-        await conn.execute(_DELETE_EVENTS_OF, {"id": endpoint_id})
-    return removed
+    """Remove an endpoint with its events and attempts; returns 0 if it was not there.
+
+    Events go first: a recorder finishing one of them holds its row until it commits, so
+    its attempts are committed (and deleted next) or never written; both take rows in the
+    order events, attempts, endpoint, and cannot deadlock.
+    """
+    if await get_endpoint(conn, tenant_id, endpoint_id) is None:
+        return 0
+    await conn.execute(_DELETE_EVENTS_OF, {"id": endpoint_id})
+    await conn.execute(_DELETE_ATTEMPTS_OF, {"id": endpoint_id})
+    return await conn.execute(_DELETE_ENDPOINT, {"tenant": tenant_id, "id": endpoint_id})
 
 
-async def enabled_for_tenants(conn: Connection, tenant_ids: Sequence[str]) -> list[Row]:
-    """The enabled endpoints of these tenants (what the outbox needs of each)."""
-    return await conn.fetch(_ENABLED_FOR_TENANTS, {"tenants": list(tenant_ids)})
+async def for_tenants(conn: Connection, tenant_ids: Sequence[str]) -> list[Row]:
+    """The endpoints of these tenants, enabled or not (what the outbox needs of each)."""
+    return await conn.fetch(_FOR_TENANTS, {"tenants": list(tenant_ids)})
 
 
 async def endpoints_by_ids(conn: Connection, ids: Sequence[str]) -> dict[str, Row]:
@@ -267,13 +290,34 @@ _FINISH = Query(
         last_error=bindparam("b_error"),
     )
 )
+_DELETE_EVENTS = Query(lambda d: delete(ev).where(in_list(ev.c.id, "ids", d)))
+# Re-checked at delete time: an event retried meanwhile is no longer finished.
+_DELETE_FINISHED = Query(
+    lambda d: (
+        delete(ev)
+        .where(
+            in_list(ev.c.id, "ids", d),
+            ev.c.finished_at < bindparam("before"),
+            _status_in("delivered", "failed"),
+        )
+        .returning(ev.c.id)
+    )
+)
+_DELETE_ATTEMPTS_OF_EVENTS = Query(lambda d: delete(at).where(in_list(at.c.event_id, "ids", d)))
 _GET_EVENT = Query(
     select(ev).where(ev.c.tenant_id == bindparam("tenant"), ev.c.id == bindparam("id"))
 )
+# Only an event that is neither delivered nor leased (in flight) is made due again: one
+# statement, so a claim in another process either took it first or does not see it.
 _RETRY = Query(
     update(ev)
-    .where(ev.c.tenant_id == bindparam("tenant"), ev.c.id == bindparam("id"))
-    .values(status="pending", due_at=bindparam("now"), leased_by=None, finished_at=None)
+    .where(
+        ev.c.tenant_id == bindparam("tenant"),
+        ev.c.id == bindparam("id"),
+        ev.c.leased_by.is_(None),
+        ev.c.status != literal_column("'delivered'"),
+    )
+    .values(status="pending", due_at=bindparam("now"), finished_at=None)
 )
 
 
@@ -310,39 +354,46 @@ async def claim(
     token: str,
     limit: int,
     per_endpoint: int,
-    busy: Sequence[str],
+    busy: Sequence[str] = (),
+    held: Mapping[str, int] | None = None,
+    share: int | None = None,
 ) -> list[Row]:
-    """Lease up to ``limit`` due events, at most ``per_endpoint`` per endpoint, none of the
-    ``busy`` endpoints (saturated in the claiming process).
+    """Lease up to ``limit`` due events, earliest due first.
 
-    Earliest due first, within a window of ``10 * limit`` due events; when that window is
-    full, endpoints with nothing in it get their share too, so one endpoint's backlog
-    neither delays the others nor makes a claim walk through it.  Claimed events stay
-    invisible until ``lease_until``; a claimer that dies lets the lease run out and the
-    events are claimed again (at-least-once).  PostgreSQL claimers skip each other's rows
-    (``FOR UPDATE SKIP LOCKED``); SQLite's write lock makes the claimer single.
+    An endpoint gets at most ``per_endpoint`` events counting the ``held`` ones (claimed
+    earlier by this process and still in flight), and none if it is ``busy``.  With
+    ``share`` (the process's concurrency), an endpoint's count is also held to its fair
+    part of it, ``share // (endpoints + 1)`` with at least one, counting the endpoints in
+    flight and those in this claim, and the last of the ``limit`` slots goes only to an
+    endpoint with nothing in flight: endpoints whose receivers hang cannot take every
+    slot, and another endpoint's events still go out at once.
+
+    Within a window of ``10 * limit`` due events; when that window is full, endpoints
+    with nothing in it get their share too, so one endpoint's backlog neither delays the
+    others nor makes a claim walk through it.  Claimed events stay invisible until
+    ``lease_until``; a claimer that dies lets the lease run out and the events are claimed
+    again (at-least-once).  PostgreSQL claimers skip each other's rows (``FOR UPDATE SKIP
+    LOCKED``); SQLite's write lock makes the claimer single.
     """
     scan = limit * 10
     window = await conn.fetch(_DUE_WINDOW, {"now": now, "scan": scan})
-    skip = set(busy)
-    taken: dict[str, int] = {}
-    picked: list[str] = []
-    for event_id, endpoint_id in window:
-        if len(picked) >= limit:
-            break
-        count = taken.get(endpoint_id, 0)
-        if endpoint_id not in skip and count < per_endpoint:
-            taken[endpoint_id] = count + 1
-            picked.append(event_id)
+    taken = dict(held or {})
+    cap = fair_cap(per_endpoint, share, {*taken, *(row[1] for row in window)})
+    skip = set(busy) | {e for e, n in taken.items() if n >= cap}
+    picked = _pick(window, skip, taken, cap, limit)
     if len(window) >= scan and len(picked) < limit:
         seen = skip | {row[1] for row in window}
         hidden = await conn.fetch(
             _HIDDEN_ENDPOINTS, {"now": now, "skip": list(seen), "limit": limit - len(picked)}
         )
         for (endpoint_id,) in hidden:
-            count = min(per_endpoint, limit - len(picked))
-            if count <= 0:
+            if len(picked) >= limit:
                 break
+            holding = taken.get(endpoint_id, 0)
+            room = limit - len(picked) - (1 if holding else 0)
+            count = min(cap - holding, room)
+            if count <= 0:
+                continue
             rows = await conn.fetch(
                 _DUE_OF_ENDPOINT, {"endpoint": endpoint_id, "now": now, "count": count}
             )
@@ -353,10 +404,42 @@ async def claim(
     return await conn.fetch(_LEASE, params)
 
 
+def fair_cap(per_endpoint: int, share: int | None, endpoints: Iterable[str]) -> int:
+    """Events one endpoint may hold: ``per_endpoint``, or less for a fair part of
+    ``share`` among ``endpoints`` and one more not yet seen."""
+    if share is None:
+        return per_endpoint
+    return max(1, min(per_endpoint, share // (len(set(endpoints)) + 1)))
+
+
+def _pick(
+    window: Sequence[Row], skip: set[str], taken: dict[str, int], cap: int, limit: int
+) -> list[str]:
+    picked: list[str] = []
+    for event_id, endpoint_id in window:
+        if len(picked) >= limit:
+            break
+        count = taken.get(endpoint_id, 0)
+        if endpoint_id in skip or count >= cap:
+            continue
+        if count and len(picked) >= limit - 1:
+            continue  # the last free slot is for an endpoint with nothing in flight
+        taken[endpoint_id] = count + 1
+        picked.append(event_id)
+    return picked
+
+
 async def finish_events(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
     """Record outcomes: ``id, token, status, attempts, due_at, finished_at, status_code,
     error``.  An event whose lease was taken over meanwhile is left to its new claimer."""
     await conn.executemany(_FINISH, ({f"b_{k}": v for k, v in r.items()} for r in rows))
+
+
+async def delete_events(conn: Connection, ids: Sequence[str]) -> None:
+    """Remove events (of an endpoint deleted after they were written) and their attempts."""
+    if ids:
+        await conn.execute(_DELETE_ATTEMPTS_OF_EVENTS, {"ids": list(ids)})
+        await conn.execute(_DELETE_EVENTS, {"ids": list(ids)})
 
 
 async def get_event(conn: Connection, tenant_id: str, event_id: str) -> Row | None:
@@ -382,16 +465,153 @@ async def list_events(
 
 
 async def retry_event(conn: Connection, tenant_id: str, event_id: str, now: int) -> int:
+    """Make an event due at ``now``; 0 when it is delivered, leased (in flight) or gone."""
     return await conn.execute(_RETRY, {"tenant": tenant_id, "id": event_id, "now": now})
+
+
+# --------------------------------------------------------------------------- paused events
+
+_PAUSE = Query(
+    update(ev)
+    .where(
+        ev.c.endpoint_id == bindparam("endpoint"),
+        ev.c.status == literal_column("'pending'"),
+        ev.c.leased_by.is_(None),
+    )
+    .values(status="paused", due_at=None)
+)
+_FAIL_WAITING = Query(
+    update(ev)
+    .where(
+        ev.c.endpoint_id == bindparam("endpoint"),
+        _status_in("pending", "paused"),
+        ev.c.leased_by.is_(None),
+    )
+    .values(
+        status="failed", due_at=None, finished_at=bindparam("now"), last_error=bindparam("reason")
+    )
+)
+_RESUME = Query(
+    update(ev)
+    .where(
+        ev.c.endpoint_id == bindparam("endpoint"),
+        ev.c.status == literal_column("'paused'"),
+        ev.c.created_at >= bindparam("since"),
+    )
+    .values(status="pending", due_at=bindparam("now"))
+)
+_GIVE_UP_PAUSED = Query(
+    update(ev)
+    .where(
+        ev.c.endpoint_id == bindparam("endpoint"),
+        ev.c.status == literal_column("'paused'"),
+        ev.c.created_at < bindparam("since"),
+    )
+    .values(status="failed", finished_at=bindparam("now"), last_error=bindparam("reason"))
+)
+_PAUSED_BEFORE = Query(
+    select(ev.c.id)
+    .where(ev.c.status == literal_column("'paused'"), ev.c.created_at < bindparam("since"))
+    .limit(bindparam("limit"))
+)
+_GIVE_UP_EVENTS = Query(
+    lambda d: (
+        update(ev)
+        .where(in_list(ev.c.id, "ids", d), ev.c.status == literal_column("'paused'"))
+        .values(status="failed", finished_at=bindparam("now"), last_error=bindparam("reason"))
+    )
+)
+# Events a process wrote paused from a stale view of an endpoint enabled meanwhile.
+_RESUME_ENABLED = Query(
+    update(ev)
+    .where(
+        ev.c.status == literal_column("'paused'"),
+        ev.c.created_at >= bindparam("since"),
+        ev.c.endpoint_id.in_(select(ep.c.id).where(ep.c.enabled == true()).scalar_subquery()),
+    )
+    .values(status="pending", due_at=bindparam("now"))
+)
+_STALE_PAUSE = "not delivered: its endpoint stayed disabled past the retry window"
+
+
+async def pause_events(conn: Connection, endpoint_id: str) -> int:
+    """Hold an endpoint's waiting events (not those in flight) while it is disabled."""
+    return await conn.execute(_PAUSE, {"endpoint": endpoint_id})
+
+
+async def fail_waiting_events(conn: Connection, endpoint_id: str, now: int, reason: str) -> int:
+    """Give up an endpoint's waiting and paused events (not those in flight)."""
+    params = {"endpoint": endpoint_id, "now": now, "reason": reason}
+    return await conn.execute(_FAIL_WAITING, params)
+
+
+async def resume_events(conn: Connection, endpoint_id: str, *, since: int, now: int) -> int:
+    """An endpoint was enabled again: its paused events written at or after ``since`` are
+    due at ``now``; older ones are given up.  Returns how many are due."""
+    params = {"endpoint": endpoint_id, "since": since, "now": now}
+    await conn.execute(_GIVE_UP_PAUSED, {**params, "reason": _STALE_PAUSE})
+    return await conn.execute(_RESUME, params)
+
+
+async def resume_enabled(conn: Connection, *, since: int, now: int) -> int:
+    """Make due the paused events (written at or after ``since``) of enabled endpoints."""
+    return await conn.execute(_RESUME_ENABLED, {"since": since, "now": now})
+
+
+async def expire_paused(conn: Connection, *, since: int, now: int, limit: int) -> int:
+    """Give up at most ``limit`` paused events written before ``since``."""
+    rows = await conn.fetch(_PAUSED_BEFORE, {"since": since, "limit": limit})
+    if not rows:
+        return 0
+    params = {"ids": [r[0] for r in rows], "now": now, "reason": _STALE_PAUSE}
+    return await conn.execute(_GIVE_UP_EVENTS, params)
+
+
+# --------------------------------------------------------------------------- pruning
+
+_FINISHED_BEFORE = Query(
+    select(ev.c.id)
+    .where(
+        ev.c.finished_at < bindparam("before"),
+        _status_in("delivered", "failed"),
+    )
+    .order_by(ev.c.finished_at)
+    .limit(bindparam("limit"))
+)
+
+
+async def prune(conn: Connection, *, before: int, limit: int) -> int:
+    """Delete at most ``limit`` events delivered or given up before ``before``, with their
+    attempts; returns how many events went."""
+    rows = await conn.fetch(_FINISHED_BEFORE, {"before": before, "limit": limit})
+    if not rows:
+        return 0
+    gone = await conn.fetch(_DELETE_FINISHED, {"ids": [r[0] for r in rows], "before": before})
+    if gone:
+        await conn.execute(_DELETE_ATTEMPTS_OF_EVENTS, {"ids": [r[0] for r in gone]})
+    return len(gone)
 
 
 # --------------------------------------------------------------------------- attempts
 
+_ATTEMPT_FIELDS = [c.name for c in at.c if c.name != "id"]
+# An attempt is kept only while its event exists: an endpoint deleted while the attempt
+# was in flight took its events with it, and the attempt must not outlive them.
 _INSERT_ATTEMPTS = Query(
-    insert(at).values({c.name: bindparam(c.name) for c in at.c if c.name != "id"})
+    insert(at).from_select(
+        _ATTEMPT_FIELDS,
+        select(*(bindparam(name, type_=at.c[name].type) for name in _ATTEMPT_FIELDS)).where(
+            exists().where(ev.c.id == bindparam("event_id"))
+        ),
+    )
 )
-_ATTEMPTS_FOR_EVENT = Query(select(at).where(at.c.event_id == bindparam("id")).order_by(at.c.id))
 _ATTEMPT_COLUMNS = (*at.c, ev.c.event_type, ev.c.message_id)
+_ATTEMPTS_FOR_EVENT = Query(
+    select(*_ATTEMPT_COLUMNS)
+    .select_from(at.join(ev, ev.c.id == at.c.event_id))
+    .where(at.c.event_id == bindparam("id"))
+    .order_by(at.c.id)
+)
 
 
 def _list_attempts(tail: bool, with_endpoint: bool) -> Query:
@@ -448,6 +668,7 @@ _NOTE_SUCCESS = Query(
     .where(ep.c.id == bindparam("b_id"))
     .values(
         consecutive_failures=bindparam("b_failures"),
+        failed_events=bindparam("b_failed_events"),
         failing_since=bindparam("b_failing_since"),
         last_attempt_at=bindparam("b_last_attempt_at"),
         last_success_at=bindparam("b_last_success_at"),
@@ -458,26 +679,35 @@ _NOTE_FAILURES = Query(
     .where(ep.c.id == bindparam("b_id"))
     .values(
         consecutive_failures=ep.c.consecutive_failures + bindparam("b_failures"),
+        failed_events=ep.c.failed_events + bindparam("b_failed_events"),
         failing_since=func.coalesce(ep.c.failing_since, bindparam("b_failing_since")),
         last_attempt_at=bindparam("b_last_attempt_at"),
     )
 )
-_DISABLE_FAILING = Query(
-    update(ep)
-    .where(
-        ep.c.id == bindparam("id"),
-        ep.c.enabled == true(),
-        ep.c.failing_since <= bindparam("cutoff"),
-        ep.c.consecutive_failures >= bindparam("min_failures"),
+
+
+def _disable(by_failed_events: bool) -> Query:
+    if by_failed_events:
+        failing = ep.c.failed_events >= bindparam("failed_events")
+    else:
+        failing = and_(
+            ep.c.failing_since <= bindparam("cutoff"),
+            ep.c.consecutive_failures >= bindparam("min_failures"),
+        )
+    return Query(
+        update(ep)
+        .where(ep.c.id == bindparam("id"), ep.c.enabled == true(), failing)
+        .values(
+            enabled=False,
+            disabled_reason=bindparam("reason"),
+            disabled_at=bindparam("now"),
+            updated_at=bindparam("now"),
+        )
+        .returning(ep.c.id, ep.c.tenant_id, ep.c.consecutive_failures, ep.c.failing_since)
     )
-    .values(
-        enabled=False,
-        disabled_reason=bindparam("reason"),
-        disabled_at=bindparam("now"),
-        updated_at=bindparam("now"),
-    )
-    .returning(ep.c.id, ep.c.tenant_id, ep.c.consecutive_failures, ep.c.failing_since)
-)
+
+
+_DISABLE = {flag: _disable(flag) for flag in (False, True)}
 
 
 async def note_successes(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -493,15 +723,15 @@ async def note_failures(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> 
 
 
 async def disable_failing(
-    conn: Connection, endpoint_id: str, *, cutoff: int, min_failures: int, reason: str, now: int
+    conn: Connection, endpoint_id: str, rule: DisableRule, *, reason: str, now: int
 ) -> Row | None:
-    """Disable the endpoint if it has failed since ``cutoff`` at least ``min_failures``
-    times in a row; returns it when it was disabled."""
-    params = {
-        "id": endpoint_id,
-        "cutoff": cutoff,
-        "min_failures": min_failures,
-        "reason": reason,
-        "now": now,
-    }
-    return await conn.fetchrow(_DISABLE_FAILING, params)
+    """Disable the endpoint if it meets ``rule``; returns it when it was disabled."""
+    params: dict[str, Any] = {"id": endpoint_id, "reason": reason, "now": now}
+    if rule.failed_events is not None:
+        params["failed_events"] = rule.failed_events
+        return await conn.fetchrow(_DISABLE[True], params)
+    if rule.failing_for_seconds is None:
+        return None
+    params["cutoff"] = now - int(rule.failing_for_seconds * 1_000_000)
+    params["min_failures"] = rule.min_failed_attempts
+    return await conn.fetchrow(_DISABLE[False], params)

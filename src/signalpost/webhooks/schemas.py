@@ -14,6 +14,7 @@ __all__ = [
     "Delivery",
     "DeliveryPolicy",
     "DeliveryStatus",
+    "DisableRule",
     "Endpoint",
     "EndpointPatch",
     "EndpointRef",
@@ -35,8 +36,9 @@ class DeliveryStatus(StrEnum):
     """Where one event stands with its endpoint. One comment per state."""
 
     PENDING = "pending"  # waiting for its first attempt or for a retry (due_at is set)
+    PAUSED = "paused"  # its endpoint is disabled: due again when it is enabled (due_at unset)
     DELIVERED = "delivered"  # a receiver acknowledged it
-    FAILED = "failed"  # retries ran out, or its endpoint was disabled or removed
+    FAILED = "failed"  # retries ran out, or its endpoint stayed disabled past the window
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +50,11 @@ class DeliveryPolicy:
     An event is retried until it is acknowledged or, after a failed attempt, at least
     ``retry_window_seconds`` have passed since it was written (or the endpoint's own
     ``max_attempts`` is reached), so retries cover at least the whole window.
-    An endpoint is disabled when it has failed without a single success for
-    ``disable_after_seconds`` and at least ``disable_min_failures`` attempts.
+    An endpoint is disabled by its format's rule (``WebhookFormat.disable_rule``); the
+    native one: it has failed without a single success for ``disable_after_seconds`` and
+    at least ``disable_min_failures`` attempts.  Delivered and given-up events are deleted
+    with their attempts ``retention_seconds`` after they finished, ``prune_batch`` at a
+    time, every ``prune_interval`` seconds.
     """
 
     timeout_seconds: float = 10.0
@@ -67,6 +72,9 @@ class DeliveryPolicy:
     response_body_limit: int = 1024
     allow_private: bool = False
     secret_grace_seconds: float = 24 * 3600.0
+    retention_seconds: float = 30 * 86400.0
+    prune_batch: int = 500
+    prune_interval: float = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +103,12 @@ class Endpoint:
     updated_at: int
     previous_secret: str | None = None
     previous_secret_expires_at: int | None = None
+    failed_events: int = 0  # events given up in a row since the last delivered one
 
 
 @dataclass(frozen=True, slots=True)
 class EndpointRef:
-    """The little the outbox needs about an enabled endpoint (cached per tenant)."""
+    """The little the outbox needs about an endpoint (cached per tenant)."""
 
     id: str
     tenant_id: str
@@ -108,6 +117,7 @@ class EndpointRef:
     url: str
     event_types: tuple[str, ...]
     attributes: Mapping[str, Any]
+    enabled: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +194,29 @@ class AttemptResult:
     response_body: str | None
     error: str | None
     at: int  # microseconds when the attempt started
+
+
+@dataclass(frozen=True, slots=True)
+class DisableRule:
+    """When an endpoint that keeps failing is disabled automatically: after
+    ``failed_events`` events in a row were given up, or else once every attempt failed for
+    ``failing_for_seconds`` with at least ``min_failed_attempts`` attempts in a row."""
+
+    failing_for_seconds: float | None = None
+    min_failed_attempts: int = 1
+    failed_events: int | None = None
+
+    def reason(self, last_error: str) -> str:
+        """The endpoint's ``disabled_reason`` when this rule disables it."""
+        if self.failed_events is not None:
+            why = f"{self.failed_events} events in a row could not be delivered"
+        else:
+            why = f"every delivery failed for over {_duration(self.failing_for_seconds or 0)}"
+        return f"Disabled automatically: {why} (last error: {last_error})"[:1000]
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size * 2:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} seconds"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -25,25 +25,42 @@ from signalpost.timeutil import new_id, now_us
 from signalpost.webhooks import formats
 from signalpost.webhooks import repository as repo
 from signalpost.webhooks.exceptions import (
+    DeliveryAlreadyDelivered,
+    DeliveryInFlight,
     DeliveryNotFound,
     EndpointDisabled,
     EndpointNotFound,
     UnknownEventType,
 )
+from signalpost.webhooks.recording import hold_events
+from signalpost.webhooks.safety import UrlGuard
 from signalpost.webhooks.schemas import (
     UNSET,
     Attempt,
     Delivery,
+    DeliveryPolicy,
     DeliveryStatus,
     Endpoint,
     EndpointPatch,
     EndpointSpec,
 )
 
-if TYPE_CHECKING:
-    from signalpost.webhooks.engine import WebhookEngine
+
+class WebhookEngine(Protocol):
+    """What the service needs of the process's engine
+    (:class:`signalpost.webhooks.engine.WebhookEngine`), named here so that the service
+    does not import the engine that imports it."""
+
+    @property
+    def guard(self) -> UrlGuard: ...
+    @property
+    def policy(self) -> DeliveryPolicy: ...
+    def changed(self, tenant_id: str) -> None: ...
+    def wake(self) -> None: ...
+
 
 __all__ = [
+    "WebhookEngine",
     "create_endpoint",
     "delete_endpoint",
     "get_delivery",
@@ -89,6 +106,7 @@ def to_endpoint(row: Row) -> Endpoint:
         updated_at=row["updated_at"],
         previous_secret=row["previous_secret"],
         previous_secret_expires_at=row["previous_secret_expires_at"],
+        failed_events=row["failed_events"],
     )
 
 
@@ -109,6 +127,7 @@ def _endpoint_row(e: Endpoint) -> dict[str, Any]:
         "disabled_reason": e.disabled_reason,
         "disabled_at": e.disabled_at,
         "consecutive_failures": e.consecutive_failures,
+        "failed_events": e.failed_events,
         "failing_since": e.failing_since,
         "max_attempts": e.max_attempts,
         "timeout_seconds": e.timeout_seconds,
@@ -281,7 +300,8 @@ async def list_endpoints(
 async def update_endpoint(
     conn: Connection, engine: WebhookEngine, scope: Scope, endpoint_id: str, patch: EndpointPatch
 ) -> Endpoint:
-    """Change an endpoint.  Enabling it again clears its failure record and reason."""
+    """Change an endpoint.  Enabling it again clears its failure record and reason, and
+    delivers the events kept while it was disabled (those inside the retry window)."""
     current = await get_endpoint(conn, scope, endpoint_id)
     fmt = _format_of(current.dialect)
     changes: dict[str, Any] = {"updated_at": now_us()}
@@ -305,8 +325,24 @@ async def update_endpoint(
         timeout_seconds=updated.timeout_seconds,
     )
     await repo.update_endpoint(conn, scope.tenant_id, _endpoint_row(updated))
+    if updated.enabled != current.enabled:
+        await _enabled_changed(conn, engine, fmt, updated)
     engine.changed(scope.tenant_id)
     return updated
+
+
+async def _enabled_changed(
+    conn: Connection, engine: WebhookEngine, fmt: formats.WebhookFormat, endpoint: Endpoint
+) -> None:
+    """Disabled: the endpoint's waiting events pause.  Enabled again: its paused events
+    still inside the retry window are due at once, older ones are given up."""
+    now = endpoint.updated_at
+    if not endpoint.enabled:
+        await hold_events(conn, fmt, endpoint.id, now)
+        return
+    since = now - int(engine.policy.retry_window_seconds * 1_000_000)
+    if await repo.resume_events(conn, endpoint.id, since=since, now=now):
+        engine.wake()
 
 
 def _enabled_change(enabled: bool, now: int) -> dict[str, Any]:
@@ -316,6 +352,7 @@ def _enabled_change(enabled: bool, now: int) -> dict[str, Any]:
             "disabled_reason": None,
             "disabled_at": None,
             "consecutive_failures": 0,
+            "failed_events": 0,
             "failing_since": None,
         }
     return {"enabled": False, "disabled_reason": "Disabled through the API", "disabled_at": now}
@@ -411,17 +448,30 @@ async def get_delivery(
 async def retry_delivery(
     conn: Connection, engine: WebhookEngine, scope: Scope, delivery_id: str
 ) -> Delivery:
-    """Make a delivery due now (again); its endpoint must be enabled.
+    """Make a failed or waiting delivery due now; its endpoint must be enabled.
 
-    A retried event gets one more attempt; if that fails it is retried with backoff only
-    while it is still inside the retry window counted from its creation.
+    A delivered event is refused (:class:`DeliveryAlreadyDelivered`), and so is one being
+    delivered right now (:class:`DeliveryInFlight`): a retry never starts a second request
+    beside the one in flight, in this process or another.  A retried event gets one more
+    attempt; if that fails it is retried with backoff only while it is still inside the
+    retry window counted from its creation.
     """
-    delivery, _attempts = await get_delivery(conn, scope, delivery_id)
+    canonical = _canonical_id(delivery_id)
+    row = await repo.get_event(conn, scope.tenant_id, canonical) if canonical else None
+    if row is None:
+        raise DeliveryNotFound()
+    delivery = to_delivery(row)
     endpoint = await get_endpoint(conn, scope, delivery.endpoint_id)
     if not endpoint.enabled:
         raise EndpointDisabled()
     now = now_us()
-    await repo.retry_event(conn, scope.tenant_id, delivery.id, now)
+    if not await repo.retry_event(conn, scope.tenant_id, delivery.id, now):
+        current = await repo.get_event(conn, scope.tenant_id, delivery.id)
+        if current is None:
+            raise DeliveryNotFound()
+        if current["status"] == DeliveryStatus.DELIVERED.value:
+            raise DeliveryAlreadyDelivered()
+        raise DeliveryInFlight()
     engine.wake()
     return replace(
         delivery,

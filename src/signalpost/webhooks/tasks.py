@@ -1,16 +1,19 @@
 """Background delivery of webhook events: claim, POST concurrently, record every attempt.
 
-One :class:`DeliveryWorker` per process runs a claim loop and a recorder:
+One :class:`DeliveryWorker` per process runs a claim loop, a recorder and housekeeping
+(:mod:`signalpost.webhooks.retention`):
 
-1. *Claim* (one short transaction): lease due events, at most
-   ``endpoint_concurrency`` per endpoint and none for endpoints already saturated in this
-   process, up to the free share of ``concurrency``.
-2. *Deliver* (no transaction): each event is its own task behind its endpoint's semaphore
-   (``endpoint_concurrency`` concurrent requests per endpoint), so a slow receiver holds
-   only its own slots while every other endpoint's events go out at once.
-3. *Record* (one transaction per batch of finished attempts): an attempt row each, the
-   event delivered, rescheduled with backoff or given up, and the endpoint's health; an
-   endpoint that has kept failing is disabled with the reason.
+1. *Claim* (one short transaction): lease due events, up to the free part of
+   ``concurrency``; an endpoint gets only what it can have in flight at once, counting
+   what it already has: ``endpoint_concurrency``, or less for its fair part of
+   ``concurrency`` among the endpoints in flight and one more (:func:`repo.claim`).
+2. *Deliver* (no transaction): each claimed event is a request at once, so a slow
+   receiver holds only its own requests in flight, nothing waits behind them, and a slot
+   always stays free for another endpoint's events.
+3. *Record* (one transaction per batch of finished attempts,
+   :mod:`signalpost.webhooks.recording`): an attempt row each, the event delivered,
+   rescheduled with backoff, paused or given up, and the endpoint's health; an endpoint
+   that meets its format's disable rule is disabled with the reason.
 
 A worker killed between 1 and 3 leaves its events leased; when the lease runs out another
 worker claims them again, so every event is delivered at least once (receivers
@@ -22,63 +25,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import secrets
 import socket
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
-from signalpost.storage import Connection, Database, Row
+from signalpost.storage import Database
 from signalpost.timeutil import now_us
-from signalpost.webhooks import formats
+from signalpost.webhooks import formats, retention
 from signalpost.webhooks import repository as repo
-from signalpost.webhooks.delivery import Deliverer, backoff_seconds
+from signalpost.webhooks.delivery import Deliverer
 from signalpost.webhooks.formats import EndpointInfo, SigningContext
 from signalpost.webhooks.outbox import EndpointCache
-from signalpost.webhooks.schemas import AttemptResult, DeliveryPolicy, DeliveryStatus, Endpoint
+from signalpost.webhooks.recording import Claimed, Outcome, record_outcomes
+from signalpost.webhooks.schemas import AttemptResult, DeliveryPolicy, Endpoint
 from signalpost.webhooks.service import signing_secrets, to_endpoint
 
 __all__ = ["Claimed", "DeliveryWorker", "Outcome", "attempt", "record_outcomes"]
 
 log = logging.getLogger("signalpost.webhooks")
 
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A leased event, as the worker holds it while delivering."""
-
-    id: str
-    endpoint_id: str
-    tenant_id: str
-    event_type: str
-    payload: str
-    attempts: int
-    created_at: int
-    token: str
-
-    @classmethod
-    def from_row(cls, row: Row, token: str) -> Claimed:
-        return cls(
-            row["id"],
-            row["endpoint_id"],
-            row["tenant_id"],
-            row["event_type"],
-            row["payload"],
-            row["attempts"],
-            row["created_at"],
-            token,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """How one claimed event ended this time: an attempt, or abandoned without one."""
-
-    event: Claimed
-    result: AttemptResult | None
-    max_attempts: int | None = None
-    reason: str | None = None  # why it was abandoned (result is None)
+_HOUSEKEEPING_SECONDS = 5.0
 
 
 async def attempt(deliverer: Deliverer, event: Claimed, endpoint: Endpoint) -> AttemptResult:
@@ -106,138 +73,6 @@ async def attempt(deliverer: Deliverer, event: Claimed, endpoint: Endpoint) -> A
     )
 
 
-# --------------------------------------------------------------------------- recording
-
-
-def _next_state(policy: DeliveryPolicy, o: Outcome, now: int) -> tuple[str, int | None]:
-    """``(status, due_at)`` after this outcome."""
-    if o.result is None:
-        return DeliveryStatus.FAILED.value, None
-    if o.result.ok:
-        return DeliveryStatus.DELIVERED.value, None
-    attempt_no = o.event.attempts + 1
-    window_end = o.event.created_at + int(policy.retry_window_seconds * 1_000_000)
-    exhausted = o.max_attempts is not None and attempt_no >= o.max_attempts
-    if exhausted or now >= window_end:
-        return DeliveryStatus.FAILED.value, None
-    return DeliveryStatus.PENDING.value, now + int(backoff_seconds(policy, attempt_no) * 1e6)
-
-
-def _rows(
-    policy: DeliveryPolicy, outcomes: Sequence[Outcome], now: int
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    attempts: list[dict[str, Any]] = []
-    finished: list[dict[str, Any]] = []
-    for o in outcomes:
-        status, due_at = _next_state(policy, o, now)
-        r = o.result
-        ev = o.event
-        finished.append(
-            {
-                "id": ev.id,
-                "token": ev.token,
-                "status": status,
-                "attempts": ev.attempts + (1 if r is not None else 0),
-                "due_at": due_at,
-                "finished_at": None if due_at is not None else now,
-                "status_code": r.status_code if r is not None else None,
-                "error": r.error if r is not None else o.reason,
-            }
-        )
-        if r is not None:
-            attempts.append(
-                {
-                    "event_id": ev.id,
-                    "endpoint_id": ev.endpoint_id,
-                    "tenant_id": ev.tenant_id,
-                    "attempt_no": ev.attempts + 1,
-                    "ok": r.ok,
-                    "status_code": r.status_code,
-                    "latency_ms": r.latency_ms,
-                    "response_body": r.response_body,
-                    "error": r.error,
-                    "created_at": r.at,
-                }
-            )
-    return attempts, finished
-
-
-def _health(
-    outcomes: Sequence[Outcome],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
-    """Per endpoint: rows for ``note_successes``, for ``note_failures``, and last errors."""
-    by_endpoint: dict[str, list[AttemptResult]] = {}
-    for o in outcomes:
-        if o.result is not None:
-            by_endpoint.setdefault(o.event.endpoint_id, []).append(o.result)
-    successes: list[dict[str, Any]] = []
-    failures: list[dict[str, Any]] = []
-    last_errors: dict[str, str] = {}
-    for endpoint_id, results in by_endpoint.items():
-        results.sort(key=lambda r: r.at)
-        last_ok = max((i for i, r in enumerate(results) if r.ok), default=-1)
-        after = results[last_ok + 1 :]
-        since = after[0].at if after else None
-        if last_ok >= 0:
-            successes.append(
-                {
-                    "id": endpoint_id,
-                    "failures": len(after),
-                    "failing_since": since,
-                    "last_attempt_at": results[-1].at,
-                    "last_success_at": results[last_ok].at,
-                }
-            )
-        else:
-            failures.append(
-                {
-                    "id": endpoint_id,
-                    "failures": len(after),
-                    "failing_since": since,
-                    "last_attempt_at": results[-1].at,
-                }
-            )
-            last_errors[endpoint_id] = results[-1].error or "unknown error"
-    return successes, failures, last_errors
-
-
-async def record_outcomes(
-    conn: Connection, policy: DeliveryPolicy, outcomes: Sequence[Outcome], now: int
-) -> list[Row]:
-    """Write attempts, event states and endpoint health; returns endpoints it disabled."""
-    attempts, finished = _rows(policy, outcomes, now)
-    await repo.insert_attempts(conn, attempts)
-    await repo.finish_events(conn, finished)
-    successes, failures, last_errors = _health(outcomes)
-    await repo.note_successes(conn, successes)
-    await repo.note_failures(conn, failures)
-    disabled: list[Row] = []
-    cutoff = now - int(policy.disable_after_seconds * 1_000_000)
-    for endpoint_id, error in last_errors.items():
-        reason = (
-            f"Disabled automatically: every delivery failed for over "
-            f"{_duration(policy.disable_after_seconds)} (last error: {error})"
-        )
-        row = await repo.disable_failing(
-            conn,
-            endpoint_id,
-            cutoff=cutoff,
-            min_failures=policy.disable_min_failures,
-            reason=reason[:1000],
-            now=now,
-        )
-        if row is not None:
-            disabled.append(row)
-    return disabled
-
-
-def _duration(seconds: float) -> str:
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if seconds >= size * 2:
-            return f"{seconds / size:g} {unit}"
-    return f"{seconds:g} seconds"
-
-
 # --------------------------------------------------------------------------- the worker
 
 
@@ -263,7 +98,6 @@ class DeliveryWorker:
         self._slot_freed = asyncio.Event()
         self._flush_wanted = asyncio.Event()
         self._inflight: dict[str, int] = {}
-        self._gates: dict[str, asyncio.Semaphore] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._done: list[Outcome] = []
         self._loops: list[asyncio.Task[None]] = []
@@ -284,6 +118,7 @@ class DeliveryWorker:
         self._loops = [
             asyncio.create_task(self._claim_loop(), name="webhook-claims"),
             asyncio.create_task(self._record_loop(), name="webhook-records"),
+            asyncio.create_task(self._housekeeping_loop(), name="webhook-housekeeping"),
         ]
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -291,7 +126,7 @@ class DeliveryWorker:
         self._stop.set()
         if not self._loops:
             return
-        await asyncio.gather(self._loops[0], return_exceptions=True)
+        await asyncio.gather(self._loops[0], self._loops[2], return_exceptions=True)
         if self._tasks:
             _done, pending = await asyncio.wait(set(self._tasks), timeout=grace)
             for task in pending:
@@ -314,10 +149,29 @@ class DeliveryWorker:
                 # While an endpoint is saturated, new events are most likely its own and a
                 # claim would skip them: they alone do not start another claim before the
                 # poll interval, a slot of a saturated endpoint coming free does.
-                saturated = any(
-                    n >= self.policy.endpoint_concurrency for n in self._inflight.values()
-                )
+                cap = self._cap()
+                saturated = any(n >= cap for n in self._inflight.values())
                 await self._idle(self.policy.poll_interval, on_new_events=not saturated)
+
+    async def _housekeeping_loop(self) -> None:
+        """Paused events of enabled endpoints made due every few seconds; pruning (see
+        :mod:`signalpost.webhooks.retention`) every ``prune_interval``."""
+        next_prune = time.monotonic() + random.uniform(0, 10)  # processes start together
+        while not self._stop.is_set():
+            try:
+                if await retention.resume_stray(self.db, self.policy, now_us()):
+                    self.wake()
+                if time.monotonic() >= next_prune:
+                    next_prune = time.monotonic() + self.policy.prune_interval
+                    pruned = await retention.prune(self.db, self.policy, now_us())
+                    if pruned:
+                        log.info("pruned %d webhook events past their retention", pruned)
+            except Exception:
+                log.exception("webhook housekeeping failed")
+            try:
+                await asyncio.wait_for(self._stop.wait(), _HOUSEKEEPING_SECONDS)
+            except TimeoutError:
+                pass
 
     async def _idle(self, seconds: float, *, on_new_events: bool = True) -> None:
         """Wait for new events, a freed slot (its endpoint may take more now) or the poll."""
@@ -362,9 +216,13 @@ class DeliveryWorker:
         except TimeoutError:
             pass
 
+    def _cap(self) -> int:
+        """Requests one endpoint may have in flight now (see :func:`repo.claim`)."""
+        return repo.fair_cap(
+            self.policy.endpoint_concurrency, self.policy.concurrency, self._inflight
+        )
+
     async def _claim(self, now: int, limit: int) -> list[Claimed]:
-        cap = self.policy.endpoint_concurrency
-        busy = [e for e, n in self._inflight.items() if n >= cap]
         token = f"{self.name}/{secrets.token_hex(8)}"
         async with self.db.transaction() as conn:
             rows = await repo.claim(
@@ -373,15 +231,20 @@ class DeliveryWorker:
                 lease_until=now + int(self.policy.lease_seconds * 1_000_000),
                 token=token,
                 limit=limit,
-                per_endpoint=2 * cap,  # a second round waits locally, ready to go
-                busy=busy,
+                per_endpoint=self.policy.endpoint_concurrency,
+                held=dict(self._inflight),  # an endpoint holds only what it has in flight
+                share=self.policy.concurrency,
             )
         return [Claimed.from_row(r, token) for r in rows]
 
     def _start(self, event: Claimed, endpoint: Endpoint | None) -> None:
-        if endpoint is None or not endpoint.enabled:
-            why = "endpoint was removed" if endpoint is None else "endpoint is disabled"
-            self._finish(Outcome(event, None, reason=f"not delivered: {why}"))
+        if endpoint is None:
+            self._finish(Outcome(event, None, reason="endpoint was removed", orphan=True))
+            return
+        if not endpoint.enabled:
+            keep = _keeps_events(endpoint.dialect)
+            why = "endpoint is disabled" if keep else "not delivered: endpoint is disabled"
+            self._finish(Outcome(event, None, reason=why, paused=keep, dialect=endpoint.dialect))
             return
         self._inflight[endpoint.id] = self._inflight.get(endpoint.id, 0) + 1
         task = asyncio.create_task(self._deliver(event, endpoint))
@@ -389,19 +252,15 @@ class DeliveryWorker:
         task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, event: Claimed, endpoint: Endpoint) -> None:
-        gate = self._gates.get(endpoint.id)
-        if gate is None:
-            gate = self._gates[endpoint.id] = asyncio.Semaphore(self.policy.endpoint_concurrency)
         try:
-            async with gate:
-                result = await attempt(self.deliverer, event, endpoint)
+            result = await attempt(self.deliverer, event, endpoint)
         except Exception as exc:
             log.exception("webhook delivery %s failed unexpectedly", event.id)
             error = f"internal: {type(exc).__name__}: {exc}"[:500]
             result = AttemptResult(False, None, 0, None, error, now_us())
         finally:
             self._release(endpoint.id)
-        self._finish(Outcome(event, result, endpoint.max_attempts))
+        self._finish(Outcome(event, result, endpoint.max_attempts, dialect=endpoint.dialect))
 
     def _release(self, endpoint_id: str) -> None:
         was_full = self.active >= self.policy.concurrency
@@ -410,11 +269,10 @@ class DeliveryWorker:
             self._inflight[endpoint_id] = left
         else:
             self._inflight.pop(endpoint_id, None)
-            self._gates.pop(endpoint_id, None)
-        # The claimer skips saturated endpoints, so another claim can only bring more once
-        # this endpoint drops below its concurrency or the process had no free slot at all:
-        # waking it on every finished delivery would mostly claim nothing.
-        if was_full or left == self.policy.endpoint_concurrency - 1:
+        # The claimer skips endpoints at their cap, so another claim can only bring more
+        # once this endpoint is below it or the process had no free slot at all: waking it
+        # on every finished delivery would mostly claim nothing.
+        if was_full or left < self._cap():
             self._slot_freed.set()
 
     def _finish(self, outcome: Outcome) -> None:
@@ -445,3 +303,10 @@ class DeliveryWorker:
                 self.cache.invalidate(row["tenant_id"])
             return
         log.error("dropped %d webhook outcomes; their leases will expire and retry", len(batch))
+
+
+def _keeps_events(dialect: str) -> bool:
+    try:
+        return formats.get(dialect).keeps_events_while_disabled
+    except formats.UnknownDialect:
+        return True

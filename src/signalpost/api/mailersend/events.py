@@ -81,6 +81,7 @@ def _data(applied: Applied) -> dict[str, Any]:
         "status": wire.status(applied.activity["status"]),
         "sms_message_id": ids.object_id(message.batch_id),
         "sms": sms,
+        "sequence": applied.sequence,  # orders a message's events (an extra field)
     }
 
 

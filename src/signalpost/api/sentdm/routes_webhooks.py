@@ -336,7 +336,7 @@ def _webhook(e: Endpoint) -> dict[str, Any]:
         "signing_secret": e.secret,
         "retry_count": int(attributes.get("retry_count") or max(1, (e.max_attempts or 4) - 1)),
         "timeout_seconds": int(attributes.get("timeout_seconds") or e.timeout_seconds or 30),
-        "consecutive_failures": e.consecutive_failures,
+        "consecutive_failures": e.failed_events,  # failed events, as the disable rule counts
         "last_delivery_attempt_at": _time(e.last_attempt_at),
         "last_successful_delivery_at": _time(e.last_success_at),
         "created_at": timestamp(e.created_at),
@@ -345,7 +345,7 @@ def _webhook(e: Endpoint) -> dict[str, Any]:
 
 
 def _delivery_status(d: Delivery) -> str:
-    if d.status == "pending":
+    if d.status in ("pending", "paused"):
         return "RETRYING" if d.attempts else "PENDING"
     return d.status.upper()
 

@@ -8,7 +8,9 @@ Each lifecycle step becomes at most one event (no event for ACCEPTED or PROCESSE
     {"field": "message", "event": "message.delivered", "sub_type": "message.delivered",
      "timestamp": "2026-03-11T19:51:01Z", "request_id": "req_...", "payload": {...}}
 
-(``sub_type`` repeats ``event`` for consumers of the older documentation.)  Headers:
+(``sub_type`` repeats ``event`` for consumers of the older documentation; ``payload``
+also has ``sequence``, increasing with every step of the message, for receivers that
+order events, an extra field the SDK's models accept.)  Headers:
 ``x-webhook-id`` (the webhook's id), ``x-webhook-timestamp`` (Unix seconds),
 ``x-webhook-event-type`` (``message``), ``x-webhook-event-id`` (the event's id, the same
 on every retry) and ``x-webhook-signature``: ``v1,`` and the base64 HMAC-SHA256, keyed by
@@ -26,12 +28,14 @@ from signalpost.messages.transitions import Applied
 from signalpost.timeutil import new_id
 from signalpost.webhooks import formats, signing
 from signalpost.webhooks.formats import SigningContext
+from signalpost.webhooks.schemas import DeliveryPolicy, DisableRule
 
 __all__ = ["FAMILY", "SENTDM", "TEST_EVENT", "SentDmFormat"]
 
 SENTDM = "sentdm"
 FAMILY = "message"
 MAX_BODY = 3072
+DISABLE_AFTER_FAILED_EVENTS = 10
 _EVENTS = {
     "queued": "message.queued",
     "scheduled": "message.scheduled",
@@ -100,10 +104,9 @@ class SentDmFormat(formats.WebhookFormat):
 
     def payload(self, event_type: str, applied: Applied, event_id: str, occurred_at: int) -> bytes:
         del event_id
-        status = applied.activity["status"]
-        return envelope(
-            event_type, message_payload(applied.message, status, occurred_at), occurred_at
-        )
+        payload = message_payload(applied.message, applied.activity["status"], occurred_at)
+        payload["sequence"] = applied.sequence  # orders a message's events (an extra field)
+        return envelope(event_type, payload, occurred_at)
 
     def headers(
         self, endpoint_secret: str, event_id: str, timestamp: int, body: bytes
@@ -113,6 +116,11 @@ class SentDmFormat(formats.WebhookFormat):
 
     def sign(self, ctx: SigningContext) -> dict[str, str]:
         return _headers(ctx.secret, ctx.endpoint.id, ctx.event_id, ctx.timestamp, ctx.body)
+
+    def disable_rule(self, policy: DeliveryPolicy) -> DisableRule:
+        """sent.dm disables a webhook after ten consecutive failed events."""
+        del policy
+        return DisableRule(failed_events=DISABLE_AFTER_FAILED_EVENTS)
 
     def test_event(self, event_id: str, occurred_at: int) -> tuple[str, bytes]:
         payload = {

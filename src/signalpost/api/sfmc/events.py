@@ -143,6 +143,7 @@ class SfmcEnsFormat(formats.WebhookFormat):
 
     dialect = "sfmc"
     catalog = ()  # subscriptions are validated by the dialect (types carry filter qualifiers)
+    keeps_events_while_disabled = False  # ENS drops events while a callback is suspended
 
     def event_types(self, applied: Applied) -> list[str]:
         if applied.message.get("dialect") != "sfmc":
