@@ -43,11 +43,16 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """A step that was recorded: the message as it now is, and the activity row written."""
+    """A step that was recorded: the message as it now is, and the activity row written.
+
+    ``previous_carrier`` is the message's carrier before this step (statistics move the
+    message from its old group to its new one).
+    """
 
     message: dict[str, Any]
     previous: Status
     activity: dict[str, Any]
+    previous_carrier: str | None = None
 
 
 Observer = Callable[[Connection, Sequence[Applied]], Awaitable[None]]
@@ -96,6 +101,7 @@ class Recorder:
         self, row: dict[str, Any], change: Change, dirty: dict[str, dict[str, Any]], strict: bool
     ) -> Applied | None:
         current = Status(row["status"])
+        carrier_before = row["carrier"]
         try:
             plan = plan_transition(current, change.status, from_carrier=change.from_carrier)
         except IllegalTransition:
@@ -125,11 +131,15 @@ class Recorder:
         row["attempts"] += change.attempts_inc
         if not plan.apply:
             return None
-        return self._record(row, pending, current, change)
+        return self._record(row, pending, current, change, carrier_before)
 
     @staticmethod
     def _record(
-        row: dict[str, Any], pending: dict[str, Any], current: Status, change: Change
+        row: dict[str, Any],
+        pending: dict[str, Any],
+        current: Status,
+        change: Change,
+        carrier_before: str | None,
     ) -> Applied:
         status = change.status
         row["status"] = pending["status"] = status.value
@@ -151,4 +161,4 @@ class Recorder:
             "price_micros": row["price_micros"],
             "created_at": change.at,
         }
-        return Applied(dict(row), current, activity)
+        return Applied(dict(row), current, activity, carrier_before)
