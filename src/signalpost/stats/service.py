@@ -89,6 +89,8 @@ async def report(conn: Connection, scope: Scope, query: StatsQuery) -> StatsRepo
     totals = Summary()
     periods: dict[tuple[int, str | None], Summary] = {}
     for row in rows:
+        if not row["messages"]:
+            continue  # every message of the row has moved on
         group = row["grp"] if query.group_by else None
         status: str = row["grp"] if query.group_by == "status" else row["status"]
         _add(totals, row, status)
