@@ -17,10 +17,10 @@ from signalpost.messages.schemas import RecipientSpec, SendSpec
 from signalpost.messages.transitions import Change, Recorder
 from signalpost.stats import service as stats
 from signalpost.stats.histogram import BUCKETS, bucket_of
-from signalpost.stats.rollup import HOUR_US
+from signalpost.stats.rollup import DAY_US, HOUR_US
 from signalpost.storage import Database, Query
 from signalpost.storage.tables import messages as m
-from signalpost.storage.tables import stats_hourly as s
+from signalpost.storage.tables import stats_rollups as s
 
 _MESSAGES = Query(select(m))
 _ROLLUP = Query(select(s))
@@ -63,20 +63,21 @@ def _direct(rows: list[Any]) -> dict[tuple[Any, ...], list[int]]:
     """What the rollup must hold, counted from the messages themselves."""
     out: dict[tuple[Any, ...], list[int]] = {}
     for r in rows:
-        key = (
-            r["tenant_id"],
-            r["created_at"] - r["created_at"] % HOUR_US,
-            r["channel"],
-            r["region_code"] or "",
-            r["carrier"] or "",
-            r["status"],
-        )
-        values = out.setdefault(key, [0] * (3 + BUCKETS))
-        values[0] += 1
-        values[1] += r["segments"]
-        values[2] += r["price_micros"]
-        if r["status"] in ("delivered", "read"):
-            values[3 + bucket_of(r["delivered_at"] - r["created_at"])] += 1
+        dimensions = {
+            "channel": r["channel"],
+            "country": r["region_code"] or "",
+            "carrier": r["carrier"] or "",
+        }
+        for span, length in (("hour", HOUR_US), ("day", DAY_US)):
+            start = r["created_at"] - r["created_at"] % length
+            for dimension, value in dimensions.items():
+                key = (r["tenant_id"], span, dimension, start, value, r["status"])
+                values = out.setdefault(key, [0] * (3 + BUCKETS))
+                values[0] += 1
+                values[1] += r["segments"]
+                values[2] += r["price_micros"]
+                if r["status"] in ("delivered", "read"):
+                    values[3 + bucket_of(r["delivered_at"] - r["created_at"])] += 1
     return out
 
 
@@ -85,7 +86,7 @@ async def _assert_rollup_matches(db: Database) -> None:
         rows = await conn.fetch(_MESSAGES)
         rollup = await conn.fetch(_ROLLUP)
     held = {
-        (r["tenant_id"], r["hour"], r["channel"], r["country"], r["carrier"], r["status"]): [
+        (r["tenant_id"], r["span"], r["dimension"], r["start"], r["value"], r["status"]): [
             int(r["messages"]),
             int(r["segments"]),
             int(r["cost_micros"]),
@@ -166,6 +167,11 @@ async def test_rollup_follows_every_step_and_late_receipts(db: Database) -> None
     good = statuses["delivered"] + statuses["read"]
     settled = good + statuses["failed"] + statuses["expired"] + statuses["rejected"]
     assert org_report.totals.delivery_rate == good / settled
+    histogram = [0] * BUCKETS
+    for r in rows:
+        if r["status"] in ("delivered", "read"):
+            histogram[bucket_of(r["delivered_at"] - r["created_at"])] += 1
+    assert org_report.totals.latency == histogram
     mine = Counter(r["status"] for r in rows if r["tenant_id"] == profile.id)
     assert profile_report.totals.statuses == dict(mine)
     assert {g: p.messages for _, g, p in by_profile.periods} == {org.id: 60, profile.id: 40}

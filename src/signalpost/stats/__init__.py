@@ -1,1 +1,1 @@
-"""Delivery statistics: hourly rollups kept in step with every state change, and queries."""
+"""Delivery statistics: rollups kept in step with every state change, and queries."""

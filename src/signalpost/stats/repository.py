@@ -7,32 +7,25 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql import ClauseElement, ColumnElement
+from sqlalchemy.sql import ClauseElement
 
 from signalpost.stats.histogram import BUCKETS
 from signalpost.stats.rollup import RowKey
-from signalpost.storage import Connection, Query, Row, in_list
-from signalpost.storage.tables import stats_hourly as s
+from signalpost.storage import Connection, Query, Row
+from signalpost.storage.tables import stats_rollups as s
 
-__all__ = ["GROUPS", "add_deltas", "totals"]
+__all__ = ["add_deltas", "totals"]
 
-_KEY = ("tenant_id", "hour", "channel", "country", "carrier", "status", "organization_id")
+_KEY = ("tenant_id", "span", "start", "dimension", "value", "status", "organization_id")
 _SUMMED = ("messages", "segments", "cost_micros", *(f"lat_{i:02d}" for i in range(BUCKETS)))
-
-GROUPS: Mapping[str, ColumnElement[Any]] = {
-    "status": s.c.status,
-    "channel": s.c.channel,
-    "country": s.c.country,
-    "carrier": s.c.carrier,
-    "profile": s.c.tenant_id,
-}
+_PK = ("tenant_id", "span", "dimension", "start", "value", "status")
 
 
 def _upsert(dialect: str) -> ClauseElement:
     module: Any = postgresql if dialect == "postgresql" else sqlite
     stmt = module.insert(s)
     return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
-        index_elements=list(_KEY[:6]),
+        index_elements=list(_PK),
         set_={name: s.c[name] + stmt.excluded[name] for name in _SUMMED},
     )
 
@@ -54,50 +47,40 @@ async def add_deltas(conn: Connection, deltas: Mapping[RowKey, Sequence[int]]) -
         await conn.executemany(_UPSERT, rows)
 
 
-def _totals(dialect: str, group: str | None, by_organization: bool, day: bool) -> Select[Any]:
-    del dialect
-    # The day's length as SQL text, not a bound parameter: GROUP BY must repeat the
-    # selected expression exactly, which two separate parameters would not be on PostgreSQL.
-    bucket = (s.c.hour - s.c.hour % literal_column("86400000000")) if day else s.c.hour
-    columns: list[Any] = [bucket.label("period")]
-    grouping: list[Any] = [bucket]
-    if group is not None:
-        columns.append(GROUPS[group].label("grp"))
-        grouping.append(GROUPS[group])
-    if group != "status":
-        columns.append(s.c.status)
-        grouping.append(s.c.status)
-    columns += [func.sum(s.c[name]).label(name) for name in _SUMMED]
+def _totals(by_value: bool, by_tenant: bool, by_organization: bool, latency: bool) -> Select[Any]:
+    columns: list[Any] = [s.c.start]
+    grouping: list[Any] = [s.c.start]
+    if by_value:
+        columns.append(s.c.value)
+        grouping.append(s.c.value)
+    if by_tenant:
+        columns.append(s.c.tenant_id)
+        grouping.append(s.c.tenant_id)
+    columns.append(s.c.status)
+    grouping.append(s.c.status)
+    summed = _SUMMED[3:] if latency else _SUMMED[:3]
+    columns += [func.sum(s.c[name]).label(name) for name in summed]
     owner = s.c.organization_id if by_organization else s.c.tenant_id
-    return (
-        select(*columns)
-        .where(
-            owner == bindparam("owner"),
-            s.c.hour >= bindparam("start"),
-            s.c.hour < bindparam("end"),
-        )
-        .group_by(*grouping)
-        .order_by(bucket)
+    stmt = select(*columns).where(
+        owner == bindparam("owner"),
+        s.c.span == bindparam("span"),
+        s.c.dimension == bindparam("dimension"),
+        s.c.start >= bindparam("start"),
+        s.c.start < bindparam("end"),
     )
+    if latency:  # only delivered and read rows have times: summing the rest is waste
+        stmt = stmt.where(s.c.status.in_([literal_column(f"'{v}'") for v in _DELIVERED]))
+    return stmt.group_by(*grouping)
 
 
-def _tenant_filtered(dialect: str, group: str | None, day: bool) -> Select[Any]:
-    return _totals(dialect, group, True, day).where(in_list(s.c.tenant_id, "tenants", dialect))
-
-
-_QUERIES: dict[tuple[str | None, bool, bool, bool], Query] = {}
-
-
-def _query(group: str | None, by_organization: bool, day: bool, tenants: bool) -> Query:
-    key = (group, by_organization, day, tenants)
-    query = _QUERIES.get(key)
-    if query is None:
-        if tenants:
-            query = Query(lambda d: _tenant_filtered(d, group, day))
-        else:
-            query = Query(lambda d: _totals(d, group, by_organization, day))
-        _QUERIES[key] = query
-    return query
+_DELIVERED = ("delivered", "read")
+_QUERIES = {
+    (v, t, o, lat): Query(_totals(v, t, o, lat))
+    for v in (False, True)
+    for t in (False, True)
+    for o in (False, True)
+    for lat in (False, True)
+}
 
 
 async def totals(
@@ -105,17 +88,25 @@ async def totals(
     *,
     owner: str,
     by_organization: bool,
+    span: str,
+    dimension: str,
     start: int,
     end: int,
-    day: bool,
-    group: str | None,
-    tenants: Sequence[str] | None = None,
+    by_value: bool,
+    by_tenant: bool,
+    latency: bool = False,
 ) -> list[Row]:
-    """Sums per period (and group, and status) of the rows of one tenant or organization.
+    """Sums per period (and value or tenant) and status over one dimension's rows.
 
-    Each row is ``period, [grp,] [status,] messages, segments, cost_micros, lat_00...``.
+    Each row is ``start, [value,] [tenant_id,] status`` then ``messages, segments,
+    cost_micros`` or, with ``latency``, the latency buckets of delivered and read rows.
+    Every dimension counts each message once, so any of them gives totals.
     """
-    params: dict[str, Any] = {"owner": owner, "start": start, "end": end}
-    if tenants is not None:
-        params["tenants"] = list(tenants)
-    return await conn.fetch(_query(group, by_organization, day, tenants is not None), params)
+    params = {
+        "owner": owner,
+        "span": span,
+        "dimension": dimension,
+        "start": start,
+        "end": end,
+    }
+    return await conn.fetch(_QUERIES[(by_value, by_tenant, by_organization, latency)], params)

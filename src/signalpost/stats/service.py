@@ -9,19 +9,18 @@ groups, never with the number of messages.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from signalpost.accounts.schemas import Scope
 from signalpost.errors import ValidationFailed
 from signalpost.messages.transitions import Applied
 from signalpost.stats import repository as repo
-from signalpost.stats.histogram import BUCKETS
-from signalpost.stats.rollup import HOUR_US, deltas
+from signalpost.stats.rollup import DAY_US, HOUR_US, deltas
 from signalpost.stats.schemas import GROUP_BY, INTERVALS, StatsQuery, StatsReport, Summary
 from signalpost.storage import Connection, Row
 
 __all__ = ["make_query", "record", "report"]
 
-DAY_US = 24 * HOUR_US
 _MAX_PERIODS = {"hour": 24 * 93, "day": 3 * 366}
 
 
@@ -57,17 +56,27 @@ def make_query(
     return StatsQuery(start, end, interval, group_by)
 
 
-def _add(summary: Summary, row: Row, status: str) -> None:
-    count = int(row["messages"])
+def _add(summary: Summary, status: str, sums: Sequence[Any]) -> None:
+    """Add one row's sums (messages, segments, cost) to a summary."""
+    count = int(sums[0])
     summary.messages += count
-    summary.segments += int(row["segments"])
-    summary.cost_micros += int(row["cost_micros"])
-    if count:
-        summary.statuses[status] = summary.statuses.get(status, 0) + count
-    if not summary.latency:
-        summary.latency = [0] * BUCKETS
-    for i in range(BUCKETS):
-        summary.latency[i] += int(row[f"lat_{i:02d}"])
+    summary.segments += int(sums[1])
+    summary.cost_micros += int(sums[2])
+    summary.statuses[status] = summary.statuses.get(status, 0) + count
+
+
+def _add_latency(summary: Summary, buckets: Sequence[Any]) -> None:
+    if summary.latency:
+        summary.latency = [a + int(b) for a, b in zip(summary.latency, buckets, strict=True)]
+    else:
+        summary.latency = [int(b) for b in buckets]
+
+
+def _grouping(group_by: str | None) -> tuple[str, bool, bool]:
+    """The dimension to read, and whether rows are grouped by its value or by tenant."""
+    if group_by in ("channel", "country", "carrier"):
+        return group_by, True, False
+    return "channel", False, group_by == "profile"
 
 
 async def report(conn: Connection, scope: Scope, query: StatsQuery) -> StatsReport:
@@ -77,29 +86,53 @@ async def report(conn: Connection, scope: Scope, query: StatsQuery) -> StatsRepo
     them); a profile's scope covers that profile alone.
     """
     by_organization = scope.profile_id is None
-    rows = await repo.totals(
-        conn,
-        owner=scope.organization_id if by_organization else scope.tenant_id,
-        by_organization=by_organization,
-        start=query.start,
-        end=query.end,
-        day=query.interval == "day",
-        group=query.group_by,
-    )
+    dimension, by_value, by_tenant = _grouping(query.group_by)
+
+    async def fetch(latency: bool) -> list[Row]:
+        return await repo.totals(
+            conn,
+            owner=scope.organization_id if by_organization else scope.tenant_id,
+            by_organization=by_organization,
+            span=query.interval,
+            dimension=dimension,
+            start=query.start,
+            end=query.end,
+            by_value=by_value,
+            by_tenant=by_tenant,
+            latency=latency,
+        )
+
+    rows = await fetch(False)
+    head = 2 + by_value + by_tenant  # start, [value], [tenant], status
     totals = Summary()
     periods: dict[tuple[int, str | None], Summary] = {}
     for row in rows:
-        if not row["messages"]:
+        values = tuple(row)
+        if not values[head]:
             continue  # every message of the row has moved on
-        group = row["grp"] if query.group_by else None
-        status: str = row["grp"] if query.group_by == "status" else row["status"]
-        _add(totals, row, status)
-        key = (int(row["period"]), group)
+        key = (int(values[0]), _group_of(values, query.group_by))
         summary = periods.get(key)
         if summary is None:
             summary = periods[key] = Summary()
-        _add(summary, row, status)
-    ordered = [
-        (p, g, periods[(p, g)]) for p, g in sorted(periods, key=lambda k: (k[0], k[1] or ""))
-    ]
+        _add(summary, values[head - 1], values[head:])
+        _add(totals, values[head - 1], values[head:])
+    for row in await fetch(True):
+        values = tuple(row)
+        key = (int(values[0]), _group_of(values, query.group_by))
+        if key in periods:
+            _add_latency(periods[key], values[head:])
+            _add_latency(totals, values[head:])
+    keys = sorted(periods, key=lambda k: (k[0], k[1] or ""))
+    ordered = [(period, group, periods[(period, group)]) for period, group in keys]
     return StatsReport(query, totals, ordered)
+
+
+def _group_of(values: tuple[Any, ...], group_by: str | None) -> str | None:
+    """The group of a row ``start, [value | tenant_id], status, ...``."""
+    if group_by is None:
+        return None
+    if group_by == "status":
+        status: str = values[1]
+        return status
+    group: str = values[1]
+    return group

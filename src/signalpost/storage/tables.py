@@ -46,7 +46,7 @@ __all__ = [
     "smpp_mo_parts",
     "smpp_parked_receipts",
     "smpp_parts",
-    "stats_hourly",
+    "stats_rollups",
     "submit_attempts",
     "templates",
     "webhook_attempts",
@@ -514,26 +514,27 @@ consent_recipients = Table(
     Index(None, "tenant_id", "created_at", "id"),
 )
 
-# Per tenant, hour of acceptance, channel, country, carrier and current status: how many
-# messages, their segments and cost, and (delivered and read rows) a histogram of the time
-# from accepted to delivered.  Updated in the transaction of every state change, so a late
-# receipt moves its message from ``sent`` to ``delivered`` in the hour it was accepted.
+# Per tenant, hour or day of acceptance (UTC), one dimension (channel, country or carrier)
+# and its value, and current status: how many messages, their segments and cost, and (rows
+# of delivered and read) a histogram of the time from accepted to delivered.  Moved in the
+# transaction of every state change, so a late receipt moves its message from ``sent`` to
+# ``delivered`` in the period it was accepted.
 LATENCY_BUCKETS = 20
-stats_hourly = Table(
-    "stats_hourly",
+stats_rollups = Table(
+    "stats_rollups",
     metadata,
     Column("tenant_id", Id, primary_key=True),
-    Column("hour", Micros, primary_key=True),
-    Column("channel", String(16), primary_key=True),
-    Column("country", String(2), primary_key=True),
-    Column("carrier", String(32), primary_key=True),
+    Column("span", String(4), primary_key=True),  # hour | day
+    Column("dimension", String(8), primary_key=True),  # channel | country | carrier
+    Column("start", Micros, primary_key=True),
+    Column("value", String(32), primary_key=True),
     Column("status", String(16), primary_key=True),
     Column("organization_id", Id, nullable=False),
     Column("messages", BigInteger, nullable=False),
     Column("segments", BigInteger, nullable=False),
     Column("cost_micros", BigInteger, nullable=False),
     *(Column(f"lat_{i:02d}", BigInteger, nullable=False) for i in range(LATENCY_BUCKETS)),
-    Index(None, "organization_id", "hour"),
+    Index(None, "organization_id", "span", "dimension", "start"),
 )
 
 console_users = Table(

@@ -1,4 +1,4 @@
-"""stats_hourly rollups (filled from existing messages), console users and sessions
+"""stats_rollups (filled from existing messages), console users and sessions
 
 Revision ID: 0013
 Revises: 0008
@@ -26,12 +26,12 @@ _HOUR_US = 3_600_000_000
 
 def _create_tables() -> None:
     op.create_table(
-        "stats_hourly",
+        "stats_rollups",
         sa.Column("tenant_id", sa.String(length=36), nullable=False),
-        sa.Column("hour", sa.BigInteger(), nullable=False),
-        sa.Column("channel", sa.String(length=16), nullable=False),
-        sa.Column("country", sa.String(length=2), nullable=False),
-        sa.Column("carrier", sa.String(length=32), nullable=False),
+        sa.Column("span", sa.String(length=4), nullable=False),
+        sa.Column("dimension", sa.String(length=8), nullable=False),
+        sa.Column("start", sa.BigInteger(), nullable=False),
+        sa.Column("value", sa.String(length=32), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("organization_id", sa.String(length=36), nullable=False),
         sa.Column("messages", sa.BigInteger(), nullable=False),
@@ -39,12 +39,14 @@ def _create_tables() -> None:
         sa.Column("cost_micros", sa.BigInteger(), nullable=False),
         *(sa.Column(f"lat_{i:02d}", sa.BigInteger(), nullable=False) for i in range(20)),
         sa.PrimaryKeyConstraint(
-            "tenant_id", "hour", "channel", "country", "carrier", "status",
-            name=op.f("pk_stats_hourly"),
+            "tenant_id", "span", "dimension", "start", "value", "status",
+            name=op.f("pk_stats_rollups"),
         ),
     )  # fmt: skip
     op.create_index(
-        op.f("ix_stats_hourly_organization_id_hour"), "stats_hourly", ["organization_id", "hour"]
+        op.f("ix_stats_rollups_organization_id_span_dimension_start"),
+        "stats_rollups",
+        ["organization_id", "span", "dimension", "start"],
     )
     op.create_table(
         "console_users",
@@ -74,7 +76,7 @@ def _create_tables() -> None:
 
 
 def _backfill() -> None:
-    """Roll up the messages already stored, as the state changes would have."""
+    """Roll up the messages already stored, as their state changes would have."""
     latency = "(delivered_at - created_at) / 1000"
     bucket = (
         "CASE "
@@ -87,16 +89,22 @@ def _backfill() -> None:
         f"SUM(CASE WHEN {delivered} AND {bucket} = {i} THEN 1 ELSE 0 END)"
         for i in range(LATENCY_BUCKETS)
     )
-    op.execute(
-        "INSERT INTO stats_hourly (tenant_id, hour, channel, country, carrier, status, "
-        f"organization_id, messages, segments, cost_micros, {lat_columns}) "
-        f"SELECT tenant_id, created_at - created_at % {_HOUR_US}, channel, "
-        "COALESCE(region_code, ''), COALESCE(carrier, ''), status, MIN(organization_id), "
-        f"COUNT(*), SUM(segments), SUM(price_micros), {lat_sums} FROM messages "
-        "WHERE status <> 'received' "
-        f"GROUP BY tenant_id, created_at - created_at % {_HOUR_US}, channel, "
-        "COALESCE(region_code, ''), COALESCE(carrier, ''), status"
-    )
+    dimensions = {
+        "channel": "channel",
+        "country": "COALESCE(region_code, '')",
+        "carrier": "COALESCE(carrier, '')",
+    }
+    for span, length in (("hour", _HOUR_US), ("day", 24 * _HOUR_US)):
+        start = f"created_at - created_at % {length}"
+        for dimension, value in dimensions.items():
+            op.execute(
+                "INSERT INTO stats_rollups (tenant_id, span, dimension, start, value, status, "
+                f"organization_id, messages, segments, cost_micros, {lat_columns}) "
+                f"SELECT tenant_id, '{span}', '{dimension}', {start}, {value}, status, "
+                "MIN(organization_id), COUNT(*), SUM(segments), SUM(price_micros), "
+                f"{lat_sums} FROM messages WHERE status <> 'received' "
+                f"GROUP BY tenant_id, {start}, {value}, status"
+            )
 
 
 def upgrade() -> None:
@@ -107,4 +115,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("console_sessions")
     op.drop_table("console_users")
-    op.drop_table("stats_hourly")
+    op.drop_table("stats_rollups")
