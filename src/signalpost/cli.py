@@ -22,6 +22,7 @@ from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
 from signalpost.config import Settings
 from signalpost.contact_groups import service as contact_groups
+from signalpost.exports.cli import register as register_exports
 from signalpost.numbers import service as numbers
 from signalpost.oauth import service as oauth
 from signalpost.storage import open_database
@@ -420,6 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=1.0)
     client_args(p)
     p.set_defaults(func=cmd_webhook_deliveries)
+    register_exports(sub, client_args)
     return parser
 
 

@@ -14,6 +14,7 @@ from signalpost.activities.schemas import ActivityFilter
 from signalpost.api.common import bearer_token, int_param, parse_body
 from signalpost.api.native import presenters
 from signalpost.api.native.errors import render_error
+from signalpost.api.native.exports import add_export_routes
 from signalpost.api.native.schemas import ProfileIn, SendIn, TemplateIn, TemplatePatch
 from signalpost.api.native.stats import add_stats_routes
 from signalpost.api.native.webhooks import add_webhook_routes
@@ -302,6 +303,7 @@ def build_router(ctx: Context) -> Router:
 
     add_webhook_routes(router, ctx)
     add_stats_routes(router, ctx)
+    add_export_routes(router, ctx)
     return router
 
 
