@@ -21,6 +21,7 @@ import orjson
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
 from signalpost.config import Settings
+from signalpost.console.cli import register as register_console_users
 from signalpost.contact_groups import service as contact_groups
 from signalpost.exports.cli import register as register_exports
 from signalpost.numbers import service as numbers
@@ -422,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     client_args(p)
     p.set_defaults(func=cmd_webhook_deliveries)
     register_exports(sub, client_args)
+    register_console_users(sub)
     return parser
 
 

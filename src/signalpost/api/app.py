@@ -9,6 +9,7 @@ import orjson
 from signalpost.api import lamah, mailersend, native, sentdm, sfmc
 from signalpost.api.native.errors import render_error
 from signalpost.api.openapi import DOCS_HTML, DOCS_INIT_JS, openapi_document
+from signalpost.console.web import build_router as console_router
 from signalpost.context import Context
 from signalpost.http import App, Request, Response, Router, json_response
 from signalpost.http.static import StaticFiles
@@ -68,5 +69,6 @@ def create_app(ctx: Context) -> App:
     for router in sfmc.build_routers(ctx):
         app.include(router)
     app.include(lamah.build_router(ctx))
+    app.include(console_router(ctx))
     app.state["ctx"] = ctx
     return app
