@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import random
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
 
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
@@ -19,6 +20,7 @@ from signalpost.stats import service as stats
 from signalpost.stats.histogram import BUCKETS, bucket_of
 from signalpost.stats.rollup import DAY_US, HOUR_US
 from signalpost.storage import Database, Query
+from signalpost.storage.migrate import MIGRATIONS
 from signalpost.storage.tables import messages as m
 from signalpost.storage.tables import stats_rollups as s
 
@@ -26,6 +28,17 @@ _MESSAGES = Query(select(m))
 _ROLLUP = Query(select(s))
 _COUNTRIES = ["+1415555{:04d}", "+447911{:06d}", "+4915123{:06d}", "+336123{:05d}"]
 _HOUR = HOUR_US
+_CLEAR = Query(delete(s))
+
+
+def _migration() -> Any:
+    path = next((MIGRATIONS / "versions").glob("*_stats_console.py"))
+    spec = importlib.util.spec_from_file_location("stats_migration", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _recorder() -> Recorder:
@@ -76,7 +89,7 @@ def _direct(rows: list[Any]) -> dict[tuple[Any, ...], list[int]]:
                 values[0] += 1
                 values[1] += r["segments"]
                 values[2] += r["price_micros"]
-                if r["status"] in ("delivered", "read"):
+                if r["status"] in ("delivered", "read") and r["delivered_at"] is not None:
                     values[3 + bucket_of(r["delivered_at"] - r["created_at"])] += 1
     return out
 
@@ -194,3 +207,28 @@ async def test_other_organizations_see_nothing(db: Database) -> None:
     assert theirs.periods == []
     assert ours.totals.messages == 6
     assert ours.totals.statuses == {"queued": 6}
+
+
+async def test_migration_backfill_rolls_up_existing_messages(db: Database) -> None:
+    """The rollup a migration builds from stored messages equals the one kept live."""
+    recorder = _recorder()
+    async with db.transaction() as conn:
+        org = await accounts.create_organization(conn, "Acme")
+    now = 1_700_000_000_000_000
+    ids = await _send(db, recorder, Scope(org.id, None), 12, now)
+    steps = [Status.PROCESSED, Status.ROUTED, Status.SENT]
+    await _apply(db, recorder, [Change(m, st, now + 1, carrier="c") for m in ids for st in steps])
+    outcomes = [Status.DELIVERED, Status.FAILED, Status.READ]
+    await _apply(
+        db,
+        recorder,
+        [
+            Change(m, outcomes[i % 3], now + i * 9_000_000, from_carrier=True)
+            for i, m in enumerate(ids)
+        ],
+    )
+    async with db.transaction() as conn:
+        await conn.execute(_CLEAR)
+        for statement in _migration().backfill_statements():
+            await conn.execute(Query(text(statement)))
+    await _assert_rollup_matches(db)

@@ -75,8 +75,8 @@ def _create_tables() -> None:
     op.create_index(op.f("ix_console_sessions_user_id"), "console_sessions", ["user_id"])
 
 
-def _backfill() -> None:
-    """Roll up the messages already stored, as their state changes would have."""
+def backfill_statements() -> list[str]:
+    """SQL that rolls up the messages already stored, as their state changes would have."""
     latency = "(delivered_at - created_at) / 1000"
     bucket = (
         "CASE "
@@ -94,10 +94,11 @@ def _backfill() -> None:
         "country": "COALESCE(region_code, '')",
         "carrier": "COALESCE(carrier, '')",
     }
+    statements = []
     for span, length in (("hour", _HOUR_US), ("day", 24 * _HOUR_US)):
         start = f"created_at - created_at % {length}"
         for dimension, value in dimensions.items():
-            op.execute(
+            statements.append(
                 "INSERT INTO stats_rollups (tenant_id, span, dimension, start, value, status, "
                 f"organization_id, messages, segments, cost_micros, {lat_columns}) "
                 f"SELECT tenant_id, '{span}', '{dimension}', {start}, {value}, status, "
@@ -105,11 +106,13 @@ def _backfill() -> None:
                 f"{lat_sums} FROM messages WHERE status <> 'received' "
                 f"GROUP BY tenant_id, {start}, {value}, status"
             )
+    return statements
 
 
 def upgrade() -> None:
     _create_tables()
-    _backfill()
+    for statement in backfill_statements():
+        op.execute(statement)
 
 
 def downgrade() -> None:
