@@ -99,6 +99,16 @@ def test_console_end_to_end(
             assert page.locator("#chart-country rect.hbar").first.get_attribute("data-count") == "4"
             shots(page, "overview")
 
+            # Live: a message sent now shows up on the open overview without a reload.
+            with server.client(org["api_key"]) as api:
+                late = api.post("/v1/messages", json={"to": ["+14155559876"], "text": "Late"})
+                wait_final(api, [late.json()["messages"][0]["id"]])
+            page.wait_for_function(
+                "document.querySelector('#kpi-messages').textContent.trim() === '5'",
+                timeout=30_000,
+            )
+            assert page.inner_text("#kpi-delivered") == "4"
+
             page.click("text=Messages")
             page.fill("input[name=to]", NUMBERS[1])
             page.click("#search button[type=submit]")
@@ -166,6 +176,7 @@ def test_console_end_to_end(
             page = view.page
             _sign_in(view, "ops@other.test", stranger["password"])
             assert page.inner_text("#kpi-messages") == "0"
+            assert page.locator("#chart-volume rect.bar").count() == 0
             page.goto("/console/messages")
             assert "No messages match" in page.inner_text("#results")
             response = page.goto(f"/console/messages/{target}")

@@ -48,6 +48,8 @@ def openapi_document(routes: list[Route], title: str = "Signalpost") -> dict[str
     paths: dict[str, dict[str, Any]] = {}
     components: dict[str, Any] = {}
     for route in routes:
+        if not route.router.documented:
+            continue
         op = _operation(route)
         schema = (
             op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")

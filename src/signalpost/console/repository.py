@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, func, select
 
 from signalpost.storage import Connection, Query, Row
 from signalpost.storage.tables import dispatch_queue as q
+from signalpost.storage.tables import messages as m
 from signalpost.storage.tables import submit_attempts as a
 from signalpost.storage.tables import webhook_endpoints as we
 from signalpost.storage.tables import webhook_events as ev
@@ -22,7 +23,11 @@ _EVENTS = Query(
     .where(ev.c.tenant_id == bindparam("tenant"), ev.c.message_id == bindparam("mid"))
     .order_by(ev.c.created_at)
 )  # fmt: skip
-_DEPTH = Query(select(func.count()).select_from(q))
+_DEPTH = Query(
+    select(func.count())
+    .select_from(q.join(m, m.c.id == q.c.message_id))
+    .where(m.c.organization_id == bindparam("org"))
+)
 
 
 async def attempts_for_message(conn: Connection, message_id: str) -> list[Row]:
@@ -36,6 +41,7 @@ async def webhook_events_for_message(
     return await conn.fetch(_EVENTS, {"tenant": tenant_id, "mid": message_id})
 
 
-async def queue_depth(conn: Connection) -> int:
-    """Messages waiting in the dispatch queue (all tenants: the carriers are shared)."""
-    return int(await conn.fetchval(_DEPTH) or 0)
+async def queue_depth(conn: Connection, organization_id: str) -> int:
+    """The organization's messages waiting in the dispatch queue (other tenants' traffic on
+    the shared carriers is not theirs to see)."""
+    return int(await conn.fetchval(_DEPTH, {"org": organization_id}) or 0)

@@ -74,7 +74,7 @@ def _date(raw: str | None, *, end: bool = False) -> int | None:
 
 def build_router(ctx: Context) -> Router:
     pages = Pages(ctx.db, ctx.settings.console_secret_key)
-    router = Router("/console", tag="console", render_error=pages.render_error)
+    router = Router("/console", tag="console", render_error=pages.render_error, documented=False)
     static = StaticFiles(files("signalpost.console") / "static")
     db = ctx.db
     currency = ctx.rates.currency
@@ -274,7 +274,7 @@ def build_router(ctx: Context) -> Router:
         """Carriers of this process, their connections, and the dispatch queue."""
         t = await tenant(request)
         async with db.reader() as conn:
-            depth = await views.queue_depth(conn)
+            depth = await views.queue_depth(conn, t.session.organization_id)
         carriers = [_carrier(c) for c in ctx.carriers.carriers.values()]
         return pages.html("carriers.html", page="carriers", carriers=carriers, depth=depth,
                           default=ctx.carriers.default, **t.values())  # fmt: skip

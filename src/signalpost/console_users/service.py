@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -44,7 +45,12 @@ LOCK_AFTER = 5  # failed sign-ins in a row
 LOCK_SECONDS = 15 * 60
 SESSION_SECONDS = 12 * 3600
 _HASHER = PasswordHasher()  # Argon2id, the library's current recommended parameters
-_DUMMY = _HASHER.hash("an unknown user still costs one verification")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown: every sign-in costs one verification."""
+    return _HASHER.hash("an unknown user still costs one verification")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +110,7 @@ async def sign_in(conn: Connection, email: str, password: str) -> tuple[str, Con
     now = now_us()
     row = await repo.get_user_by_email(conn, _normal(email))
     if row is None:
-        _verify(_DUMMY, password)  # the same cost whether or not the user exists
+        _verify(_dummy_hash(), password)  # the same cost whether or not the user exists
         raise InvalidCredentials()
     if row["locked_until"] is not None and row["locked_until"] > now:
         raise AccountLocked()
