@@ -105,7 +105,7 @@ def test_console_end_to_end(
                 wait_final(api, [late.json()["messages"][0]["id"]])
             page.wait_for_function(
                 "document.querySelector('#kpi-messages').textContent.trim() === '5'",
-                timeout=30_000,
+                timeout=90_000,
             )
             assert page.inner_text("#kpi-delivered") == "4"
 
