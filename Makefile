@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 export SIGNALPOST_DATABASE_URL ?= sqlite:///./signalpost.db
 
-.PHONY: run test lint typecheck bench install dev clean
+.PHONY: run test lint typecheck bench install dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,14 @@ $(STAMP): $(BIN)/python requirements.lock pyproject.toml
 
 $(DEV_STAMP): $(STAMP) requirements-dev.lock
 	$(BIN)/pip install --quiet -r requirements-dev.lock
+	@$(MAKE) --no-print-directory browser
 	touch $@
+
+## make browser: Debian's Chromium for the browser tests (Playwright drives it; it downloads none)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 
 install: $(STAMP)
 
@@ -46,7 +53,7 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 ## make test: lint, type checks and the whole suite (PostgreSQL tests need SIGNALPOST_TEST_PG_URL)
-test: lint typecheck
+test: browser lint typecheck
 	$(BIN)/pytest -q
 
 ## make bench: throughput and latency figures, each beside a reference measured in the same run

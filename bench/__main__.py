@@ -23,7 +23,15 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from bench import end_to_end, send_accept, status_lookup, webhook_fairness, webhooks
+from bench import (
+    end_to_end,
+    exports,
+    send_accept,
+    stats,
+    status_lookup,
+    webhook_fairness,
+    webhooks,
+)
 from bench.harness import BenchEnv, Figure, format_table, say
 
 Benchmark = Callable[[BenchEnv], Awaitable[list[Figure]]]
@@ -103,6 +111,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     end_to_end.NAME: end_to_end.run,
     webhooks.NAME: webhooks.run,
     webhook_fairness.NAME: webhook_fairness.run,
+    stats.NAME: stats.run,
+    exports.NAME: exports.run,
     "smpp": optional("smpp", "bench.smpp", "bench_smpp", quick={"messages": 2_000}),
 }
 

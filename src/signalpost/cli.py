@@ -21,7 +21,9 @@ import orjson
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
 from signalpost.config import Settings
+from signalpost.console.cli import register as register_console_users
 from signalpost.contact_groups import service as contact_groups
+from signalpost.exports.cli import register as register_exports
 from signalpost.numbers import service as numbers
 from signalpost.oauth import service as oauth
 from signalpost.storage import Connection, open_database
@@ -435,6 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=1.0)
     client_args(p)
     p.set_defaults(func=cmd_webhook_deliveries)
+    register_exports(sub, client_args)
+    register_console_users(sub)
     return parser
 
 

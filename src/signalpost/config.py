@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         default=None, description="JSON rate card merged over the shipped defaults"
     )
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
+    console_secret_key: str | None = Field(
+        default=None,
+        description="signs console session cookies; random per process when unset "
+        "(set one shared value when several processes serve the console)",
+    )
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     max_recipients_per_request: int = Field(default=10_000, ge=1)
 

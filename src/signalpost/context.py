@@ -15,6 +15,7 @@ from signalpost.domain.pricing import RateCard
 from signalpost.idempotency.service import purge_expired
 from signalpost.messages.service import SendPolicy
 from signalpost.messages.transitions import Recorder
+from signalpost.stats import service as stats
 from signalpost.storage import Database, open_database
 from signalpost.webhooks import WebhookEngine
 
@@ -47,6 +48,7 @@ class Context:
         recorder = Recorder()
         webhooks = WebhookEngine.from_settings(db, settings)
         recorder.observers.append(webhooks.outbox)  # events in the state change's transaction
+        recorder.observers.append(stats.record)  # rollups too
         carriers = build_registry(settings, db, recorder, rates.currency)
         policy = DispatchPolicy(
             batch_size=settings.dispatch_batch_size,

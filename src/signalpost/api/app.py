@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
+
 import orjson
 
 from signalpost.api import lamah, mailersend, native, sentdm, sfmc
 from signalpost.api.native.errors import render_error
-from signalpost.api.openapi import DOCS_HTML, openapi_document
+from signalpost.api.openapi import DOCS_HTML, DOCS_INIT_JS, openapi_document
+from signalpost.console.web import build_router as console_router
 from signalpost.context import Context
 from signalpost.http import App, Request, Response, Router, json_response
+from signalpost.http.static import StaticFiles
 from signalpost.storage import ping
 
 __all__ = ["create_app"]
@@ -37,6 +41,20 @@ def _system_router(ctx: Context, app: App) -> Router:
         del request
         return Response(DOCS_HTML.encode(), 200, [(b"content-type", b"text/html; charset=utf-8")])
 
+    # Swagger UI's files come from an installed package: the page renders with no network.
+    swagger = StaticFiles(
+        files("swagger_ui_bundle") / "vendor" / "swagger-ui-4.15.5",
+        ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"),
+    )
+
+    @router.get("/docs/static/{name}")
+    async def docs_asset(request: Request) -> Response:
+        """Swagger UI's scripts and styles."""
+        name = request.path_params["name"]
+        if name == "init.js":
+            return Response(DOCS_INIT_JS, 200, [(b"content-type", b"text/javascript")])
+        return swagger.response(request, name)
+
     return router
 
 
@@ -51,4 +69,5 @@ def create_app(ctx: Context) -> App:
     for router in sfmc.build_routers(ctx):
         app.include(router)
     app.include(lamah.build_router(ctx))
+    app.include(console_router(ctx))
     return app

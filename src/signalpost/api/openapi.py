@@ -7,7 +7,7 @@ from typing import Any
 from signalpost import __version__
 from signalpost.http.router import Route
 
-__all__ = ["DOCS_HTML", "openapi_document"]
+__all__ = ["DOCS_HTML", "DOCS_INIT_JS", "openapi_document"]
 
 
 def _operation(route: Route) -> dict[str, Any]:
@@ -48,6 +48,8 @@ def openapi_document(routes: list[Route], title: str = "Signalpost") -> dict[str
     paths: dict[str, dict[str, Any]] = {}
     components: dict[str, Any] = {}
     for route in routes:
+        if not route.router.documented:
+            continue
         op = _operation(route)
         schema = (
             op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
@@ -68,10 +70,15 @@ def openapi_document(routes: list[Route], title: str = "Signalpost") -> dict[str
 
 
 DOCS_HTML = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Signalpost API</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
+<html lang="en"><head><meta charset="utf-8"><title>Signalpost API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" type="image/png" href="/docs/static/favicon-32x32.png">
+<link rel="stylesheet" href="/docs/static/swagger-ui.css">
 </head><body><div id="ui"></div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script>
+<script src="/docs/static/swagger-ui-bundle.js"></script>
+<script src="/docs/static/init.js"></script>
 </body></html>
 """
+
+# Kept out of the page itself so a strict Content-Security-Policy (no inline scripts) holds.
+DOCS_INIT_JS = b'SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", deepLinking: true});\n'

@@ -30,9 +30,12 @@ class Route:
 class Router:
     """A group of routes sharing a prefix, an OpenAPI tag and an error envelope."""
 
-    def __init__(self, prefix: str, *, tag: str, render_error: ErrorRenderer) -> None:
+    def __init__(
+        self, prefix: str, *, tag: str, render_error: ErrorRenderer, documented: bool = True
+    ) -> None:
         self.prefix = prefix.rstrip("/")
         self.tag = tag
+        self.documented = documented  # in the OpenAPI document (pages for browsers are not)
         self.render_error = render_error
         self.routes: list[Route] = []
 

@@ -43,7 +43,11 @@ class Change:
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """A step that was recorded: the message as it now is, and the activity row written."""
+    """A step that was recorded: the message as it now is, and the activity row written.
+
+    ``previous_carrier`` is the message's carrier before this step (statistics move the
+    message from its old group to its new one).
+    """
 
     message: dict[str, Any]
     previous: Status
@@ -51,6 +55,7 @@ class Applied:
     sequence: int = 0
     """The step's place in its message's history: it increases with every step (with
     gaps), so receivers of events delivered out of order can put them back in order."""
+    previous_carrier: str | None = None
 
 
 Observer = Callable[[Connection, Sequence[Applied]], Awaitable[None]]
@@ -101,6 +106,7 @@ class Recorder:
         self, row: dict[str, Any], change: Change, dirty: dict[str, dict[str, Any]], strict: bool
     ) -> Applied | None:
         current = Status(row["status"])
+        carrier_before = row["carrier"]
         try:
             plan = plan_transition(current, change.status, from_carrier=change.from_carrier)
         except IllegalTransition:
@@ -131,11 +137,15 @@ class Recorder:
         row["attempts"] += change.attempts_inc
         if not plan.apply:
             return None
-        return self._record(row, pending, current, change)
+        return self._record(row, pending, current, change, carrier_before)
 
     @staticmethod
     def _record(
-        row: dict[str, Any], pending: dict[str, Any], current: Status, change: Change
+        row: dict[str, Any],
+        pending: dict[str, Any],
+        current: Status,
+        change: Change,
+        carrier_before: str | None,
     ) -> Applied:
         status = change.status
         row["status"] = pending["status"] = status.value
@@ -160,4 +170,5 @@ class Recorder:
         # The revision moves by the number of steps each update records, so the row's
         # revision before this update plus the step's rank in it orders the steps.
         pending["steps"] += 1
-        return Applied(dict(row), current, activity, row["revision"] + pending["steps"])
+        sequence = row["revision"] + pending["steps"]
+        return Applied(dict(row), current, activity, sequence, carrier_before)

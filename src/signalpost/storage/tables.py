@@ -25,6 +25,8 @@ __all__ = [
     "activities",
     "api_keys",
     "consent_recipients",
+    "console_sessions",
+    "console_users",
     "contact_group_members",
     "contact_groups",
     "contacts",
@@ -43,6 +45,7 @@ __all__ = [
     "smpp_messages",
     "smpp_mo_parts",
     "smpp_parts",
+    "stats_rollups",
     "submit_attempts",
     "templates",
     "webhook_attempts",
@@ -514,4 +517,51 @@ consent_recipients = Table(
     Column("updated_at", Micros, nullable=False),
     UniqueConstraint("tenant_id", "phone_number"),
     Index(None, "tenant_id", "created_at", "id"),
+)
+
+# Per tenant, hour or day of acceptance (UTC), one dimension (channel, country or carrier)
+# and its value, and current status: how many messages, their segments and cost, and (rows
+# of delivered and read) a histogram of the time from accepted to delivered.  Moved in the
+# transaction of every state change, so a late receipt moves its message from ``sent`` to
+# ``delivered`` in the period it was accepted.
+LATENCY_BUCKETS = 20
+stats_rollups = Table(
+    "stats_rollups",
+    metadata,
+    Column("tenant_id", Id, primary_key=True),
+    Column("span", String(4), primary_key=True),  # hour | day
+    Column("dimension", String(8), primary_key=True),  # channel | country | carrier
+    Column("start", Micros, primary_key=True),
+    Column("value", String(32), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("organization_id", Id, nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    Column("segments", BigInteger, nullable=False),
+    Column("cost_micros", BigInteger, nullable=False),
+    *(Column(f"lat_{i:02d}", BigInteger, nullable=False) for i in range(LATENCY_BUCKETS)),
+    Index(None, "organization_id", "span", "dimension", "start"),
+)
+
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("organization_id", Id, nullable=False, index=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", Micros, nullable=True),
+    Column("created_at", Micros, nullable=False),
+    Column("last_login_at", Micros, nullable=True),
+)
+
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # SHA-256 of the cookie's token
+    Column("user_id", Id, nullable=False, index=True),
+    Column("organization_id", Id, nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", Micros, nullable=False),
+    Column("expires_at", Micros, nullable=False),
 )

@@ -14,7 +14,9 @@ from signalpost.activities.schemas import ActivityFilter
 from signalpost.api.common import bearer_token, int_param, parse_body
 from signalpost.api.native import presenters
 from signalpost.api.native.errors import render_error
+from signalpost.api.native.exports import add_export_routes
 from signalpost.api.native.schemas import ProfileIn, SendIn, TemplateIn, TemplatePatch
+from signalpost.api.native.stats import add_stats_routes
 from signalpost.api.native.webhooks import add_webhook_routes
 from signalpost.errors import Forbidden, ValidationFailed
 from signalpost.http import Request, Response, Router, json_response
@@ -300,6 +302,8 @@ def build_router(ctx: Context) -> Router:
         return json_response({"data": [_profile(p) for p in items]})
 
     add_webhook_routes(router, ctx)
+    add_stats_routes(router, ctx)
+    add_export_routes(router, ctx)
     return router
 
 

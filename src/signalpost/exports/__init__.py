@@ -1,0 +1,1 @@
+"""Exports: every message or activity matching a listing filter, page by page."""

@@ -1,0 +1,1 @@
+"""Delivery statistics: rollups kept in step with every state change, and queries."""
