@@ -43,7 +43,7 @@ def _system_router(ctx: Context, app: App) -> Router:
 
     # Swagger UI's files come from an installed package: the page renders with no network.
     swagger = StaticFiles(
-        files("swagger_ui_bundle") / "vendor" / "swagger-ui-4.15.5",
+        files("swagger_ui") / "static",
         ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"),
     )
 
