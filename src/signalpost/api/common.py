@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from signalpost.errors import BadRequest, ValidationFailed
 from signalpost.http import Request
 
-__all__ = ["bearer_token", "int_param", "parse_body", "validation_details"]
+__all__ = ["bearer_token", "parse_body", "validation_details"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -50,16 +50,3 @@ def bearer_token(request: Request) -> str | None:
         return None
     scheme, _, token = value.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-def int_param(request: Request, name: str, default: int, *, minimum: int, maximum: int) -> int:
-    raw = request.query(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ValidationFailed(details={name: ["must be an integer"]}) from exc
-    if not minimum <= value <= maximum:
-        raise ValidationFailed(details={name: [f"must be between {minimum} and {maximum}"]})
-    return value

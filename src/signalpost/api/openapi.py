@@ -5,9 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from signalpost import __version__
-from signalpost.http.router import Route
+from signalpost.http.router import QueryParam, Route
 
 __all__ = ["DOCS_HTML", "DOCS_INIT_JS", "openapi_document"]
+
+
+def _query_param(name: str, spec: str | QueryParam) -> dict[str, Any]:
+    """A query parameter: a typed one shows its bounds, a described one is a string."""
+    if isinstance(spec, str):
+        description, schema = spec, {"type": "string"}
+    else:
+        description, schema = spec.summary, spec.schema()
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
 
 
 def _operation(route: Route) -> dict[str, Any]:
@@ -24,16 +39,7 @@ def _operation(route: Route) -> dict[str, Any]:
         for part in route.path.split("/")
         if part.startswith("{")
     ]
-    params += [
-        {
-            "name": name,
-            "in": "query",
-            "required": False,
-            "description": desc,
-            "schema": {"type": "string"},
-        }
-        for name, desc in route.query.items()
-    ]
+    params += [_query_param(name, spec) for name, spec in route.query.items()]
     if params:
         op["parameters"] = params
     if route.body is not None:

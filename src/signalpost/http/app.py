@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from signalpost.errors import AppError, NotFound, RateLimited
+from signalpost.http.params import reject_nul_in_path
 from signalpost.http.request import Request
 from signalpost.http.response import Response
 from signalpost.http.router import Route, Router, RouteTable
@@ -24,6 +25,10 @@ class MethodNotAllowed(AppError):
     status = 405
     code = "method_not_allowed"
 
+    def __init__(self, allowed: list[str]) -> None:
+        super().__init__()
+        self.allowed = allowed
+
 
 class App:
     """Dispatches each request to its route and renders errors in the route's own envelope."""
@@ -31,6 +36,7 @@ class App:
     def __init__(self, *, default_router: Router) -> None:
         self.table = RouteTable()
         self.routers: list[Router] = []
+        self._owners: list[tuple[str, Router]] = []  # longest prefix first
         self.default_router = default_router
         self.on_startup: list[Hook] = []
         self.on_shutdown: list[Hook] = []
@@ -39,21 +45,20 @@ class App:
         self.routers.append(router)
         for route in router.routes:
             self.table.add(route)
+        self._owners.extend((prefix, router) for prefix in router.owns)
+        self._owners.sort(key=lambda owner: len(owner[0]), reverse=True)
 
     @property
     def routes(self) -> list[Route]:
         return self.table.routes
 
-    def _router_for(self, path: str) -> Router:
-        best = self.default_router
-        for router in self.routers:
-            if (
-                router.prefix
-                and path.startswith(router.prefix)
-                and len(router.prefix) > len(best.prefix)
-            ):
-                best = router
-        return best
+    def router_for(self, path: str) -> Router:
+        """The router whose envelope answers an unknown ``path``: the longest owned prefix
+        (``/v1/sms`` is MailerSend's inside the native ``/v1/``), else the default."""
+        for prefix, router in self._owners:
+            if path.startswith(prefix) or (prefix.endswith("/") and path == prefix[:-1]):
+                return router
+        return self.default_router
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
@@ -63,22 +68,40 @@ class App:
             await self._lifespan(receive, send)
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        route, params, exists = self.table.match(scope["method"], scope["path"])
+        path: str = scope["path"]
+        route, params, methods = self.table.match(scope["method"], path)
         request = Request(scope, receive, params)
         try:
             if route is None:
-                raise MethodNotAllowed() if exists else NotFound("Route not found")
+                raise _unmatched(methods)
+            if "\x00" in path:
+                reject_nul_in_path(params)
             response = await route.handler(request)
         except Exception as exc:
-            router = route.router if route is not None else self._router_for(scope["path"])
-            if not isinstance(exc, AppError):
-                log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            response = router.render_error(request, exc)
-            if isinstance(exc, RateLimited):  # whatever the dialect's body, when to come back
-                response.set_header("retry-after", str(exc.retry_after))
+            response = self._error(request, route, methods, exc)
         if scope["method"] == "HEAD":
             response = Response(b"", response.status, response.headers)
         await response.send(send)
+
+    def _error(
+        self, request: Request, route: Route | None, methods: Mapping[str, Route], exc: Exception
+    ) -> Response:
+        """``exc`` in the envelope of the route, of the path's routes (405) or of the router
+        owning the path (404), with the headers every dialect's answer needs."""
+        if route is not None:
+            router = route.router
+        elif methods:
+            router = next(iter(methods.values())).router
+        else:
+            router = self.router_for(request.path)
+        if not isinstance(exc, AppError):
+            log.exception("unhandled error on %s %s", request.method, request.path)
+        response = router.render_error(request, exc)
+        if isinstance(exc, RateLimited):  # whatever the dialect's body, when to come back
+            response.set_header("retry-after", str(exc.retry_after))
+        elif isinstance(exc, MethodNotAllowed):
+            response.set_header("allow", ", ".join(exc.allowed))
+        return response
 
     async def _lifespan(self, receive: Any, send: Any) -> None:
         while True:
@@ -100,3 +123,13 @@ class App:
                         log.exception("shutdown hook failed")
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _unmatched(methods: Mapping[str, Route]) -> AppError:
+    """405 with the methods the path has, or 404 for a path no route has."""
+    if not methods:
+        return NotFound("Route not found")
+    allowed = sorted(methods)
+    if "GET" in methods and "HEAD" not in methods:
+        allowed = sorted([*allowed, "HEAD"])
+    return MethodNotAllowed(allowed)

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from signalpost.errors import BadRequest
+from signalpost.http.params import reject_nul_in_body, reject_nul_in_query
 
 __all__ = ["Receive", "Request"]
 
@@ -65,12 +66,23 @@ class Request:
     def query_list(self) -> list[tuple[str, str]]:
         if self._query is None:
             raw = self.scope.get("query_string", b"").decode("latin-1")
-            self._query = parse_qsl(raw, keep_blank_values=True)
+            pairs = parse_qsl(raw, keep_blank_values=True)
+            if "%00" in raw or "\x00" in raw:
+                reject_nul_in_query(pairs)
+            self._query = pairs
         return self._query
 
     def query(self, name: str) -> str | None:
         for key, value in self.query_list:
             if key == name:
+                return value
+        return None
+
+    def query_folded(self, name: str) -> str | None:
+        """The first value of ``name`` matched in any case (``$pageSize``, ``$pagesize``)."""
+        folded = name.lower()
+        for key, value in self.query_list:
+            if key.lower() == folded:
                 return value
         return None
 
@@ -92,7 +104,10 @@ class Request:
                     raise BadRequest("Request body too large")
                 chunks.append(chunk)
                 more = message.get("more_body", False)
-            self._body = b"".join(chunks)
+            body = b"".join(chunks)
+            if b"\x00" in body or b"\\u0000" in body:
+                reject_nul_in_body(body)
+            self._body = body
         return self._body
 
     async def json(self) -> Any:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from signalpost.http.params import IntParam, TimeParam
 from signalpost.http.request import Request
 from signalpost.http.response import Response
 
-__all__ = ["ErrorRenderer", "Handler", "Route", "Router"]
+__all__ = ["ErrorRenderer", "Handler", "QueryParam", "Route", "RouteTable", "Router"]
 
 Handler = Callable[[Request], Awaitable[Response]]
 ErrorRenderer = Callable[[Request, Exception], Response]
+QueryParam = IntParam | TimeParam  # a typed query parameter, documented with its bounds
 
 
 @dataclass(slots=True)
@@ -23,20 +25,32 @@ class Route:
     router: Router
     summary: str = ""
     body: Any = None  # a pydantic model class documenting the request body
-    query: dict[str, str] = field(default_factory=dict)  # name -> description
+    query: Mapping[str, str | QueryParam] = field(default_factory=dict)  # name -> description
     responses: dict[int, str] = field(default_factory=dict)
 
 
 class Router:
-    """A group of routes sharing a prefix, an OpenAPI tag and an error envelope."""
+    """A group of routes sharing a prefix, an OpenAPI tag and an error envelope.
+
+    ``owns`` are the path prefixes whose unknown paths this router answers (404 in its
+    envelope); by default the router's own prefix and everything below it.  A prefix that
+    ends in ``/`` also covers the path without it (``/v3/`` covers ``/v3``).
+    """
 
     def __init__(
-        self, prefix: str, *, tag: str, render_error: ErrorRenderer, documented: bool = True
+        self,
+        prefix: str,
+        *,
+        tag: str,
+        render_error: ErrorRenderer,
+        owns: tuple[str, ...] | None = None,
+        documented: bool = True,
     ) -> None:
         self.prefix = prefix.rstrip("/")
         self.tag = tag
         self.documented = documented  # in the OpenAPI document (pages for browsers are not)
         self.render_error = render_error
+        self.owns = owns if owns is not None else ((self.prefix + "/",) if self.prefix else ())
         self.routes: list[Route] = []
 
     def route(
@@ -46,7 +60,7 @@ class Router:
         *,
         summary: str = "",
         body: Any = None,
-        query: dict[str, str] | None = None,
+        query: Mapping[str, str | QueryParam] | None = None,
         responses: dict[int, str] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -92,6 +106,9 @@ class _Node:
         self.methods: dict[str, Route] = {}
 
 
+_NO_METHODS: Mapping[str, Route] = {}
+
+
 def split_path(path: str) -> list[str]:
     return [part for part in path.split("/") if part]
 
@@ -123,8 +140,11 @@ class RouteTable:
         node.methods[route.method] = route
         self.routes.append(route)
 
-    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
-        """``(route, params, path_exists)``; path_exists without a route means 405."""
+    def match(
+        self, method: str, path: str
+    ) -> tuple[Route | None, dict[str, str], Mapping[str, Route]]:
+        """``(route, params, routes of the path by method)``: no route but some methods
+        means 405."""
         node: _Node | None = self._root
         params: dict[str, str] = {}
         for part in path.split("/"):
@@ -134,7 +154,7 @@ class RouteTable:
             nxt = node.static.get(part)
             if nxt is None:
                 if node.param is None:
-                    return None, params, False
+                    return None, params, _NO_METHODS
                 params[node.param_name] = part
                 nxt = node.param
             node = nxt
@@ -142,4 +162,4 @@ class RouteTable:
         route = node.methods.get(method)
         if route is None and method == "HEAD":
             route = node.methods.get("GET")
-        return route, params, bool(node.methods)
+        return route, params, node.methods

@@ -61,6 +61,10 @@ MAX_TEXT = 4096
 MAX_VALIDITY_SECONDS = 7 * 24 * 3600
 MIN_VALIDITY_SECONDS = 60
 MAX_METADATA_BYTES = 4096
+# A scheduled time may lie up to a minute in the past (clock skew: sent at once) and up to
+# 30 days ahead, the furthest any dialect schedules (sent.dm's window).
+SCHEDULE_GRACE_US = 60 * 1_000_000
+MAX_SCHEDULE_AHEAD_US = 30 * 86_400 * 1_000_000
 OPTED_OUT_REASON = "The recipient has opted out of messages"
 
 
@@ -123,8 +127,10 @@ def _validate_shape(spec: SendSpec, policy: SendPolicy, now: int) -> dict[str, l
         errors["validity_period"] = [
             f"must be between {MIN_VALIDITY_SECONDS} and {MAX_VALIDITY_SECONDS} seconds"
         ]
-    if spec.scheduled_at is not None and spec.scheduled_at > now + 365 * 86400 * 1_000_000:
-        errors["scheduled_at"] = ["must be within a year"]
+    if spec.scheduled_at is not None and spec.scheduled_at < now - SCHEDULE_GRACE_US:
+        errors["scheduled_at"] = ["must not be more than a minute in the past"]
+    elif spec.scheduled_at is not None and spec.scheduled_at > now + MAX_SCHEDULE_AHEAD_US:
+        errors["scheduled_at"] = ["must be at most 30 days ahead"]
     if spec.metadata is not None and len(orjson.dumps(spec.metadata)) > MAX_METADATA_BYTES:
         errors["metadata"] = [f"at most {MAX_METADATA_BYTES} bytes as JSON"]
     for index, recipient in enumerate(spec.recipients):

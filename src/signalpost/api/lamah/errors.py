@@ -12,6 +12,7 @@ from signalpost.errors import (
     ValidationFailed,
 )
 from signalpost.http import Request, Response, json_response
+from signalpost.http.params import InvalidParam
 from signalpost.messages.exceptions import MessageNotFound, MessageNotOwned
 
 __all__ = ["LamahError", "invalid", "render_error"]
@@ -54,6 +55,9 @@ def _body(exc: Exception) -> tuple[int, dict[str, object]]:
         return 404, {"message": "Message not found"}
     if isinstance(exc, RateLimited):
         return 429, {"message": "Too Many Attempts."}
+    if isinstance(exc, InvalidParam):
+        message = f"The {exc.name.replace('_', ' ')} field {exc.text}."
+        return 422, {"message": message, "errors": {exc.name: [message]}}
     if isinstance(exc, ValidationFailed):
         return 422, {"message": _laravel_message(exc), "errors": exc.details or {}}
     if isinstance(exc, Forbidden):

@@ -34,7 +34,8 @@ class MailerSendApi:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.db = ctx.db
-        self.router = Router("/v1", tag="mailersend", render_error=render_error)
+        # MailerSend's resources are /v1/sms*; the rest of /v1 is the native API's.
+        self.router = Router("/v1", tag="mailersend", render_error=render_error, owns=("/v1/sms",))
         self.limits = RateLimiter(
             {
                 "general": ctx.settings.mailersend_rate_limit,

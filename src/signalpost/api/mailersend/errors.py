@@ -20,8 +20,9 @@ from signalpost.errors import (
     ValidationFailed,
 )
 from signalpost.http import Request, Response, json_response
+from signalpost.http.params import InvalidParam, Problem
 
-__all__ = ["Invalid", "TooManyAttempts", "render_error"]
+__all__ = ["Invalid", "TooManyAttempts", "param_message", "render_error"]
 
 INVALID = "The given data was invalid."
 _INDEX = re.compile(r"\[(\d+)\]")
@@ -47,6 +48,18 @@ def _field(key: str) -> str:
     return _INDEX.sub(r".\1", key)
 
 
+def param_message(exc: InvalidParam) -> str:
+    """A refused parameter in Laravel's words: ``"The limit must be at least 10."``."""
+    attr = exc.name.replace("_", " ")
+    if exc.problem is Problem.INTEGER:
+        return f"The {attr} must be an integer."
+    if exc.problem is Problem.RANGE and exc.below:
+        return f"The {attr} must be at least {exc.minimum}."
+    if exc.problem is Problem.RANGE:
+        return f"The {attr} may not be greater than {exc.maximum}."
+    return f"The {attr} {exc.text}."
+
+
 def _body(exc: AppError) -> dict[str, object]:
     if isinstance(exc, Unauthorized):
         return {"message": "Unauthenticated."}
@@ -56,6 +69,8 @@ def _body(exc: AppError) -> dict[str, object]:
         return {"message": "Resource not found."}
     if isinstance(exc, RateLimited):
         return {"message": "Too Many Attempts."}
+    if isinstance(exc, InvalidParam):
+        return {"message": INVALID, "errors": {_field(exc.name): [param_message(exc)]}}
     if isinstance(exc, ValidationFailed):
         errors = {_field(k): v for k, v in (exc.details or {}).items()}
         return {"message": INVALID, "errors": errors or {"body": [exc.message]}}

@@ -1,6 +1,6 @@
 """Laravel's simple paginator, as MailerSend lists answer: ``data``, ``links`` and ``meta``.
 
-``page`` starts at 1; ``limit`` is 10 to 100 (default 25).  There is no total: ``links.last``
+``page`` is 1 to 1,000,000; ``limit`` is 10 to 100 (default 25).  There is no total: ``links.last``
 is always null, ``next`` is null on the last page, and ``meta.from``/``meta.to`` are the
 1-based positions of the page's first and last items (null on an empty page).  Links keep
 the request's other query parameters, so following ``next`` keeps the filters.
@@ -15,8 +15,10 @@ from urllib.parse import urlencode
 
 from signalpost.api.mailersend.validation import Errors, integer
 from signalpost.http import Request
+from signalpost.http.params import MAX_PAGE, IntParam
+from signalpost.http.router import QueryParam
 
-__all__ = ["MAX_LIMIT", "MIN_LIMIT", "Page", "page_of", "paginated"]
+__all__ = ["LIMIT", "MAX_LIMIT", "MIN_LIMIT", "PAGE", "PAGE_QUERY", "Page", "page_of", "paginated"]
 
 MIN_LIMIT = 10
 MAX_LIMIT = 100
@@ -33,13 +35,15 @@ class Page:
         return (self.number - 1) * self.limit
 
 
+PAGE = IntParam("page", 1, MAX_PAGE, 1, "page number")
+LIMIT = IntParam("limit", MIN_LIMIT, MAX_LIMIT, DEFAULT_LIMIT, "items per page")
+PAGE_QUERY: dict[str, str | QueryParam] = {"page": PAGE, "limit": LIMIT}
+
+
 def page_of(request: Request, errors: Errors) -> Page:
     """``page`` and ``limit`` of a list request; problems are added to ``errors``."""
-    number = integer(request, "page", errors, minimum=1) or 1
-    limit = integer(request, "limit", errors, minimum=MIN_LIMIT)
-    if limit is not None and limit > MAX_LIMIT:
-        errors.setdefault("limit", []).append(f"The limit may not be greater than {MAX_LIMIT}.")
-        limit = None
+    number = integer(request, PAGE, errors) or 1
+    limit = integer(request, LIMIT, errors)
     return Page(number, limit or DEFAULT_LIMIT)
 
 

@@ -13,7 +13,7 @@ from signalpost.api.mailersend import ids, presenters, wire
 from signalpost.api.mailersend.base import MailerSendApi
 from signalpost.api.mailersend.errors import Invalid
 from signalpost.api.mailersend.events import DIALECT, INBOUND
-from signalpost.api.mailersend.pagination import page_of, paginated
+from signalpost.api.mailersend.pagination import PAGE_QUERY, page_of, paginated
 from signalpost.api.mailersend.routes_webhooks import number_of, of_number, owned, senders
 from signalpost.api.mailersend.schemas import InboundFilter, InboundIn, InboundPatch
 from signalpost.api.mailersend.validation import Errors, boolean, parse_body
@@ -59,7 +59,7 @@ def install(api: MailerSendApi) -> None:
     @api.route(
         "GET",
         "/sms-inbounds",
-        query={"sms_number_id": "", "enabled": "true/false/1/0", "page": "", "limit": ""},
+        query={"sms_number_id": "", "enabled": "true/false/1/0", **PAGE_QUERY},
     )
     async def list_sms_inbounds(request: Request) -> Response:
         """The account's inbound routes, oldest first."""

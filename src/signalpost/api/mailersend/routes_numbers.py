@@ -12,7 +12,7 @@ from signalpost.accounts.schemas import Scope
 from signalpost.api.mailersend import ids, presenters
 from signalpost.api.mailersend.base import MailerSendApi
 from signalpost.api.mailersend.errors import Invalid
-from signalpost.api.mailersend.pagination import page_of, paginated
+from signalpost.api.mailersend.pagination import PAGE_QUERY, page_of, paginated
 from signalpost.api.mailersend.routes_sms import sent_from
 from signalpost.api.mailersend.schemas import NumberPatch, RecipientPatch
 from signalpost.api.mailersend.validation import Errors, boolean, parse_body
@@ -55,7 +55,7 @@ def install(api: MailerSendApi) -> None:
     """Add the number and recipient routes to the dialect's router."""
     db = api.db
 
-    @api.route("GET", "/sms-numbers", query={"paused": "true or false", "page": "", "limit": ""})
+    @api.route("GET", "/sms-numbers", query={"paused": "true or false", **PAGE_QUERY})
     async def list_sms_numbers(request: Request) -> Response:
         """The account's sending numbers, newest first."""
         scope = await api.scope(request)
@@ -100,7 +100,7 @@ def install(api: MailerSendApi) -> None:
     @api.route(
         "GET",
         "/sms-recipients",
-        query={"status": "active or opt_out", "sms_number_id": "", "page": "", "limit": ""},
+        query={"status": "active or opt_out", "sms_number_id": "", **PAGE_QUERY},
     )
     async def list_sms_recipients(request: Request) -> Response:
         """The numbers the account has sent to, with their opt-out status, newest first."""

@@ -10,12 +10,14 @@ from signalpost.activities.schemas import ActivityFilter
 from signalpost.api.mailersend import ids, presenters, sending, wire
 from signalpost.api.mailersend.base import MailerSendApi
 from signalpost.api.mailersend.errors import Invalid
-from signalpost.api.mailersend.pagination import page_of, paginated
+from signalpost.api.mailersend.pagination import LIMIT, PAGE, PAGE_QUERY, page_of, paginated
 from signalpost.api.mailersend.schemas import SmsIn
 from signalpost.api.mailersend.validation import Errors, integer, parse_body
 from signalpost.consent import service as consent
 from signalpost.errors import NotFound
 from signalpost.http import Request, Response, json_response
+from signalpost.http.params import MAX_UNIX_SECONDS, IntParam
+from signalpost.http.router import QueryParam
 from signalpost.messages import service as messages
 from signalpost.messages.schemas import Message, MessageFilter
 from signalpost.numbers import service as numbers
@@ -26,13 +28,17 @@ __all__ = ["install"]
 
 MAX_ACTIVITY_ROWS = 1000  # activity rows shown inside one send, newest first
 
-_ACTIVITY_QUERY = {
+DATE_FROM = IntParam("date_from", 0, MAX_UNIX_SECONDS, None, "Unix seconds (UTC), before date_to")
+DATE_TO = IntParam(
+    "date_to", 0, MAX_UNIX_SECONDS, None, "Unix seconds (UTC), after date_from, not in the future"
+)
+_ACTIVITY_QUERY: dict[str, str | QueryParam] = {
     "sms_number_id": "only activity of SMS sent from this number",
-    "date_from": "Unix seconds (UTC), lower than date_to",
-    "date_to": "Unix seconds (UTC), higher than date_from and not in the future",
+    "date_from": DATE_FROM,
+    "date_to": DATE_TO,
     "status[]": "any of processed, queued, sent, delivered, failed (repeat)",
-    "page": "page number, from 1",
-    "limit": "10 to 100, default 25",
+    "page": PAGE,
+    "limit": LIMIT,
 }
 
 
@@ -65,8 +71,8 @@ def _statuses(request: Request, errors: Errors) -> tuple[str, ...]:
 
 def _dates(request: Request, errors: Errors) -> tuple[int | None, int | None]:
     """``date_from`` and ``date_to`` as microseconds: from inclusive, to through its second."""
-    start = integer(request, "date_from", errors)
-    end = integer(request, "date_to", errors)
+    start = integer(request, DATE_FROM, errors)
+    end = integer(request, DATE_TO, errors)
     if start is not None and end is not None and start >= end:
         errors.setdefault("date_from", []).append("The date from must be a date before date to.")
         errors.setdefault("date_to", []).append("The date to must be a date after date from.")
@@ -98,7 +104,7 @@ def install(api: MailerSendApi) -> None:
             await consent.remember(conn, scope, recipients)
         return Response(b"", 202, [(b"x-sms-message-id", oid.encode())])
 
-    @api.route("GET", "/sms-messages", query={"page": "from 1", "limit": "10 to 100"})
+    @api.route("GET", "/sms-messages", query=PAGE_QUERY)
     async def list_sms_messages(request: Request) -> Response:
         """The account's sends, newest first."""
         scope = await api.scope(request)

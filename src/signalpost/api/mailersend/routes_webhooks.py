@@ -15,7 +15,7 @@ from signalpost.api.mailersend import ids, presenters, wire
 from signalpost.api.mailersend.base import MailerSendApi
 from signalpost.api.mailersend.errors import Invalid
 from signalpost.api.mailersend.events import DIALECT
-from signalpost.api.mailersend.pagination import page_of, paginated
+from signalpost.api.mailersend.pagination import PAGE_QUERY, page_of, paginated
 from signalpost.api.mailersend.schemas import WebhookIn, WebhookPatch
 from signalpost.api.mailersend.validation import Errors, parse_body
 from signalpost.http import Request, Response, json_response
@@ -92,7 +92,7 @@ def install(api: MailerSendApi) -> None:
     db = api.db
     engine = api.ctx.webhooks
 
-    @api.route("GET", "/sms-webhooks", query={"sms_number_id": "required", "page": "", "limit": ""})
+    @api.route("GET", "/sms-webhooks", query={"sms_number_id": "required", **PAGE_QUERY})
     async def list_sms_webhooks(request: Request) -> Response:
         """The webhooks of one of the account's numbers, oldest first."""
         scope = await api.scope(request)

@@ -12,9 +12,10 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from signalpost.api.mailersend.errors import Invalid
+from signalpost.api.mailersend.errors import Invalid, param_message
 from signalpost.errors import BadRequest
 from signalpost.http import Request
+from signalpost.http.params import IntParam, InvalidParam
 
 __all__ = ["Errors", "boolean", "integer", "parse_body"]
 
@@ -78,22 +79,14 @@ async def parse_body(request: Request, model: type[M]) -> M:
         raise Invalid(laravel_errors(exc)) from exc
 
 
-def integer(
-    request: Request, name: str, errors: Errors, *, minimum: int | None = None
-) -> int | None:
-    """An integer query parameter (None when absent); problems are added to ``errors``."""
-    raw = request.query(name)
-    if raw is None or raw == "":
-        return None
+def integer(request: Request, param: IntParam, errors: Errors) -> int | None:
+    """A bounded integer query parameter (None when absent or refused); problems are added
+    to ``errors``, so one answer lists them all."""
     try:
-        value = int(raw)
-    except ValueError:
-        errors.setdefault(name, []).append(f"The {attribute(name)} must be an integer.")
+        return param.read(request)
+    except InvalidParam as exc:
+        errors.setdefault(param.name, []).append(param_message(exc))
         return None
-    if minimum is not None and value < minimum:
-        errors.setdefault(name, []).append(f"The {attribute(name)} must be at least {minimum}.")
-        return None
-    return value
 
 
 _TRUE = frozenset({"true", "1"})

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from signalpost.activities.schemas import ActivityFilter
 from signalpost.api.common import bearer_token
 from signalpost.api.native import presenters
-from signalpost.api.native.params import statuses_param, time_param
+from signalpost.api.native.params import CREATED_AFTER, CREATED_BEFORE, statuses_param
 from signalpost.errors import ValidationFailed
 from signalpost.exports import service as exports
 from signalpost.exports.formats import FORMATS, encode
@@ -78,8 +78,8 @@ def add_export_routes(router: Router, ctx: Context) -> None:
             to_number=request.query("to"),
             from_number=request.query("from"),
             batch_id=request.query("batch_id"),
-            created_from=time_param(request, "created_after"),
-            created_to=time_param(request, "created_before"),
+            created_from=CREATED_AFTER.read(request),
+            created_to=CREATED_BEFORE.read(request),
         )
         pages = exports.message_pages(ctx.db, sc, flt)
         body = encode(pages, lambda m: presenters.message(m, events=False), fmt, MESSAGE_COLUMNS)
@@ -97,8 +97,8 @@ def add_export_routes(router: Router, ctx: Context) -> None:
             from_number=request.query("from"),
             message_id=request.query("message_id"),
             batch_id=request.query("batch_id"),
-            created_from=time_param(request, "created_after"),
-            created_to=time_param(request, "created_before"),
+            created_from=CREATED_AFTER.read(request),
+            created_to=CREATED_BEFORE.read(request),
         )
         pages = exports.activity_pages(ctx.db, sc, flt)
         body = encode(pages, presenters.activity, fmt, ACTIVITY_COLUMNS)

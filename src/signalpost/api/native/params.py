@@ -1,25 +1,79 @@
-"""Query parameters the native routes share."""
+"""The native API's query parameters, each declared once with its bounds.
+
+Routes name them in their ``query`` declaration (so the OpenAPI document shows the bounds)
+and read them with the same object.  Cursors are opaque to callers: a forged one that does
+not decode to bounded integers is refused as ``invalid cursor``.
+"""
 
 from __future__ import annotations
 
+import base64
+
+import orjson
+
 from signalpost.errors import ValidationFailed
 from signalpost.http import Request
-from signalpost.timeutil import parse_iso
+from signalpost.http.params import INT64_MAX, IntParam, TimeParam
 
-__all__ = ["statuses_param", "time_param"]
+__all__ = [
+    "ACTIVITY_LIMIT",
+    "AFTER_ACTIVITY",
+    "AFTER_ATTEMPT",
+    "BEFORE_ATTEMPT",
+    "CREATED_AFTER",
+    "CREATED_BEFORE",
+    "LIMIT",
+    "OFFSET",
+    "STATS_FROM",
+    "STATS_TO",
+    "cursor_int",
+    "decode_cursor",
+    "encode_cursor",
+    "statuses_param",
+]
+
+MAX_OFFSET = 1_000_000
+
+LIMIT = IntParam("limit", 1, 500, 50, "items per page")
+ACTIVITY_LIMIT = IntParam("limit", 1, 1000, 100, "items per page")
+OFFSET = IntParam("offset", 0, MAX_OFFSET, 0, "items to skip")
+AFTER_ACTIVITY = IntParam(
+    "after", 0, INT64_MAX, None, "activity id: newer activities, oldest first (live tail)"
+)
+AFTER_ATTEMPT = IntParam(
+    "after", 0, INT64_MAX, None, "attempt id: newer attempts, oldest first (live tail)"
+)
+BEFORE_ATTEMPT = IntParam("before", 0, INT64_MAX, None, "attempt id: older attempts, newest first")
+CREATED_AFTER = TimeParam("created_after", "inclusive")
+CREATED_BEFORE = TimeParam("created_before", "exclusive")
+STATS_FROM = TimeParam("from", "start of the period, inclusive")
+STATS_TO = TimeParam("to", "end of the period, exclusive")
+
+_INVALID = {"cursor": ["invalid cursor"]}
 
 
-def time_param(request: Request, name: str) -> int | None:
-    """ISO 8601 or Unix seconds as microseconds; 422 naming the parameter otherwise."""
-    raw = request.query(name)
+def encode_cursor(parts: list[object]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(parts)).decode().rstrip("=")
+
+
+def decode_cursor(raw: str | None) -> list[object] | None:
+    """The parts of a cursor this API handed out; 422 ``invalid cursor`` otherwise."""
     if not raw:
         return None
     try:
-        if raw.replace(".", "", 1).isdigit():
-            return int(float(raw) * 1_000_000)
-        return parse_iso(raw)
-    except ValueError as exc:
-        raise ValidationFailed(details={name: ["must be ISO 8601 or Unix seconds"]}) from exc
+        value = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, orjson.JSONDecodeError) as exc:
+        raise ValidationFailed(details=_INVALID) from exc
+    if not isinstance(value, list) or not value:
+        raise ValidationFailed(details=_INVALID)
+    return value
+
+
+def cursor_int(value: object) -> int:
+    """An integer part of a cursor (a time or an id), within a signed 64-bit column."""
+    if isinstance(value, int) and not isinstance(value, bool) and -INT64_MAX <= value <= INT64_MAX:
+        return value
+    raise ValidationFailed(details=_INVALID)
 
 
 def statuses_param(request: Request) -> tuple[str, ...]:

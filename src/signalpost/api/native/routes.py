@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from typing import TYPE_CHECKING
 
 import orjson
@@ -11,10 +10,22 @@ from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Profile, Scope
 from signalpost.activities import service as activities
 from signalpost.activities.schemas import ActivityFilter
-from signalpost.api.common import bearer_token, int_param, parse_body
+from signalpost.api.common import bearer_token, parse_body
 from signalpost.api.native import presenters
 from signalpost.api.native.errors import render_error
 from signalpost.api.native.exports import add_export_routes
+from signalpost.api.native.params import (
+    ACTIVITY_LIMIT,
+    AFTER_ACTIVITY,
+    CREATED_AFTER,
+    CREATED_BEFORE,
+    LIMIT,
+    OFFSET,
+    cursor_int,
+    decode_cursor,
+    encode_cursor,
+    statuses_param,
+)
 from signalpost.api.native.schemas import ProfileIn, SendIn, TemplateIn, TemplatePatch
 from signalpost.api.native.stats import add_stats_routes
 from signalpost.api.native.webhooks import add_webhook_routes
@@ -30,7 +41,7 @@ from signalpost.messages.schemas import (
     TemplateRef,
 )
 from signalpost.templates import service as templates
-from signalpost.timeutil import from_datetime, iso, parse_iso
+from signalpost.timeutil import from_datetime, iso
 
 if TYPE_CHECKING:
     from signalpost.context import Context
@@ -127,33 +138,31 @@ def build_router(ctx: Context) -> Router:
             "to": "filter by recipient (E.164)",
             "from": "filter by sender",
             "batch_id": "filter by batch",
-            "created_after": "ISO 8601 or Unix seconds (inclusive)",
-            "created_before": "ISO 8601 or Unix seconds (exclusive)",
-            "limit": "1-500, default 50",
+            "created_after": CREATED_AFTER,
+            "created_before": CREATED_BEFORE,
+            "limit": LIMIT,
             "cursor": "next_cursor from the previous page",
         },
     )
     async def list_messages(request: Request) -> Response:
         """List messages, newest first, with keyset pagination."""
         sc = await scope(request)
-        limit = int_param(request, "limit", 50, minimum=1, maximum=500)
+        limit = LIMIT.value(request)
         flt = MessageFilter(
-            statuses=_statuses(request),
+            statuses=statuses_param(request),
             channel=request.query("channel"),
             to_number=request.query("to"),
             from_number=request.query("from"),
             batch_id=request.query("batch_id"),
-            created_from=_time_param(request, "created_after"),
-            created_to=_time_param(request, "created_before"),
+            created_from=CREATED_AFTER.read(request),
+            created_to=CREATED_BEFORE.read(request),
         )
-        cursor = _decode_cursor(request.query("cursor"))
-        before = (_as_int(cursor[0]), str(cursor[-1])) if cursor else None
+        cursor = decode_cursor(request.query("cursor"))
+        before = (cursor_int(cursor[0]), str(cursor[-1])) if cursor else None
         async with db.reader() as conn:
             rows = await messages.list_messages(conn, sc, flt, limit=limit + 1, before=before)
         page = rows[:limit]
-        following = (
-            _encode_cursor([page[-1].created_at, page[-1].id]) if len(rows) > limit else None
-        )
+        following = encode_cursor([page[-1].created_at, page[-1].id]) if len(rows) > limit else None
         data = [presenters.message(m, events=False) for m in page]
         return json_response({"data": data, "next_cursor": following})
 
@@ -165,40 +174,40 @@ def build_router(ctx: Context) -> Router:
             "to": "filter by recipient",
             "from": "filter by sender",
             "message_id": "filter by message",
-            "created_after": "ISO 8601 or Unix seconds",
-            "created_before": "ISO 8601 or Unix seconds",
-            "limit": "1-1000, default 100",
+            "created_after": CREATED_AFTER,
+            "created_before": CREATED_BEFORE,
+            "limit": ACTIVITY_LIMIT,
             "cursor": "next_cursor from the previous page (older activities)",
-            "after": "activity id: return newer activities, oldest first (live tail)",
+            "after": AFTER_ACTIVITY,
         },
     )
     async def list_activities(request: Request) -> Response:
         """List activities across messages, newest first (or a live tail with ``after``)."""
         sc = await scope(request)
-        limit = int_param(request, "limit", 100, minimum=1, maximum=1000)
+        limit = ACTIVITY_LIMIT.value(request)
         flt = ActivityFilter(
-            statuses=_statuses(request),
+            statuses=statuses_param(request),
             channel=request.query("channel"),
             to_number=request.query("to"),
             from_number=request.query("from"),
             message_id=request.query("message_id"),
-            created_from=_time_param(request, "created_after"),
-            created_to=_time_param(request, "created_before"),
+            created_from=CREATED_AFTER.read(request),
+            created_to=CREATED_BEFORE.read(request),
         )
-        after = request.query("after")
-        page_cursor = _decode_cursor(request.query("cursor"))
+        after = AFTER_ACTIVITY.read(request)
+        page_cursor = decode_cursor(request.query("cursor"))
         async with db.reader() as conn:
             rows = await activities.search(
                 conn,
                 sc,
                 flt,
                 limit=limit + 1,
-                before_id=_as_int(page_cursor[0]) if page_cursor else None,
-                after_id=_int_or_error(after, "after") if after else None,
+                before_id=cursor_int(page_cursor[0]) if page_cursor else None,
+                after_id=after,
             )
         page = rows[:limit]
         next_cursor = (
-            _encode_cursor([page[-1].activity.id]) if len(rows) > limit and not after else None
+            encode_cursor([page[-1].activity.id]) if len(rows) > limit and after is None else None
         )
         data = [presenters.activity(r) for r in page]
         return json_response({"data": data, "next_cursor": next_cursor})
@@ -221,12 +230,12 @@ def build_router(ctx: Context) -> Router:
             )
         return json_response(presenters.template(t), 201)
 
-    @router.get("/templates")
+    @router.get("/templates", query={"limit": LIMIT, "offset": OFFSET})
     async def list_templates(request: Request) -> Response:
         """List templates."""
         sc = await scope(request)
-        limit = int_param(request, "limit", 50, minimum=1, maximum=500)
-        offset = int_param(request, "offset", 0, minimum=0, maximum=1_000_000)
+        limit = LIMIT.value(request)
+        offset = OFFSET.value(request)
         async with db.reader() as conn:
             items = await templates.list_templates(conn, sc, limit=limit, offset=offset)
         return json_response({"data": [presenters.template(t) for t in items]})
@@ -338,51 +347,3 @@ def _send_spec(body: SendIn) -> SendSpec:
         metadata=body.metadata,
         dialect="native",
     )
-
-
-def _statuses(request: Request) -> tuple[str, ...]:
-    values: list[str] = []
-    for raw in request.query_all("status") + request.query_all("status[]"):
-        values.extend(v.strip().lower() for v in raw.split(",") if v.strip())
-    return tuple(values)
-
-
-def _time_param(request: Request, name: str) -> int | None:
-    raw = request.query(name)
-    if not raw:
-        return None
-    try:
-        if raw.replace(".", "", 1).isdigit():
-            return int(float(raw) * 1_000_000)
-        return parse_iso(raw)
-    except ValueError as exc:
-        raise ValidationFailed(details={name: ["must be ISO 8601 or Unix seconds"]}) from exc
-
-
-def _int_or_error(raw: str, name: str) -> int:
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValidationFailed(details={name: ["must be an integer"]}) from exc
-
-
-def _as_int(value: object) -> int:
-    if isinstance(value, int):
-        return value
-    raise ValidationFailed(details={"cursor": ["invalid cursor"]})
-
-
-def _encode_cursor(parts: list[object]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(parts)).decode().rstrip("=")
-
-
-def _decode_cursor(raw: str | None) -> list[object] | None:
-    if not raw:
-        return None
-    try:
-        value = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-    except (ValueError, orjson.JSONDecodeError) as exc:
-        raise ValidationFailed(details={"cursor": ["invalid cursor"]}) from exc
-    if not isinstance(value, list) or not value:
-        raise ValidationFailed(details={"cursor": ["invalid cursor"]})
-    return value

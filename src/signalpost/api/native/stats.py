@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from signalpost.api.common import bearer_token
-from signalpost.api.native.params import time_param
+from signalpost.api.native.params import STATS_FROM, STATS_TO
 from signalpost.http import Request, Response, Router, json_response
 from signalpost.stats import service as stats
 from signalpost.stats.histogram import quantile_ms
@@ -79,8 +79,8 @@ def add_stats_routes(router: Router, ctx: Context) -> None:
         principal = await ctx.auth.principal(bearer_token(request))
         scope = await ctx.auth.scope(principal, request.header("x-profile-id"))
         query = stats.make_query(
-            time_param(request, "from"),
-            time_param(request, "to"),
+            STATS_FROM.read(request),
+            STATS_TO.read(request),
             request.query("interval"),
             request.query("group_by") or None,
             now_us(),

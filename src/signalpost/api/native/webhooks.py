@@ -13,7 +13,15 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from signalpost.accounts.schemas import Scope
-from signalpost.api.common import bearer_token, int_param, parse_body
+from signalpost.api.common import bearer_token, parse_body
+from signalpost.api.native.params import (
+    ACTIVITY_LIMIT,
+    AFTER_ATTEMPT,
+    BEFORE_ATTEMPT,
+    LIMIT,
+    OFFSET,
+    cursor_int,
+)
 from signalpost.errors import ValidationFailed
 from signalpost.http import Request, Response, Router, json_response
 from signalpost.timeutil import iso
@@ -85,12 +93,12 @@ def add_webhook_routes(router: Router, ctx: Context) -> None:
         engine.changed(sc.tenant_id)
         return json_response(present_endpoint(endpoint, secret=True), 201)
 
-    @router.get("/webhooks", query={"limit": "1-500, default 50", "offset": "default 0"})
+    @router.get("/webhooks", query={"limit": LIMIT, "offset": OFFSET})
     async def list_webhooks(request: Request) -> Response:
         """The tenant's webhook endpoints, oldest first."""
         sc = await scope(request)
-        limit = int_param(request, "limit", 50, minimum=1, maximum=500)
-        offset = int_param(request, "offset", 0, minimum=0, maximum=1_000_000)
+        limit = LIMIT.value(request)
+        offset = OFFSET.value(request)
         async with db.reader() as conn:
             items = await webhooks.list_endpoints(conn, sc, limit=limit, offset=offset)
         return json_response({"data": [present_endpoint(e) for e in items]})
@@ -156,14 +164,14 @@ def add_webhook_routes(router: Router, ctx: Context) -> None:
         "/webhooks/{id}/deliveries",
         query={
             "status": "pending, delivered or failed",
-            "limit": "1-500, default 50",
+            "limit": LIMIT,
             "cursor": "next_cursor from the previous page",
         },
     )
     async def list_deliveries(request: Request) -> Response:
         """An endpoint's deliveries (one per event), newest first."""
         sc = await scope(request)
-        limit = int_param(request, "limit", 50, minimum=1, maximum=500)
+        limit = LIMIT.value(request)
         before = _decode_cursor(request.query("cursor"))
         async with db.reader() as conn:
             rows = await webhooks.list_deliveries(
@@ -200,22 +208,22 @@ def add_webhook_routes(router: Router, ctx: Context) -> None:
         "/webhooks/attempts",
         query={
             "webhook_id": "only this endpoint's attempts",
-            "after": "attempt id: newer attempts, oldest first (live tail)",
-            "before": "attempt id: older attempts, newest first",
-            "limit": "1-1000, default 100",
+            "after": AFTER_ATTEMPT,
+            "before": BEFORE_ATTEMPT,
+            "limit": ACTIVITY_LIMIT,
         },
     )
     async def list_attempts(request: Request) -> Response:
         """Delivery attempts across endpoints, newest first (or a live tail with ``after``)."""
         sc = await scope(request)
-        limit = int_param(request, "limit", 100, minimum=1, maximum=1000)
+        limit = ACTIVITY_LIMIT.value(request)
         async with db.reader() as conn:
             rows = await webhooks.list_attempts(
                 conn,
                 sc,
                 endpoint_id=request.query("webhook_id") or None,
-                after=_optional_int(request, "after"),
-                before=_optional_int(request, "before"),
+                after=AFTER_ATTEMPT.read(request),
+                before=BEFORE_ATTEMPT.read(request),
                 limit=limit,
             )
         return json_response({"data": [present_attempt(a) for a in rows]})
@@ -234,16 +242,6 @@ def _patch(body: WebhookPatch) -> EndpointPatch:
     )
 
 
-def _optional_int(request: Request, name: str) -> int | None:
-    raw = request.query(name)
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValidationFailed(details={name: ["must be an integer"]}) from exc
-
-
 def _encode_cursor(d: Delivery) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([d.created_at, d.id])).decode().rstrip("=")
 
@@ -254,8 +252,8 @@ def _decode_cursor(raw: str | None) -> tuple[int, str] | None:
     try:
         value = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         created_at, delivery_id = value
-        if isinstance(created_at, int) and isinstance(delivery_id, str):
-            return created_at, delivery_id
+        if isinstance(delivery_id, str):
+            return cursor_int(created_at), delivery_id
     except (ValueError, TypeError, orjson.JSONDecodeError):
         pass
     raise ValidationFailed(details={"cursor": ["invalid cursor"]})

@@ -9,15 +9,16 @@ from signalpost.accounts.exceptions import ProfileNotAllowed
 from signalpost.accounts.schemas import Principal, Scope
 from signalpost.api.ratelimit import RateLimiter
 from signalpost.api.sentdm.envelope import Call
-from signalpost.api.sentdm.errors import BadUuid, CustomerNotFound, InvalidPathId, OutOfRange
-from signalpost.errors import RateLimited, ValidationFailed
+from signalpost.api.sentdm.errors import BadUuid, CustomerNotFound, InvalidPathId
+from signalpost.errors import RateLimited
 from signalpost.http import Request
+from signalpost.http.params import MAX_PAGE, IntParam
 from signalpost.messages.service import ViewCache
 
 if TYPE_CHECKING:
     from signalpost.context import Context
 
-__all__ = ["Page", "SentDm", "path_uuid"]
+__all__ = ["PAGE", "PAGE_SIZE", "Page", "SentDm", "path_uuid"]
 
 MAX_PAGE_SIZE = 100
 
@@ -87,18 +88,19 @@ def path_uuid(request: Request, name: str, what: str) -> str:
         raise InvalidPathId(f"Invalid {what} ID format.") from exc
 
 
+PAGE = IntParam("page", 1, MAX_PAGE, 1, "page number")
+PAGE_SIZE = IntParam("page_size", 1, MAX_PAGE_SIZE, 20, "items per page")
+
+
 class Page:
-    """Page-number pagination: ``page`` (from 1) and ``page_size`` (1 to 100, default 20)."""
+    """Page-number pagination: ``page`` (1 to 1,000,000) and ``page_size`` (1 to 100,
+    default 20); a value out of range is 400 ``VALIDATION_005``."""
 
     __slots__ = ("number", "size")
 
-    def __init__(self, request: Request, *, default_size: int = 20) -> None:
-        self.number = _int_query(request, "page", 1)
-        self.size = _int_query(request, "page_size", default_size)
-        if self.number < 1:
-            raise OutOfRange(details={"page": ["must be 1 or more"]})
-        if not 1 <= self.size <= MAX_PAGE_SIZE:
-            raise OutOfRange(details={"page_size": [f"must be between 1 and {MAX_PAGE_SIZE}"]})
+    def __init__(self, request: Request, *, size: IntParam = PAGE_SIZE) -> None:
+        self.number = PAGE.value(request)
+        self.size = size.value(request)
 
     @property
     def offset(self) -> int:
@@ -118,13 +120,3 @@ class Page:
 
     def slice(self, items: list[Any]) -> list[Any]:
         return items[self.offset : self.offset + self.size]
-
-
-def _int_query(request: Request, name: str, default: int) -> int:
-    raw = request.query(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValidationFailed(details={name: ["must be an integer"]}) from exc

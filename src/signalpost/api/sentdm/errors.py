@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from signalpost.errors import AppError, ValidationFailed
 from signalpost.http import Request, Response
+from signalpost.http.params import InvalidParam, Problem
 
 __all__ = [
     "BadEnumValue",
@@ -141,6 +142,9 @@ def classify(exc: Exception) -> tuple[int, str, str]:
         return 500, "INTERNAL_001", "An unexpected error occurred."
     if isinstance(exc, SentDmError):
         return exc.status, exc.code, exc.message
+    if isinstance(exc, InvalidParam):
+        code = "VALIDATION_005" if exc.problem is Problem.RANGE else "VALIDATION_001"
+        return 400, code, f"{exc.name} {exc.text}"
     known = _CATALOGUE.get(exc.code)
     if known is not None:
         status, code, message = known

@@ -10,13 +10,15 @@ from typing import Any
 
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Organization, Profile
-from signalpost.api.sentdm.base import Page, SentDm, path_uuid
+from signalpost.api.sentdm.base import PAGE, PAGE_SIZE, Page, SentDm, path_uuid
 from signalpost.api.sentdm.envelope import respond
 from signalpost.api.sentdm.errors import CustomerNotFound
 from signalpost.api.sentdm.wire import timestamp
 from signalpost.http import Request, Response, Router
 
 __all__ = ["register"]
+
+PROFILE_PAGE_SIZE = PAGE_SIZE.with_default(100)
 
 _CHANNELS = {
     "sms": {"configured": True},
@@ -42,7 +44,7 @@ def register(router: Router, d: SentDm) -> None:
             profiles = await accounts.list_profiles(conn, org.id)
         return respond(call, _me_organization(org, profiles))
 
-    @router.get("/profiles")
+    @router.get("/profiles", query={"page": PAGE, "page_size": PROFILE_PAGE_SIZE})
     async def list_profiles(request: Request) -> Response:
         """The organization's child profiles (a profile key sees only its own)."""
         call = await d.call(request)
@@ -51,7 +53,7 @@ def register(router: Router, d: SentDm) -> None:
             items = await accounts.list_profiles(conn, scope.organization_id)
         if scope.profile_id is not None:
             items = [p for p in items if p.id == scope.profile_id]
-        page = Page(request, default_size=100)
+        page = Page(request, size=PROFILE_PAGE_SIZE)
         data = {
             "profiles": [_profile_detail(p) for p in items],
             "pagination": page.meta(len(items)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from signalpost.api.common import parse_body
 from signalpost.api.sentdm import presenters
-from signalpost.api.sentdm.base import Page, SentDm, path_uuid
+from signalpost.api.sentdm.base import PAGE, PAGE_SIZE, Page, SentDm, path_uuid
 from signalpost.api.sentdm.envelope import respond
 from signalpost.api.sentdm.errors import BadEnumValue, BadPhoneNumber, MissingField
 from signalpost.api.sentdm.mutation import run_mutation
@@ -27,8 +27,8 @@ def register(router: Router, d: SentDm) -> None:
     @router.get(
         "/contacts",
         query={
-            "page": "page number, from 1",
-            "page_size": "1-100, default 20",
+            "page": PAGE,
+            "page_size": PAGE_SIZE,
             "search": "digits the number contains",
             "channel": "sms or whatsapp (every contact is reachable on both)",
             "phone": "exact number, E.164",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from signalpost.accounts.schemas import Scope
 from signalpost.api.common import parse_body
 from signalpost.api.sentdm import presenters
-from signalpost.api.sentdm.base import Page, SentDm, path_uuid
+from signalpost.api.sentdm.base import PAGE, PAGE_SIZE, Page, SentDm, path_uuid
 from signalpost.api.sentdm.envelope import respond
 from signalpost.api.sentdm.errors import SentDmError
 from signalpost.api.sentdm.mutation import run_mutation
@@ -30,8 +30,8 @@ def register(router: Router, d: SentDm) -> None:
     @router.get(
         "/templates",
         query={
-            "page": "page number, from 1",
-            "page_size": "1-100, default 20",
+            "page": PAGE,
+            "page_size": PAGE_SIZE,
             "search": "part of the name",
             "status": "APPROVED, PENDING or REJECTED",
             "category": "MARKETING, UTILITY or AUTHENTICATION",

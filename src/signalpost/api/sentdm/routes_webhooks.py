@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from signalpost.api.common import parse_body
-from signalpost.api.sentdm.base import Page, SentDm, path_uuid
+from signalpost.api.sentdm.base import PAGE, PAGE_SIZE, Page, SentDm, path_uuid
 from signalpost.api.sentdm.envelope import Call, respond
 from signalpost.api.sentdm.errors import BadEnumValue, MissingField, OutOfRange
 from signalpost.api.sentdm.mutation import run_mutation
@@ -58,7 +58,7 @@ def register(router: Router, d: SentDm) -> None:
         engine.changed(call.tenant.tenant_id)
         return response
 
-    @router.get("/webhooks/event-types")
+    @router.get("/webhooks/event-types", query={"page": PAGE, "page_size": PAGE_SIZE})
     async def event_types(request: Request) -> Response:
         """The event families and their sub-types."""
         call = await d.call(request)
@@ -83,7 +83,9 @@ def register(router: Router, d: SentDm) -> None:
         page = Page(request)
         return respond(call, {"event_types": [family], "pagination": page.meta(1)})
 
-    @router.get("/webhooks", query={"page": "", "page_size": "", "search": "", "is_active": ""})
+    @router.get(
+        "/webhooks", query={"page": PAGE, "page_size": PAGE_SIZE, "search": "", "is_active": ""}
+    )
     async def list_webhooks(request: Request) -> Response:
         """The tenant's sent.dm webhooks, oldest first."""
         call = await d.call(request)
@@ -205,7 +207,7 @@ def register(router: Router, d: SentDm) -> None:
         text = "Test event delivered" if ok else f"Test event failed: {_failure(delivery)}"
         return respond(call, {"success": ok, "message": text})
 
-    @router.get("/webhooks/{id}/events", query={"page": "", "page_size": "", "search": ""})
+    @router.get("/webhooks/{id}/events", query={"page": PAGE, "page_size": PAGE_SIZE, "search": ""})
     async def list_events(request: Request) -> Response:
         """A webhook's delivery log, newest first."""
         call = await d.call(request)

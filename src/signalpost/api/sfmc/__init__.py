@@ -27,7 +27,7 @@ __all__ = ["build_routers"]
 def build_routers(ctx: Context) -> list[Router]:
     """Every router of the dialect, to mount on the application."""
     state = SfmcState(ctx)
-    sms = Router("/messaging/v1/sms", tag="sfmc", render_error=render_error)
+    sms = Router("/messaging/v1/sms", tag="sfmc", render_error=render_error, owns=("/messaging/",))
     add_definition_routes(sms, state)
     add_message_routes(sms, state)
     return [build_auth_router(state), sms, build_ens_router(state)]

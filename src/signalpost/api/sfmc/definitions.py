@@ -26,6 +26,7 @@ from signalpost.definitions.schemas import (
     DefinitionStatus,
 )
 from signalpost.http import Request, Response, Router, json_response
+from signalpost.http.params import MAX_PAGE, IntParam
 from signalpost.timeutil import now_us
 
 __all__ = ["add_definition_routes", "present"]
@@ -138,15 +139,8 @@ def _patch(data: dict[str, Any]) -> DefinitionPatch:
     )
 
 
-def _page_param(request: Request, names: tuple[str, ...], default: int, maximum: int) -> int:
-    raw = next((v for k, v in request.query_list if k.lower() in names), None)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise SfmcError(
-            f"MCMS_UTM_Validation_InvalidValue_{names[0]}: must be 1 to {maximum}", errorcode=10005
-        )
-    return int(raw)
+PAGE = IntParam("$page", 1, MAX_PAGE, 1, "page number", fold_case=True)
+PAGE_SIZE = IntParam("$pageSize", 1, 500, 50, "definitions per page", fold_case=True)
 
 
 def _list_filter(request: Request) -> DefinitionFilter:
@@ -193,8 +187,8 @@ def add_definition_routes(router: Router, state: SfmcState) -> None:
         "/definitions",
         query={
             "$filter": "status eq|neq active|inactive|deleted",
-            "$page": "1-based page",
-            "$pageSize": "definitions per page (default 50)",
+            "$page": PAGE,
+            "$pageSize": PAGE_SIZE,
             "$orderBy": "definitionKey, name, createdDate, modifiedDate or status, asc|desc",
         },
     )
@@ -202,8 +196,8 @@ def add_definition_routes(router: Router, state: SfmcState) -> None:
         """List SMS send definitions."""
         scope = await state.scope(request)
         flt = _list_filter(request)
-        page = _page_param(request, ("$page",), 1, 1_000_000)
-        size = _page_param(request, ("$pagesize",), 50, 500)
+        page = PAGE.value(request)
+        size = PAGE_SIZE.value(request)
         async with db.reader() as conn:
             found = await definitions.list_definitions(conn, scope, flt, page=page, page_size=size)
         return json_response(

@@ -15,6 +15,7 @@ from signalpost.errors import (
     ValidationFailed,
 )
 from signalpost.http import Request, Response, json_response
+from signalpost.http.params import InvalidParam
 
 __all__ = [
     "DOCS_URL",
@@ -64,6 +65,9 @@ def missing_field(name: str) -> SfmcError:
 def _envelope(exc: Exception) -> tuple[int, dict[str, object]]:
     if isinstance(exc, SfmcError):
         return exc.status, {"message": exc.message, "errorcode": exc.errorcode}
+    if isinstance(exc, InvalidParam):
+        message = f"MCMS_UTM_Validation_InvalidValue_{exc.name}: {exc.text}"
+        return 400, {"message": message, "errorcode": 10005}
     if isinstance(exc, RateLimited):
         return 429, {
             "message": "Rate limit exceeded",
@@ -123,7 +127,9 @@ def render_oauth_error(request: Request, exc: Exception) -> Response:
         error, status = "invalid_client", 401
         description = exc.message
     elif isinstance(exc, AppError) and exc.status < 500:
-        error, description, status = "invalid_request", exc.message, 400
+        # an unknown path or method keeps its status; any other refusal is a 400
+        status = exc.status if exc.status in (404, 405) else 400
+        error, description = "invalid_request", exc.message
     else:
         error, description, status = "server_error", "An unexpected error occurred.", 500
     body = {"error": error, "error_description": description, "error_uri": OAUTH_DOCS_URL}

@@ -20,6 +20,7 @@ from signalpost.api.sfmc.sending import (
     send,
 )
 from signalpost.http import Request, Response, Router, json_response
+from signalpost.http.params import INT64_MAX, IntParam
 from signalpost.messages import service as messages
 from signalpost.messages.schemas import Message
 
@@ -81,22 +82,10 @@ def _accepted(outcome_responses: list[dict[str, Any]], failed: int) -> Response:
     return json_response(body, 202)
 
 
-def _page_size(request: Request) -> int:
-    raw = next((v for k, v in request.query_list if k.lower() == "$pagesize"), None)
-    if raw in (None, ""):
-        return 50
-    if not raw.isdigit() or not 1 <= int(raw) <= 500:
-        raise SfmcError("MCMS_UTM_Validation_InvalidValue_$pageSize: 1 to 500", errorcode=10005)
-    return int(raw)
-
-
-def _last_event(request: Request) -> int:
-    raw = next((v for k, v in request.query_list if k.lower() == "lasteventid"), None)
-    if raw in (None, ""):
-        return 0
-    if not raw.isdigit():
-        raise SfmcError("MCMS_UTM_Validation_InvalidValue_lastEventId", errorcode=10005)
-    return int(raw)
+PAGE_SIZE = IntParam("$pageSize", 1, 500, 50, "events per page", fold_case=True)
+LAST_EVENT = IntParam(
+    "lastEventId", 0, INT64_MAX, 0, "start after this event (the previous lastEventID)", True
+)
 
 
 def add_message_routes(router: Router, state: SfmcState) -> None:
@@ -160,8 +149,8 @@ def add_message_routes(router: Router, state: SfmcState) -> None:
         "/messages",
         query={
             "type": "notSent (the only type)",
-            "$pageSize": "events per page (default 50, at most 500)",
-            "lastEventId": "start after this event (the previous page's lastEventID)",
+            "$pageSize": PAGE_SIZE,
+            "lastEventId": LAST_EVENT,
         },
     )
     async def not_sent(request: Request) -> Response:
@@ -171,7 +160,7 @@ def add_message_routes(router: Router, state: SfmcState) -> None:
             raise SfmcError(
                 "MCMS_UTM_Validation_InvalidValue_type: use type=notSent", errorcode=10005
             )
-        size, after = _page_size(request), _last_event(request)
+        size, after = PAGE_SIZE.value(request), LAST_EVENT.value(request)
         flt = ActivityFilter(statuses=wire.NOT_SENT_STATUSES)
         async with ctx.db.reader() as conn:
             rows = await activities.search(conn, scope, flt, limit=size, after_id=after)

@@ -39,7 +39,7 @@ def _status(value: Any) -> str | None:
 
 
 def build_ens_router(state: SfmcState) -> Router:
-    router = Router("/platform/v1", tag="sfmc", render_error=render_error)
+    router = Router("/platform/v1", tag="sfmc", render_error=render_error, owns=("/platform/",))
     ctx = state.ctx
     db = ctx.db
 
