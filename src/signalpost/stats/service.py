@@ -31,6 +31,10 @@ async def record(conn: Connection, applied: Sequence[Applied]) -> None:
         await repo.add_deltas(conn, changes)
 
 
+# Periods are shown as ISO 8601 dates: the last one must end before the year 10000.
+_LAST_INSTANT = 253_402_128_000_000_000  # 9999-12-30T00:00:00Z
+
+
 def make_query(
     start: int | None, end: int | None, interval: str | None, group_by: str | None, now: int
 ) -> StatsQuery:
@@ -44,6 +48,9 @@ def make_query(
     if errors:
         raise ValidationFailed(details=errors)
     step = DAY_US if interval == "day" else HOUR_US
+    for name, value in (("from", start), ("to", end)):
+        if value is not None and not 0 <= value <= _LAST_INSTANT:
+            raise ValidationFailed(details={name: ["must lie between 1970 and the year 9999"]})
     end = -(-(end if end is not None else now) // step) * step
     start = start if start is not None else end - (30 * DAY_US if step == DAY_US else DAY_US)
     start -= start % step
