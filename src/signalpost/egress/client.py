@@ -207,7 +207,9 @@ class EgressClient:
         if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
             inner = exc.os_error if isinstance(exc, aiohttp.ClientSSLError) else exc
             reason = getattr(inner, "reason", None) or inner.strerror or str(inner)
-            return TlsFailed(f"TLS handshake with {where} failed: {reason}")
+            return TlsFailed(
+                f"TLS handshake with {where} failed: {reason.lower().replace('_', ' ')}"
+            )
         if isinstance(exc, aiohttp.ClientConnectorDNSError):
             return ResolveFailed(f"cannot resolve {target.raw_host}: {exc.os_error}")
         if isinstance(exc, aiohttp.ClientConnectorError):
@@ -217,7 +219,7 @@ class EgressClient:
         if isinstance(exc, aiohttp.ClientPayloadError):
             return ConnectionClosed(f"{where} closed the connection during the response")
         if isinstance(exc, aiohttp.ClientResponseError):
-            return InvalidResponse(f"invalid HTTP response from {where}: {exc.message}")
+            return InvalidResponse(f"invalid HTTP response from {where}: {_one_line(exc.message)}")
         if isinstance(exc, aiohttp.InvalidURL):
             return InvalidTarget(f"not a valid URL: {exc}")
         if isinstance(exc, ConnectionResetError | BrokenPipeError) or (
@@ -227,6 +229,12 @@ class EgressClient:
         if isinstance(exc, aiohttp.ClientConnectionError | OSError):
             return ConnectionClosed(f"connection to {where} failed: {_reason(exc)}")
         return EgressError(f"request to {where} failed: {_reason(exc)}")
+
+
+def _one_line(text: str) -> str:
+    """A parser's multi-line message on one line, without its caret marker."""
+    parts = (line.strip() for line in text.splitlines())
+    return " ".join(p for p in parts if p and set(p) != {"^"})
 
 
 def _reason(exc: BaseException) -> str:
