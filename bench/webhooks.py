@@ -165,6 +165,7 @@ async def run(env: BenchEnv) -> list[Figure]:
         say("reference: plain httpx, then plain aiohttp, posting the same bodies")
         plain_httpx = await _plain_client(env, payloads, "httpx", one.events)
         plain_aiohttp = await _plain_client(env, payloads, "aiohttp", one.events)
+        say(f"reference: {plain_httpx:,.0f}/s plain httpx, {plain_aiohttp:,.0f}/s plain aiohttp")
         many = await _measure(env, work, MANY_ENDPOINTS, many_messages)
     note = (
         f"{one.events:,} events of {one.payload_bytes:,.0f} bytes on average, "
