@@ -18,9 +18,8 @@ import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from signalpost.egress.errors import (
@@ -34,6 +33,12 @@ from signalpost.egress.errors import (
     TlsFailed,
 )
 from signalpost.egress.guard import AddressGuard
+
+if TYPE_CHECKING:
+    import aiohttp
+
+# aiohttp is imported on the first request, not with the server: a process that never
+# makes one does not pay for it at start.
 
 __all__ = ["EgressClient", "Reply"]
 
@@ -56,30 +61,31 @@ class Reply:
     body: bytes
 
 
-class _GuardedResolver(AbstractResolver):
-    """What the connector connects to: the guard's vetted addresses, nothing else."""
+def _guarded_resolver(guard: AddressGuard) -> Any:
+    """An aiohttp resolver whose answers are the guard's vetted addresses, nothing else."""
+    from aiohttp.abc import AbstractResolver, ResolveResult
 
-    def __init__(self, guard: AddressGuard) -> None:
-        self.guard = guard
+    class GuardedResolver(AbstractResolver):
+        async def resolve(
+            self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+        ) -> list[ResolveResult]:
+            del family
+            return [
+                {
+                    "hostname": host,
+                    "host": str(ip),
+                    "port": port,
+                    "family": socket.AF_INET6 if ip.version == 6 else socket.AF_INET,
+                    "proto": 0,
+                    "flags": _NUMERIC,
+                }
+                for ip in await guard.addresses(host, port)
+            ]
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        del family
-        return [
-            {
-                "hostname": host,
-                "host": str(ip),
-                "port": port,
-                "family": socket.AF_INET6 if ip.version == 6 else socket.AF_INET,
-                "proto": 0,
-                "flags": _NUMERIC,
-            }
-            for ip in await self.guard.addresses(host, port)
-        ]
+        async def close(self) -> None:
+            return None
 
-    async def close(self) -> None:
-        return None
+    return GuardedResolver()
 
 
 class EgressClient:
@@ -106,10 +112,12 @@ class EgressClient:
         self._session: aiohttp.ClientSession | None = None
 
     def _http(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self.connections,
-                resolver=_GuardedResolver(self.guard),
+                resolver=_guarded_resolver(self.guard),
                 use_dns_cache=False,  # the guard keeps answers; a second cache could skip it
                 ssl=self.ssl_context if self.ssl_context is not None else True,
             )
@@ -153,6 +161,8 @@ class EgressClient:
         read_limit: int = 65536,
     ) -> Reply:
         """One request, redirects not followed; any HTTP status is an answer."""
+        import aiohttp
+
         target = self._target(url)
         limits = aiohttp.ClientTimeout(
             total=timeout, sock_connect=min(timeout, self.connect_timeout)
@@ -193,6 +203,8 @@ class EgressClient:
         return shown
 
     def _mapped(self, exc: BaseException, target: URL, timeout: float) -> EgressError:
+        import aiohttp
+
         where = self._where(target)
         connect = min(timeout, self.connect_timeout)
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
