@@ -22,7 +22,7 @@ import asyncpg
 
 from bench.harness import BenchEnv, say
 
-__all__ = ["DbTarget", "StatusWatch", "fresh_database", "status_counts"]
+__all__ = ["DbTarget", "StatusWatch", "fresh_database", "query", "status_counts"]
 
 FINAL_STATUSES = frozenset(
     {"delivered", "read", "failed", "expired", "rejected", "blocked", "filtered", "cancelled"}
@@ -100,6 +100,25 @@ def _sqlite_counts(path: Path) -> dict[str, int]:
     finally:
         conn.close()
     return {str(status): int(n) for status, n in rows}
+
+
+def _sqlite_query(path: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return [tuple(row) for row in conn.execute(sql).fetchall()]
+    finally:
+        conn.close()
+
+
+async def query(db: DbTarget, sql: str) -> list[tuple[object, ...]]:
+    """Rows of one read-only statement (SQL both backends understand)."""
+    if db.is_sqlite:
+        return await asyncio.to_thread(_sqlite_query, db.sqlite_path, sql)
+    conn = await asyncpg.connect(db.url, server_settings={"search_path": db.schema or "public"})
+    try:
+        return [tuple(r) for r in await conn.fetch(sql)]
+    finally:
+        await conn.close()
 
 
 async def status_counts(db: DbTarget) -> dict[str, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import random
 import time
 from typing import Any
@@ -16,49 +15,11 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from signalpost.domain.lifecycle import Status
 from signalpost.messages.transitions import Applied
 from signalpost.webhooks import formats, signing
-from signalpost.webhooks.exceptions import (
-    InvalidWebhookUrl,
-    TargetRefused,
-    WebhookUrlNotAllowed,
-)
+from signalpost.webhooks.exceptions import InvalidWebhookUrl, WebhookUrlNotAllowed
 from signalpost.webhooks.formats import EndpointInfo, NativeFormat, SigningContext
 from signalpost.webhooks.recording import Claimed, Outcome, _next_state, _rows, backoff_seconds
-from signalpost.webhooks.safety import UrlGuard, refusal
+from signalpost.webhooks.safety import UrlGuard
 from signalpost.webhooks.schemas import AttemptResult, DeliveryPolicy
-
-LOCAL_NETWORKS = [
-    "127.0.0.0/8",
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "169.254.0.0/16",
-    "100.64.0.0/10",
-    "0.0.0.0/8",
-    "224.0.0.0/4",
-    "::1/128",
-    "fe80::/10",
-    "fc00::/7",
-    "ff00::/8",
-]
-
-
-def _address_in(network: str, offset: int) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    net = ipaddress.ip_network(network)
-    return net.network_address + (offset % net.num_addresses)
-
-
-@given(st.sampled_from(LOCAL_NETWORKS), st.integers(min_value=0, max_value=2**64))
-def test_every_local_address_is_refused(network: str, offset: int) -> None:
-    ip = _address_in(network, offset)
-    assert refusal(ip) is not None
-    if ip.version == 4:
-        mapped = ipaddress.IPv6Address(f"::ffff:{ip}")
-        assert refusal(mapped) is not None
-
-
-@pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "93.184.216.34", "2606:4700::1111"])
-def test_public_addresses_are_allowed(address: str) -> None:
-    assert refusal(ipaddress.ip_address(address)) is None
 
 
 @pytest.mark.parametrize(
@@ -73,6 +34,8 @@ def test_public_addresses_are_allowed(address: str) -> None:
         ("http://192.168.1.10/", "private"),
         ("http://0.0.0.0/", "unspecified"),
         ("http://[::ffff:127.0.0.1]/", "loopback"),
+        ("http://[2002:7f00:1::1]/", "loopback address (6to4 form of 127.0.0.1)"),
+        ("http://[64:ff9b::a9fe:a9fe]/", "link-local address (NAT64 form of 169.254.169.254)"),
     ],
 )
 def test_local_urls_are_refused_without_dns(url: str, fragment: str) -> None:
@@ -127,23 +90,6 @@ async def test_names_resolving_to_local_addresses_are_refused() -> None:
     with pytest.raises(InvalidWebhookUrl, match="does not resolve"):
         await guard.check("https://missing.example/hook")
     await guard.check("https://ok.example/hook")
-    with pytest.raises(TargetRefused):
-        await guard.target("https://evil.example/hook")
-
-
-async def test_delivery_targets_are_pinned_to_the_checked_address() -> None:
-    guard = UrlGuard(
-        allow_private=False,
-        resolver=_resolver({"hooks.example": ["1.2.3.4"], "v6.example": ["2606:4700::1111"]}),
-    )
-    target = await guard.target("https://user:pw@hooks.example:8443/in?x=1")
-    assert target.url == "https://user:pw@1.2.3.4:8443/in?x=1"
-    assert target.host_header == "hooks.example:8443"
-    assert target.sni_hostname == "hooks.example"
-    plain = await guard.target("http://v6.example/in")
-    assert plain.url == "http://[2606:4700::1111]/in"
-    assert plain.host_header == "v6.example"
-    assert plain.sni_hostname is None
 
 
 # --------------------------------------------------------------------------- formats

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import secrets
 
-import httpx
-
 from signalpost.accounts.schemas import Scope
 from signalpost.config import Settings
+from signalpost.egress import EgressClient, Resolver, system_resolver
 from signalpost.storage import Database
 from signalpost.timeutil import new_id, now_us
 from signalpost.webhooks import formats, service
 from signalpost.webhooks import repository as repo
-from signalpost.webhooks.delivery import Deliverer
+from signalpost.webhooks.delivery import USER_AGENT, Deliverer
 from signalpost.webhooks.outbox import EndpointCache, Outbox
 from signalpost.webhooks.recording import Claimed, Outcome, record_outcomes
 from signalpost.webhooks.safety import UrlGuard
@@ -46,7 +45,11 @@ def policy_from_settings(settings: Settings) -> DeliveryPolicy:
 
 
 class WebhookEngine:
-    """Everything webhook-related a process holds; ``transport`` is a seam for tests."""
+    """Everything webhook-related a process holds; ``resolver`` is a seam for tests.
+
+    :attr:`egress` is the process's guarded HTTP client: deliveries, test sends and the
+    dialects' callback checks all go through it.
+    """
 
     def __init__(
         self,
@@ -54,13 +57,17 @@ class WebhookEngine:
         policy: DeliveryPolicy,
         *,
         cache_seconds: float = 2.0,
-        transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver = system_resolver,
     ) -> None:
         self.db = db
         self.policy = policy
-        self.guard = UrlGuard(allow_private=policy.allow_private)
+        self.guard = UrlGuard(allow_private=policy.allow_private, resolver=resolver)
+        # Deliveries never exceed ``concurrency``; the rest is for test sends and checks.
+        self.egress = EgressClient(
+            self.guard.addresses, user_agent=USER_AGENT, connections=2 * policy.concurrency
+        )
         self.cache = EndpointCache(cache_seconds)
-        self.deliverer = Deliverer(policy, self.guard, transport=transport)
+        self.deliverer = Deliverer(policy, self.egress)
         self.outbox = Outbox(self.cache, wake=self.wake)
         self._workers: list[DeliveryWorker] = []
 

@@ -1,9 +1,9 @@
 """Errors of the webhooks domain.
 
 Application errors (rendered by each dialect in its own envelope) derive from
-:class:`signalpost.errors.AppError`.  Delivery errors describe why one attempt failed; the
-deliverer maps ``httpx`` and resolver exceptions onto them at the boundary, and they are
-recorded on the attempt row, never shown to an API client as an HTTP error.
+:class:`signalpost.errors.AppError`.  Why one delivery attempt failed is an
+:class:`signalpost.egress.EgressError`, recorded on the attempt row and never shown to an
+API client as an HTTP error.
 """
 
 from __future__ import annotations
@@ -11,17 +11,13 @@ from __future__ import annotations
 from signalpost.errors import Conflict, NotFound, ValidationFailed
 
 __all__ = [
-    "ConnectFailed",
     "DeliveryAlreadyDelivered",
-    "DeliveryError",
     "DeliveryInFlight",
     "DeliveryNotFound",
     "DeliveryNotRetryable",
     "EndpointDisabled",
     "EndpointNotFound",
     "InvalidWebhookUrl",
-    "ReceiverTimedOut",
-    "TargetRefused",
     "UnknownEventType",
     "WebhookUrlNotAllowed",
 ]
@@ -96,27 +92,3 @@ class DeliveryInFlight(DeliveryNotRetryable):
     """The event is being delivered right now; retry once this attempt has finished."""
 
     code = "webhook_delivery_in_flight"
-
-
-class DeliveryError(Exception):
-    """One delivery attempt did not reach the receiver or got no usable answer."""
-
-    kind = "error"
-
-
-class TargetRefused(DeliveryError):
-    """The URL resolves to an address webhooks may not call."""
-
-    kind = "refused"
-
-
-class ConnectFailed(DeliveryError):
-    """The receiver could not be reached."""
-
-    kind = "connect"
-
-
-class ReceiverTimedOut(DeliveryError):
-    """The receiver did not answer in time."""
-
-    kind = "timeout"

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
+import orjson
 
 from signalpost.accounts.schemas import Scope
 from signalpost.api.sfmc.errors import SfmcError
 from signalpost.api.sfmc.events import EVENT_TYPES, NO_EVENTS, subscribed_type
+from signalpost.egress import EgressClient, EgressError
 from signalpost.errors import NotFound
 from signalpost.webhooks import service as webhooks
 from signalpost.webhooks.schemas import UNSET, Endpoint, EndpointPatch, EndpointSpec
@@ -243,16 +244,22 @@ async def create_callback(
     return created
 
 
-async def probe(url: str, callback_id: str, verification_key: str) -> str | None:
-    """POST the verification payload to a callback URL; None when it answered 200."""
-    body = {"callbackId": callback_id, "verificationKey": verification_key}
+async def probe(
+    client: EgressClient, url: str, callback_id: str, verification_key: str
+) -> str | None:
+    """POST the verification payload to a callback URL; None when it answered 200.
+
+    The request goes through the guarded client, so it reaches only an address that was
+    vetted when the name was resolved; what went wrong is said in the client's words.
+    """
+    body = orjson.dumps({"callbackId": callback_id, "verificationKey": verification_key})
+    headers = {"content-type": "application/json"}
     try:
-        async with httpx.AsyncClient(timeout=PROBE_TIMEOUT_SECONDS) as client:
-            response = await client.post(url, json=body)
-    except httpx.HTTPError as exc:
-        return f"{type(exc).__name__}"
-    if response.status_code != 200:
-        return f"Status: {response.status_code}"
+        reply = await client.post(url, body, headers, timeout=PROBE_TIMEOUT_SECONDS, read_limit=0)
+    except EgressError as exc:
+        return exc.message
+    if reply.status != 200:
+        return f"Status: {reply.status}"
     return None
 
 

@@ -65,7 +65,9 @@ def build_ens_router(state: SfmcState) -> Router:
                     )
                 )
         for callback in created:
-            problem = await ens.probe(callback.endpoint.url, callback.id, callback.verification_key)
+            problem = await ens.probe(
+                ctx.webhooks.egress, callback.endpoint.url, callback.id, callback.verification_key
+            )
             if problem is not None:
                 async with db.transaction() as conn:
                     for gone in created:
