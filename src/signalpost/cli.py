@@ -20,12 +20,15 @@ import orjson
 
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
+from signalpost.api.native.keys import present as present_key
+from signalpost.api.native.keys import present_created
 from signalpost.config import Settings
 from signalpost.contact_groups import service as contact_groups
 from signalpost.numbers import service as numbers
 from signalpost.oauth import service as oauth
 from signalpost.storage import open_database
 from signalpost.storage.migrate import upgrade
+from signalpost.timeutil import now_us
 
 __all__ = ["main"]
 
@@ -78,13 +81,36 @@ def cmd_profile_create(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_key_create(settings: Settings, args: argparse.Namespace) -> int:
     async def work(conn: Any) -> dict[str, Any]:
-        key = await accounts.create_api_key(conn, args.org, args.profile, name=args.name)
-        return {
-            "id": key.id,
-            "organization_id": key.organization_id,
-            "profile_id": key.profile_id,
-            "api_key": key.api_key,
-        }
+        key = await accounts.create_key(conn, args.org, args.profile, args.name, kind=args.kind)
+        return present_created(key)
+
+    _print(_admin(settings, work))
+    return 0
+
+
+def cmd_key_list(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(conn: Any) -> list[dict[str, Any]]:
+        await accounts.get_organization(conn, args.org)
+        keys = await accounts.list_keys(conn, args.org, args.profile)
+        now = now_us()
+        return [present_key(k, now) for k in keys]
+
+    _print(_admin(settings, work))
+    return 0
+
+
+def cmd_key_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(conn: Any) -> dict[str, Any]:
+        return present_key(await accounts.revoke_key(conn, args.org, args.id), now_us())
+
+    _print(_admin(settings, work))
+    return 0
+
+
+def cmd_key_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(conn: Any) -> dict[str, Any]:
+        key = await accounts.rotate_key(conn, args.org, args.id, grace_seconds=args.grace)
+        return present_created(key)
 
     _print(_admin(settings, work))
     return 0
@@ -354,7 +380,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--org", required=True)
     p.add_argument("--profile")
     p.add_argument("--name")
+    p.add_argument("--kind", choices=("live", "test"), default="live")
     p.set_defaults(func=cmd_key_create)
+    p = key.add_parser("list", help="list an organization's API keys (never their secrets)")
+    p.add_argument("--org", required=True)
+    p.add_argument("--profile", help="only this profile's keys")
+    p.set_defaults(func=cmd_key_list)
+    p = key.add_parser("revoke", help="revoke an API key now")
+    p.add_argument("--org", required=True)
+    p.add_argument("id")
+    p.set_defaults(func=cmd_key_revoke)
+    p = key.add_parser("rotate", help="a new secret; the old one works for --grace seconds")
+    p.add_argument("--org", required=True)
+    p.add_argument("--grace", type=int, default=0, help="seconds the old secret keeps working")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_key_rotate)
 
     num = sub.add_parser("number", help="sender numbers").add_subparsers(
         dest="action", required=True

@@ -86,5 +86,6 @@ class Context:
         await purge_expired(self.db)
 
     async def close(self) -> None:
+        await self.auth.close()
         await self.webhooks.close()
         await self.db.close()

@@ -120,7 +120,7 @@ class Dispatcher:
                 changes.append(_expired_in_queue(row["id"], now))
                 finished.append(row["id"])
                 continue
-            carrier = self.carriers.route(row["to_number"], row["channel"])
+            carrier = self.carriers.route(row["to_number"], row["channel"], test=row["test"])
             previous = open_attempts.get(row["id"])
             attempt_id, attempt_no = self._attempt_for(
                 row, carrier, previous, now, new_attempts, closed

@@ -68,6 +68,7 @@ def _row(item: InboundMessage, currency: str) -> dict[str, Any]:
         updated_at=item.received_at,
         attempts=0,
         revision=0,
+        test=False,
     )
     return row
 

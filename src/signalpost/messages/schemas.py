@@ -114,6 +114,8 @@ class Message:
     delivered_at: int | None
     attempts: int
     revision: int  # how many times the row was updated
+    test: bool = False  # sent with a test key: through the simulator only
+    request_id: str | None = None  # the request that accepted it
     events: list[Activity] = field(default_factory=list)
 
 

@@ -37,6 +37,7 @@ from signalpost.messages.schemas import (
     SendSpec,
 )
 from signalpost.messages.transitions import Applied, Change, Recorder
+from signalpost.observability.context import current_request_id
 from signalpost.storage import Connection, UniqueViolation
 from signalpost.templates import service as templates
 from signalpost.templates.schemas import Template
@@ -241,6 +242,7 @@ def _build_rows(
     start = scheduled or now
     validity = spec.validity_seconds or policy.default_validity_seconds
     expires_at = start + validity * 1_000_000
+    request_id = current_request_id()
     second = Status.SCHEDULED if scheduled else Status.QUEUED
     metadata = orjson.dumps(spec.metadata).decode() if spec.metadata else None
     segment_cache: dict[str, encoding.SegmentInfo] = {}
@@ -291,6 +293,8 @@ def _build_rows(
                     "delivered_at": None,
                     "attempts": 0,
                     "revision": 0,
+                    "test": scope.test,
+                    "request_id": request_id,
                 }
             )
             for status, price_of in ((Status.ACCEPTED, None), (second, price)):
