@@ -193,6 +193,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.workers is not None:
         settings = settings.model_copy(update={"workers": args.workers})
+    if args.port is not None:
+        settings = settings.model_copy(update={"worker_port": args.port})
     run_worker(settings)
     return 0
 
@@ -341,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="run workers only")
     p.add_argument("--workers", type=int)
+    p.add_argument("--port", type=int, help="serve /healthz, /readyz and /metrics on this port")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("smsc-sim", help="run the SMSC simulator (an SMPP 3.4 server)")

@@ -105,7 +105,17 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(default=60.0, gt=0)
     webhook_poll_interval: float = Field(default=0.05, gt=0)
     webhook_endpoint_cache_seconds: float = Field(default=2.0, ge=0)
-    log_level: str = "info"
+    log_level: str = Field(default="info", description="debug, info, warning or error")
+    log_format: str = Field(
+        default="text", description="text (human-readable lines) or json (one object a line)"
+    )
+    access_log: bool = Field(default=False, description="log one line per HTTP request")
+    worker_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="where `signalpost worker` serves /healthz, /readyz and /metrics",
+    )
 
     @property
     def is_sqlite(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from signalpost.accounts.service import Authenticator
@@ -14,11 +15,20 @@ from signalpost.dispatch.tasks import WorkerPool
 from signalpost.domain.pricing import RateCard
 from signalpost.idempotency.service import purge_expired
 from signalpost.messages.service import SendPolicy
-from signalpost.messages.transitions import Recorder
+from signalpost.messages.transitions import Applied, Recorder
+from signalpost.observability.metrics import count_status_changes
 from signalpost.storage import Database, open_database
 from signalpost.webhooks import WebhookEngine
 
 __all__ = ["Context"]
+
+
+async def count_messages(conn: object, applied: Sequence[Applied]) -> None:
+    """Count each recorded step in ``signalpost_messages_total``."""
+    del conn
+    count_status_changes(
+        (a.activity["status"], a.message["channel"], a.message["carrier"]) for a in applied
+    )
 
 
 @dataclass
@@ -47,6 +57,7 @@ class Context:
         recorder = Recorder()
         webhooks = WebhookEngine.from_settings(db, settings)
         recorder.observers.append(webhooks.outbox)  # events in the state change's transaction
+        recorder.observers.append(count_messages)
         carriers = build_registry(settings, db, recorder, rates.currency)
         policy = DispatchPolicy(
             batch_size=settings.dispatch_batch_size,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -42,6 +43,8 @@ from signalpost.storage import Connection, UniqueViolation
 from signalpost.templates import service as templates
 from signalpost.templates.schemas import Template
 from signalpost.timeutil import new_id, now_us
+
+log = logging.getLogger("signalpost.messages")
 
 __all__ = [
     "Render",
@@ -225,7 +228,12 @@ async def send(
     await activities_repo.insert_many(conn, activity_rows)
     await dispatch_queue.enqueue(conn, queue_rows)  # the outbox, in the same transaction
     await policy.recorder.notify(conn, _applied(rows, activity_rows))
-    return SendResult(str(rows[0]["batch_id"]) if rows else new_id(), created)
+    batch_id = str(rows[0]["batch_id"]) if rows else new_id()
+    log.info("accepted %d messages in batch %s", len(created), batch_id)
+    if log.isEnabledFor(logging.DEBUG):
+        for c in created:
+            log.debug("message %s accepted: %s", c.id, c.status, extra={"message_id": c.id})
+    return SendResult(batch_id, created)
 
 
 def _build_rows(

@@ -7,10 +7,18 @@ message while they work on it, so every log line about one message carries one i
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from contextvars import ContextVar, Token
 
-__all__ = ["MAX_REQUEST_ID", "current_request_id", "new_request_id", "reset", "use_request_id"]
+__all__ = [
+    "MAX_REQUEST_ID",
+    "accepted_request_id",
+    "current_request_id",
+    "new_request_id",
+    "reset",
+    "use_request_id",
+]
 
 MAX_REQUEST_ID = 64
 
@@ -21,8 +29,23 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
+_PREFIX = "req_" + secrets.token_hex(6) + "_"  # this process's, random: unique across hosts
+_counter = itertools.count(1)
+
+
 def new_request_id() -> str:
-    return "req_" + secrets.token_hex(12)
+    """A new id, unique across processes (a random per-process prefix and a counter)."""
+    return f"{_PREFIX}{next(_counter):x}"
+
+
+def accepted_request_id(raw: bytes) -> str | None:
+    """A caller's ``X-Request-Id`` if it is safe to log as is: 1 to 64 printable ASCII
+    characters without spaces (anything else could forge or break log lines)."""
+    if 0 < len(raw) <= MAX_REQUEST_ID and raw.isascii():
+        text = raw.decode("ascii")
+        if text.isprintable() and " " not in text:
+            return text
+    return None
 
 
 def use_request_id(value: str | None) -> Token[str | None]:

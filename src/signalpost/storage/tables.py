@@ -329,6 +329,7 @@ webhook_events = Table(
     Column("finished_at", Micros, nullable=True),
     Column("last_status_code", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
+    Column("request_id", String(64), nullable=True),  # of the message's accepting request
     Index(None, "endpoint_id", "created_at"),
     # An endpoint's next due events, for claims that look past another endpoint's backlog;
     # delivered and abandoned events (no due time) stay out of it.

@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from signalpost.observability.context import use_request_id
+from signalpost.observability.metrics import count_webhook_outcomes
 from signalpost.storage import Connection, Database, Row
 from signalpost.timeutil import now_us
 from signalpost.webhooks import formats
@@ -56,6 +58,7 @@ class Claimed:
     attempts: int
     created_at: int
     token: str
+    request_id: str | None = None  # of the request that accepted the event's message
 
     @classmethod
     def from_row(cls, row: Row, token: str) -> Claimed:
@@ -68,6 +71,7 @@ class Claimed:
             row["attempts"],
             row["created_at"],
             token,
+            row["request_id"],
         )
 
 
@@ -392,6 +396,7 @@ class DeliveryWorker:
         gate = self._gates.get(endpoint.id)
         if gate is None:
             gate = self._gates[endpoint.id] = asyncio.Semaphore(self.policy.endpoint_concurrency)
+        use_request_id(event.request_id)  # this task's own context: every line carries it
         try:
             async with gate:
                 result = await attempt(self.deliverer, event, endpoint)
@@ -401,6 +406,14 @@ class DeliveryWorker:
             result = AttemptResult(False, None, 0, None, error, now_us())
         finally:
             self._release(endpoint.id)
+        log.debug(
+            "webhook %s %s to endpoint %s: %s",
+            event.id,
+            event.event_type,
+            endpoint.id,
+            "delivered" if result.ok else f"failed ({result.status_code or result.error})",
+            extra={"event_id": event.id, "endpoint_id": endpoint.id, "ok": result.ok},
+        )
         self._finish(Outcome(event, result, endpoint.max_attempts))
 
     def _release(self, endpoint_id: str) -> None:
@@ -440,8 +453,15 @@ class DeliveryWorker:
                 log.exception("recording %d webhook outcomes failed", len(batch))
                 await asyncio.sleep(0.5 * (attempt_no + 1))
                 continue
+            count_webhook_outcomes(_outcome(o) for o in batch)
             for row in disabled:
                 log.warning("webhook endpoint %s disabled after repeated failures", row["id"])
                 self.cache.invalidate(row["tenant_id"])
             return
         log.error("dropped %d webhook outcomes; their leases will expire and retry", len(batch))
+
+
+def _outcome(o: Outcome) -> str:
+    if o.result is None:
+        return "abandoned"
+    return "delivered" if o.result.ok else "failed"

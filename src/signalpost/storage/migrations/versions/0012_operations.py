@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("test", sa.Boolean(), server_default=sa.false(), nullable=False),
     )
     op.add_column("messages", sa.Column("request_id", sa.String(length=64), nullable=True))
+    op.add_column("webhook_events", sa.Column("request_id", sa.String(length=64), nullable=True))
     op.create_table(
         "change_counters",
         sa.Column("name", sa.String(length=32), nullable=False),
@@ -52,6 +53,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("retention_policies")
     op.drop_table("change_counters")
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.drop_column("request_id")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_column("request_id")
         batch_op.drop_column("test")
