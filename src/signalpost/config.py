@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,7 +14,9 @@ __all__ = ["Settings"]
 class Settings(BaseSettings):
     """Every knob of a Signalpost process. Nothing reads the environment but this class."""
 
-    model_config = SettingsConfigDict(env_prefix="SIGNALPOST_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="SIGNALPOST_", extra="ignore", env_file=".env", env_file_encoding="utf-8"
+    )
 
     database_url: str = Field(
         default="sqlite:///./signalpost.db",
@@ -106,7 +109,7 @@ class Settings(BaseSettings):
     webhook_poll_interval: float = Field(default=0.05, gt=0)
     webhook_endpoint_cache_seconds: float = Field(default=2.0, ge=0)
     log_level: str = Field(default="info", description="debug, info, warning or error")
-    log_format: str = Field(
+    log_format: Literal["text", "json"] = Field(
         default="text", description="text (human-readable lines) or json (one object a line)"
     )
     access_log: bool = Field(default=False, description="log one line per HTTP request")
