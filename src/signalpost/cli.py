@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict
 from typing import Any
 
 import httpx
@@ -26,6 +27,8 @@ from signalpost.config import Settings
 from signalpost.contact_groups import service as contact_groups
 from signalpost.numbers import service as numbers
 from signalpost.oauth import service as oauth
+from signalpost.retention import service as retention
+from signalpost.retention.schemas import RetentionPolicy
 from signalpost.storage import open_database
 from signalpost.storage.migrate import upgrade
 from signalpost.timeutil import now_us
@@ -113,6 +116,74 @@ def cmd_key_rotate(settings: Settings, args: argparse.Namespace) -> int:
         return present_created(key)
 
     _print(_admin(settings, work))
+    return 0
+
+
+def _retention_defaults(settings: Settings) -> RetentionPolicy:
+    return RetentionPolicy(
+        settings.retention_messages_days,
+        settings.retention_activities_days,
+        settings.retention_idempotency_days,
+        settings.retention_redact_days,
+    )
+
+
+def cmd_retention_show(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(conn: Any) -> dict[str, Any]:
+        if args.profile:
+            await accounts.get_profile(conn, args.org, args.profile)
+        else:
+            await accounts.get_organization(conn, args.org)
+        own = await retention.get_policy(conn, args.profile or args.org)
+        defaults = _retention_defaults(settings)
+        effective = await retention.effective_policy(conn, args.org, args.profile, defaults)
+        return {
+            "tenant_id": args.profile or args.org,
+            "own": asdict(own),
+            "effective": asdict(effective),
+            "defaults": asdict(defaults),
+        }
+
+    _print(_admin(settings, work))
+    return 0
+
+
+def cmd_retention_set(settings: Settings, args: argparse.Namespace) -> int:
+    changes = {
+        name: None if value == "inherit" else int(value)
+        for name in ("messages_days", "activities_days", "idempotency_days", "redact_days")
+        if (value := getattr(args, name)) is not None
+    }
+    if not changes:
+        raise SystemExit(
+            "nothing to set: give --messages-days, --activities-days, "
+            "--idempotency-days or --redact-days"
+        )
+
+    async def work(conn: Any) -> dict[str, Any]:
+        policy = await retention.set_policy(conn, args.org, args.profile, changes)
+        return {"tenant_id": args.profile or args.org, "own": asdict(policy)}
+
+    _print(_admin(settings, work))
+    return 0
+
+
+def cmd_retention_purge(settings: Settings, args: argparse.Namespace) -> int:
+    del args
+
+    async def run() -> dict[str, Any]:
+        db = open_database(settings.database_url, schema=settings.database_schema, pool_size=2)
+        await db.connect()
+        try:
+            purger = retention.Purger(
+                db, _retention_defaults(settings), batch_size=settings.retention_batch_size
+            )
+            return asdict(await purger.run())
+        finally:
+            await db.close()
+
+    upgrade(settings.database_url, settings.database_schema)
+    _print(asyncio.run(run()))
     return 0
 
 
@@ -398,6 +469,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grace", type=int, default=0, help="seconds the old secret keeps working")
     p.add_argument("id")
     p.set_defaults(func=cmd_key_rotate)
+
+    keep = sub.add_parser("retention", help="how long data is kept").add_subparsers(
+        dest="action", required=True
+    )
+    p = keep.add_parser("show", help="a tenant's own, inherited and effective retention")
+    p.add_argument("--org", required=True)
+    p.add_argument("--profile")
+    p.set_defaults(func=cmd_retention_show)
+    p = keep.add_parser("set", help="set retention days (0: forever/never; inherit: clear)")
+    p.add_argument("--org", required=True)
+    p.add_argument("--profile", help="override for this profile of the organization")
+    for name in ("messages", "activities", "idempotency", "redact"):
+        p.add_argument(f"--{name}-days", dest=f"{name}_days", metavar="DAYS|inherit")
+    p.set_defaults(func=cmd_retention_set)
+    p = keep.add_parser("purge", help="delete and redact what is past retention now")
+    p.set_defaults(func=cmd_retention_purge)
 
     num = sub.add_parser("number", help="sender numbers").add_subparsers(
         dest="action", required=True

@@ -108,6 +108,24 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(default=60.0, gt=0)
     webhook_poll_interval: float = Field(default=0.05, gt=0)
     webhook_endpoint_cache_seconds: float = Field(default=2.0, ge=0)
+    retention_messages_days: int = Field(
+        default=400, ge=0, description="keep messages this long (0: forever); per tenant too"
+    )
+    retention_activities_days: int = Field(
+        default=0, ge=0, description="keep activities this long (0: as long as their message)"
+    )
+    retention_idempotency_days: int = Field(
+        default=0, ge=0, description="keep idempotency records this long (0: until their TTL)"
+    )
+    retention_redact_days: int = Field(
+        default=0, ge=0, description="replace message text by [redacted] after (0: never)"
+    )
+    retention_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="how often workers purge what is past retention"
+    )
+    retention_batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="rows per purge transaction"
+    )
     log_level: str = Field(default="info", description="debug, info, warning or error")
     log_format: Literal["text", "json"] = Field(
         default="text", description="text (human-readable lines) or json (one object a line)"

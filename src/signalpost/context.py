@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from signalpost.idempotency.service import purge_expired
 from signalpost.messages.service import SendPolicy
 from signalpost.messages.transitions import Applied, Recorder
 from signalpost.observability.metrics import count_status_changes
+from signalpost.retention.schemas import RetentionPolicy
+from signalpost.retention.service import Purger
 from signalpost.storage import Database, open_database
 from signalpost.webhooks import WebhookEngine
 
@@ -42,6 +45,7 @@ class Context:
     carriers: CarrierRegistry
     dispatcher: Dispatcher
     webhooks: WebhookEngine
+    _next_retention: float = 0.0
 
     @classmethod
     async def open(cls, settings: Settings) -> Context:
@@ -89,12 +93,30 @@ class Context:
             self.carriers,
             concurrency=self.settings.workers,
             poll_interval=self.settings.dispatch_poll_interval,
-            housekeeping=[self._purge_idempotency],
+            housekeeping=[self._purge_idempotency, self._purge_retention],
             background=[self.webhooks.worker()] if self.settings.webhook_delivery else [],
         )
 
     async def _purge_idempotency(self) -> None:
         await purge_expired(self.db)
+
+    async def _purge_retention(self) -> None:
+        """Every ``retention_interval_seconds``, delete and redact what is past retention."""
+        now = time.monotonic()
+        if now < self._next_retention:
+            return
+        self._next_retention = now + self.settings.retention_interval_seconds
+        await self.purger().run()
+
+    def purger(self) -> Purger:
+        s = self.settings
+        defaults = RetentionPolicy(
+            s.retention_messages_days,
+            s.retention_activities_days,
+            s.retention_idempotency_days,
+            s.retention_redact_days,
+        )
+        return Purger(self.db, defaults, batch_size=s.retention_batch_size)
 
     async def close(self) -> None:
         await self.auth.close()
