@@ -84,7 +84,10 @@ class App:
         finally:
             reset(token)
         headers = response.headers
-        if not any(name == b"x-request-id" for name, _ in headers):  # a dialect may set it
+        for name, _ in headers:
+            if name == b"x-request-id":  # a dialect may set its own
+                break
+        else:
             headers.append((b"x-request-id", request_id.encode()))
         await response.send(send)
         elapsed = perf_counter() - started
