@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
-export SIGNALPOST_DATABASE_URL ?= sqlite:///./signalpost.db
+export SIGNALPOST_DATABASE_URL ?= sqlite:///$(CURDIR)/signalpost.db
 
 .PHONY: run test lint typecheck bench install dev browser clean
 
@@ -38,7 +38,7 @@ run: $(STAMP)
 	@echo
 	@echo "  Signalpost is starting on http://$${SIGNALPOST_HOST:-127.0.0.1}:$${SIGNALPOST_PORT:-8080}"
 	@echo "  Create an organization and its API key (in another terminal):"
-	@echo "      $(BIN)/signalpost org create \"My Company\""
+	@echo "      SIGNALPOST_DATABASE_URL=$(SIGNALPOST_DATABASE_URL) $(CURDIR)/$(BIN)/signalpost org create \"My Company\""
 	@echo "  Then send:  curl -X POST http://127.0.0.1:$${SIGNALPOST_PORT:-8080}/v1/messages \\"
 	@echo "      -H 'Authorization: Bearer <api_key>' -d '{\"to\": [\"+14155551234\"], \"text\": \"Hello\"}'"
 	@echo "  API docs:   http://127.0.0.1:$${SIGNALPOST_PORT:-8080}/docs"

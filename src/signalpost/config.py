@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,7 +14,9 @@ __all__ = ["Settings"]
 class Settings(BaseSettings):
     """Every knob of a Signalpost process. Nothing reads the environment but this class."""
 
-    model_config = SettingsConfigDict(env_prefix="SIGNALPOST_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="SIGNALPOST_", extra="ignore", env_file=".env", env_file_encoding="utf-8"
+    )
 
     database_url: str = Field(
         default="sqlite:///./signalpost.db",
@@ -113,7 +116,35 @@ class Settings(BaseSettings):
     webhook_retention_days: float = Field(
         default=30.0, gt=0, description="delivered and given-up events are deleted after this"
     )
-    log_level: str = "info"
+    retention_messages_days: int = Field(
+        default=400, ge=0, description="keep messages this long (0: forever); per tenant too"
+    )
+    retention_activities_days: int = Field(
+        default=0, ge=0, description="keep activities this long (0: as long as their message)"
+    )
+    retention_idempotency_days: int = Field(
+        default=0, ge=0, description="keep idempotency records this long (0: until their TTL)"
+    )
+    retention_redact_days: int = Field(
+        default=0, ge=0, description="replace message text by [redacted] after (0: never)"
+    )
+    retention_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="how often workers purge what is past retention"
+    )
+    retention_batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="rows per purge transaction"
+    )
+    log_level: str = Field(default="info", description="debug, info, warning or error")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text (human-readable lines) or json (one object a line)"
+    )
+    access_log: bool = Field(default=False, description="log one line per HTTP request")
+    worker_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="where `signalpost worker` serves /healthz, /readyz and /metrics",
+    )
 
     @property
     def is_sqlite(self) -> bool:

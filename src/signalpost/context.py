@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from signalpost.accounts.service import Authenticator
@@ -14,12 +16,23 @@ from signalpost.dispatch.tasks import WorkerPool
 from signalpost.domain.pricing import RateCard
 from signalpost.idempotency.service import purge_expired
 from signalpost.messages.service import SendPolicy
-from signalpost.messages.transitions import Recorder
+from signalpost.messages.transitions import Applied, Recorder
+from signalpost.observability.metrics import count_status_changes
+from signalpost.retention.schemas import RetentionPolicy
+from signalpost.retention.service import Purger
 from signalpost.stats import service as stats
 from signalpost.storage import Database, open_database
 from signalpost.webhooks import WebhookEngine
 
 __all__ = ["Context"]
+
+
+async def count_messages(conn: object, applied: Sequence[Applied]) -> None:
+    """Count each recorded step in ``signalpost_messages_total``."""
+    del conn
+    count_status_changes(
+        (a.activity["status"], a.message["channel"], a.message["carrier"]) for a in applied
+    )
 
 
 @dataclass
@@ -33,6 +46,7 @@ class Context:
     carriers: CarrierRegistry
     dispatcher: Dispatcher
     webhooks: WebhookEngine
+    _next_retention: float = 0.0
 
     @classmethod
     async def open(cls, settings: Settings) -> Context:
@@ -49,6 +63,7 @@ class Context:
         webhooks = WebhookEngine.from_settings(db, settings)
         recorder.observers.append(webhooks.outbox)  # events in the state change's transaction
         recorder.observers.append(stats.record)  # rollups too
+        recorder.observers.append(count_messages)
         carriers = build_registry(settings, db, recorder, rates.currency)
         policy = DispatchPolicy(
             batch_size=settings.dispatch_batch_size,
@@ -80,13 +95,32 @@ class Context:
             self.carriers,
             concurrency=self.settings.workers,
             poll_interval=self.settings.dispatch_poll_interval,
-            housekeeping=[self._purge_idempotency],
+            housekeeping=[self._purge_idempotency, self._purge_retention],
             background=[self.webhooks.worker()] if self.settings.webhook_delivery else [],
         )
 
     async def _purge_idempotency(self) -> None:
         await purge_expired(self.db)
 
+    async def _purge_retention(self) -> None:
+        """Every ``retention_interval_seconds``, delete and redact what is past retention."""
+        now = time.monotonic()
+        if now < self._next_retention:
+            return
+        self._next_retention = now + self.settings.retention_interval_seconds
+        await self.purger().run()
+
+    def purger(self) -> Purger:
+        s = self.settings
+        defaults = RetentionPolicy(
+            s.retention_messages_days,
+            s.retention_activities_days,
+            s.retention_idempotency_days,
+            s.retention_redact_days,
+        )
+        return Purger(self.db, defaults, batch_size=s.retention_batch_size)
+
     async def close(self) -> None:
+        await self.auth.close()
         await self.webhooks.close()
         await self.db.close()

@@ -11,9 +11,11 @@ from typing import Any
 
 import uvicorn
 
-from signalpost.api.app import create_app
+from signalpost.api.app import create_app, create_worker_app
 from signalpost.config import Settings
 from signalpost.context import Context
+from signalpost.http import App
+from signalpost.observability.logs import configure as configure_logging
 from signalpost.storage.migrate import upgrade
 
 __all__ = ["run_server", "run_worker"]
@@ -22,10 +24,7 @@ log = logging.getLogger("signalpost")
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level, settings.log_format)
 
 
 def _run(coro: Coroutine[Any, Any, None]) -> None:
@@ -40,29 +39,34 @@ def _run(coro: Coroutine[Any, Any, None]) -> None:
 
 async def serve(settings: Settings, *, with_workers: bool = True) -> None:
     ctx = await Context.open(settings)
-    app = create_app(ctx)
     pool = ctx.worker_pool()
+    app = create_app(ctx, workers=(lambda: pool.running) if with_workers else None)
     app.on_shutdown.append(ctx.close)  # hooks run in reverse: workers stop before this
     if with_workers:
         app.on_startup.append(pool.start)
         app.on_shutdown.append(pool.stop)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        loop="none",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=10,
-    )
-    server = uvicorn.Server(config)
+    server = _uvicorn(app, settings, settings.host, settings.port)
     _freeze_startup_objects()
     log.info(
         "Signalpost listening on http://%s:%d (%s)", settings.host, settings.port, ctx.db.dialect
     )
     await server.serve()
+
+
+def _uvicorn(app: App, settings: Settings, host: str, port: int) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        loop="none",
+        http="httptools",
+        lifespan="on",
+        access_log=False,  # the application's own access log, with request ids
+        log_config=None,  # the process's logging, as configured
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=10,
+    )
+    return uvicorn.Server(config)
 
 
 def _freeze_startup_objects() -> None:
@@ -83,7 +87,17 @@ async def work(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     await pool.start()
     log.info("Signalpost worker %s running %d dispatch loops", pool.worker_id, settings.workers)
+    probe: tuple[uvicorn.Server, asyncio.Task[None]] | None = None
+    if settings.worker_port is not None:
+        # While it serves, uvicorn takes SIGINT/SIGTERM and passes them on when it stops.
+        app = create_worker_app(ctx, lambda: pool.running)
+        server = _uvicorn(app, settings, settings.host, settings.worker_port)
+        probe = (server, asyncio.create_task(server.serve()))
+        log.info("worker health and metrics on http://%s:%d", settings.host, settings.worker_port)
     await stop.wait()
+    if probe is not None:
+        probe[0].should_exit = True
+        await probe[1]
     await pool.stop()
     await ctx.close()
 

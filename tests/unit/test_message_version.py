@@ -19,11 +19,12 @@ _UPDATES_OF_MESSAGES = re.compile(
 )
 
 
-def test_the_one_update_of_messages_bumps_the_revision() -> None:
-    for dialect in ("sqlite", "postgresql"):
-        sql, _names, _defaults = repository._UPDATE_STATE.compiled(dialect)
-        set_clause = sql.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
-        assert re.search(r"revision=\(messages\.revision \+ \S+\)", set_clause), set_clause
+def test_the_updates_of_messages_bump_the_revision() -> None:
+    for query in (repository._UPDATE_STATE, repository._REDACT_BODIES):
+        for dialect in ("sqlite", "postgresql"):
+            sql, _names, _defaults = query.compiled(dialect)
+            set_clause = sql.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
+            assert re.search(r"revision=\(messages\.revision \+ \S+\)", set_clause), set_clause
 
 
 def test_no_other_statement_updates_messages() -> None:
@@ -33,9 +34,12 @@ def test_no_other_statement_updates_messages() -> None:
         for text in [path.read_text()]
         for match in _UPDATES_OF_MESSAGES.finditer(text)
     ]
-    assert places == ["messages/repository.py:" + str(_line_of_update_state())]
+    assert places == [
+        "messages/repository.py:" + str(_line_of("_UPDATE_STATE = Query(", 1)),
+        "messages/repository.py:" + str(_line_of("_REDACT_BODIES = Query(", 2)),
+    ]
 
 
-def _line_of_update_state() -> int:
+def _line_of(start: str, offset: int) -> int:
     text = (SRC / "messages" / "repository.py").read_text()
-    return text[: text.index("_UPDATE_STATE = Query(")].count("\n") + 2
+    return text[: text.index(start)].count("\n") + 1 + offset

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from signalpost.errors import Forbidden, NotFound, Unauthorized
 
-__all__ = ["InvalidApiKey", "MissingApiKey", "OrganizationNotFound", "ProfileNotAllowed"]
+__all__ = [
+    "ApiKeyNotFound",
+    "InvalidApiKey",
+    "MissingApiKey",
+    "OrganizationNotFound",
+    "ProfileNotAllowed",
+    "ProfileNotFound",
+]
 
 
 class MissingApiKey(Unauthorized):
@@ -35,3 +42,9 @@ class ProfileNotFound(NotFound):
     """The profile does not exist."""
 
     code = "profile_not_found"
+
+
+class ApiKeyNotFound(NotFound):
+    """The API key does not exist."""
+
+    code = "api_key_not_found"

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["ApiKeyCreated", "Organization", "Principal", "Profile", "Scope"]
+__all__ = [
+    "KEY_KINDS",
+    "ApiKey",
+    "ApiKeyCreated",
+    "Organization",
+    "Principal",
+    "Profile",
+    "Scope",
+]
+
+KEY_KINDS = ("live", "test")
+"""``live`` keys send through the configured carriers; ``test`` keys only to the simulator."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,11 +25,12 @@ class Principal:
     key_id: str
     organization_id: str
     profile_id: str | None
+    test: bool = False
     home: Scope = field(init=False, compare=False, repr=False)
     """The tenant the key acts for unless told otherwise (made once, not per request)."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "home", Scope(self.organization_id, self.profile_id))
+        object.__setattr__(self, "home", Scope(self.organization_id, self.profile_id, self.test))
 
     @property
     def is_organization_key(self) -> bool:
@@ -35,6 +47,8 @@ class Scope:
 
     organization_id: str
     profile_id: str | None
+    test: bool = False
+    """Acting with a test key: messages go to the simulator and are marked as test."""
 
     @property
     def tenant_id(self) -> str:
@@ -65,3 +79,32 @@ class ApiKeyCreated:
     profile_id: str | None
     api_key: str
     prefix: str
+    kind: str = "live"
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A stored key as listed: never its secret, only the prefix that identifies it."""
+
+    id: str
+    organization_id: str
+    profile_id: str | None
+    name: str | None
+    prefix: str
+    kind: str
+    created_at: int
+    revoked_at: int | None
+    expires_at: int | None
+    """Set by a rotation: the key works until then."""
+    replaced_by: str | None
+    last_used_at: int | None
+    """Recorded in batches: may lag real use by up to a minute."""
+
+    def state(self, now: int) -> str:
+        """``active``, ``expiring`` (rotated, in its grace period), ``expired`` or ``revoked``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is None:
+            return "active"
+        return "expiring" if self.expires_at > now else "expired"

@@ -13,13 +13,17 @@ class CarrierRegistry:
     """Named carriers and the routing rule: the longest matching destination prefix wins,
     otherwise the default carrier.  A route may list fallbacks: the first carrier of the
     route that is ``available`` takes the message (the first one if none is), and it may
-    be limited to some channels."""
+    be limited to some channels.  Messages sent with a test key always leave through the
+    test carrier (the simulator), whatever the routes say."""
 
-    def __init__(self, carriers: Iterable[Carrier], *, default: str) -> None:
+    def __init__(
+        self, carriers: Iterable[Carrier], *, default: str, test: str = "simulator"
+    ) -> None:
         self.carriers = {c.name: c for c in carriers}
         if default not in self.carriers:
             raise ValueError(f"unknown default carrier {default!r}")
         self.default = default
+        self.test = test if test in self.carriers else default
         # (prefix, carrier names in order of preference, channels or None), longest first
         self.prefixes: list[tuple[str, tuple[str, ...], frozenset[str] | None]] = []
 
@@ -39,7 +43,9 @@ class CarrierRegistry:
         self.prefixes.append((prefix, names, only))
         self.prefixes.sort(key=lambda p: -len(p[0]))
 
-    def route(self, to: str, channel: str) -> Carrier:
+    def route(self, to: str, channel: str, *, test: bool = False) -> Carrier:
+        if test:
+            return self.carriers[self.test]
         for prefix, names, only in self.prefixes:
             if to.startswith(prefix) and (only is None or channel in only):
                 candidates = [self.carriers[n] for n in names]

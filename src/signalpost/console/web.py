@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from signalpost.accounts import key_admin
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
 from signalpost.console import overview
@@ -283,7 +282,7 @@ def build_router(ctx: Context) -> Router:
 
     async def _keys(t: _Tenant, created: str | None = None) -> Response:
         async with db.reader() as conn:
-            keys = await key_admin.list_keys(conn, t.session.organization_id)
+            keys = await accounts.list_keys(conn, t.session.organization_id)
         names = {p.id: p.name for p in t.profiles}
         return pages.html("keys.html", page="keys", keys=keys, names=names, created=created,
                           **t.values())  # fmt: skip
@@ -308,7 +307,9 @@ def build_router(ctx: Context) -> Router:
         """Revoke a key: the API refuses it from now on."""
         t, _ = await checked(request)
         async with db.transaction() as conn:
-            await key_admin.revoke_key(conn, t.session.organization_id, request.path_params["id"])
+            await accounts.revoke_key(
+                conn, t.session.organization_id, request.path_params["id"]
+            )
         ctx.auth.forget()  # this process stops accepting it at once
         return back(t, "/keys")
 

@@ -23,6 +23,7 @@ multiplied by a random factor in [0.5, 1.0] (n = attempts so far), up to
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ from signalpost.domain.backoff import backoff_delay
 from signalpost.domain.lifecycle import FINAL, ReasonCode, Status
 from signalpost.messages import repository as messages_repo
 from signalpost.messages.transitions import Change, Recorder
+from signalpost.observability.metrics import count_receipts, observe_submits
 from signalpost.storage import Connection, Database, Row
 from signalpost.timeutil import new_id, now_us
 
@@ -68,6 +70,7 @@ class _Pending:
     submission: Submission
     carrier: Carrier
     attempt_no: int
+    request_id: str | None = None  # of the request that accepted the message, for logs
 
 
 class Dispatcher:
@@ -118,7 +121,7 @@ class Dispatcher:
                 changes.append(_expired_in_queue(row["id"], now))
                 finished.append(row["id"])
                 continue
-            carrier = self.carriers.route(row["to_number"], row["channel"])
+            carrier = self.carriers.route(row["to_number"], row["channel"], test=row["test"])
             previous = open_attempts.get(row["id"])
             attempt_id, attempt_no = self._attempt_for(
                 row, carrier, previous, now, new_attempts, closed
@@ -126,7 +129,9 @@ class Dispatcher:
             for step in _BEFORE_ROUTED.get(status, ()):
                 inc = 1 if step == Status.ROUTED and previous is None else 0
                 changes.append(Change(row["id"], step, now, carrier=carrier.name, attempts_inc=inc))
-            pending.append(_Pending(_submission(row, attempt_id), carrier, attempt_no))
+            pending.append(
+                _Pending(_submission(row, attempt_id), carrier, attempt_no, row["request_id"])
+            )
         await self.recorder.apply(conn, changes)
         await queue.update_attempts(conn, closed)
         await queue.insert_attempts(conn, new_attempts)
@@ -181,6 +186,7 @@ class Dispatcher:
         for group in by_carrier.values():
             carrier = group[0].carrier
             subs = [p.submission for p in group]
+            started = time.perf_counter()
             try:
                 answers = await carrier.submit(subs)
             except Exception as exc:
@@ -194,6 +200,9 @@ class Dispatcher:
                     )
                     for s in subs
                 ]
+            observe_submits(carrier.name, time.perf_counter() - started, answers)
+            if log.isEnabledFor(logging.DEBUG):
+                _log_submits(group, answers)
             for answer in answers:
                 results[answer.attempt_id] = answer
         return results
@@ -278,22 +287,27 @@ class Dispatcher:
         """Apply delivery reports durably (the carrier acknowledges them after this returns)."""
         if receipts:
             async with self.db.transaction() as conn:
-                await self._apply_receipts(conn, carrier, receipts)
+                outcomes = await self._apply_receipts(conn, carrier, receipts)
+            count_receipts(carrier, outcomes)
 
     async def _apply_receipts(
         self, conn: Connection, carrier: str, receipts: Sequence[Receipt]
-    ) -> None:
+    ) -> list[str]:
+        """Apply receipts; returns each one's outcome (its status, or ``orphan``)."""
         known = await messages_repo.find_by_carrier_ids(
             conn, carrier, [r.carrier_message_id for r in receipts]
         )
         changes: list[Change] = []
         orphans: list[dict[str, Any]] = []
         received = now_us()
+        outcomes: list[str] = []
         for r in receipts:
             mid = known.get(r.carrier_message_id)
             if mid is None:
                 orphans.append(_orphan_row(carrier, r, received))
+                outcomes.append("orphan")
                 continue
+            outcomes.append(r.status.value)
             changes.append(
                 Change(
                     mid,
@@ -308,6 +322,7 @@ class Dispatcher:
         await self.recorder.apply(conn, changes, strict=False)
         if orphans:
             await queue.park_orphans(conn, orphans)
+        return outcomes
 
     async def retry_orphans(self, *, limit: int = 500, max_age_seconds: float = 7 * 86400) -> int:
         """Match parked receipts again (their message may have been recorded since)."""
@@ -355,6 +370,22 @@ class Dispatcher:
             ]
             await self.recorder.apply(conn, changes, strict=False)
         return len(ids)
+
+
+def _log_submits(group: Sequence[_Pending], answers: Sequence[SubmitResult]) -> None:
+    """A line per message, with the request id of the request that accepted it."""
+    by_attempt = {a.attempt_id: a for a in answers}
+    for p in group:
+        answer = by_attempt.get(p.submission.attempt_id)
+        outcome = answer.outcome.value if answer is not None else "no answer"
+        log.debug(
+            "message %s submitted to %s (attempt %d): %s",
+            p.submission.message_id,
+            p.carrier.name,
+            p.attempt_no,
+            outcome,
+            extra={"request_id": p.request_id, "message_id": p.submission.message_id},
+        )
 
 
 def _submission(row: Row, attempt_id: str) -> Submission:

@@ -52,6 +52,11 @@ class WorkerPool:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
+    @property
+    def running(self) -> bool:
+        """Whether every loop this pool started is still alive (for readiness checks)."""
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
+
     async def start(self) -> None:
         self._stop.clear()
         await self.carriers.start(self.dispatcher.apply_receipts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from time import perf_counter
 from typing import Any
 
 from signalpost.errors import AppError, NotFound, RateLimited
@@ -11,10 +12,18 @@ from signalpost.http.params import reject_nul_in_path
 from signalpost.http.request import Request
 from signalpost.http.response import Response
 from signalpost.http.router import Route, Router, RouteTable
+from signalpost.observability.context import (
+    accepted_request_id,
+    new_request_id,
+    reset,
+    use_request_id,
+)
+from signalpost.observability.metrics import HttpMetrics
 
 __all__ = ["App"]
 
 log = logging.getLogger("signalpost.http")
+access_log = logging.getLogger("signalpost.access")
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -40,6 +49,8 @@ class App:
         self.default_router = default_router
         self.on_startup: list[Hook] = []
         self.on_shutdown: list[Hook] = []
+        self.metrics = HttpMetrics()
+        self.access_log = False
 
     def include(self, router: Router) -> None:
         self.routers.append(router)
@@ -68,6 +79,29 @@ class App:
             await self._lifespan(receive, send)
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        started = perf_counter()
+        request_id = _request_id(scope["headers"])
+        token = use_request_id(request_id)
+        try:
+            route, response = await self._respond(scope, receive)
+        finally:
+            reset(token)
+        headers = response.headers
+        for name, _ in headers:
+            if name == b"x-request-id":  # a dialect may set its own
+                break
+        else:
+            headers.append((b"x-request-id", request_id.encode()))
+        await response.send(send)
+        elapsed = perf_counter() - started
+        if route is not None:
+            self.metrics.observe(route.path, route.router.tag, response.status, elapsed)
+        else:
+            self.metrics.observe("unmatched", "none", response.status, elapsed)
+        if self.access_log:
+            self._log_access(scope, route, response.status, elapsed, request_id)
+
+    async def _respond(self, scope: dict[str, Any], receive: Any) -> tuple[Route | None, Response]:
         path: str = scope["path"]
         route, params, methods = self.table.match(scope["method"], path)
         request = Request(scope, receive, params)
@@ -81,7 +115,29 @@ class App:
             response = self._error(request, route, methods, exc)
         if scope["method"] == "HEAD":
             response = Response(b"", response.status, response.headers)
-        await response.send(send)
+        return route, response
+
+    @staticmethod
+    def _log_access(
+        scope: dict[str, Any], route: Route | None, status: int, elapsed: float, request_id: str
+    ) -> None:
+        """One line per request: method, path (never its query, which may hold secrets),
+        route template, status and duration."""
+        access_log.info(
+            "%s %s %d %.1fms",
+            scope["method"],
+            scope["path"],
+            status,
+            elapsed * 1000,
+            extra={
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "route": route.path if route is not None else None,
+                "status": status,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
 
     def _error(
         self, request: Request, route: Route | None, methods: Mapping[str, Route], exc: Exception
@@ -133,3 +189,11 @@ def _unmatched(methods: Mapping[str, Route]) -> AppError:
     if "GET" in methods and "HEAD" not in methods:
         allowed = sorted([*allowed, "HEAD"])
     return MethodNotAllowed(allowed)
+
+
+def _request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    """The caller's ``X-Request-Id`` when it is safe to log, else a new one."""
+    for name, value in headers:
+        if name == b"x-request-id":
+            return accepted_request_id(value) or new_request_id()
+    return new_request_id()

@@ -68,6 +68,7 @@ def _row(item: InboundMessage, currency: str) -> dict[str, Any]:
         updated_at=item.received_at,
         attempts=0,
         revision=1,  # its one step, received
+        test=False,
     )
     return row
 

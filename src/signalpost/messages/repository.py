@@ -135,6 +135,17 @@ _UPDATE_STATE = Query(
         revision=m.c.revision + bindparam("b_steps", type_=m.c.revision.type),
     )
 )
+REDACTED = "[redacted]"
+"""What a message's text becomes once its retention policy redacts it."""
+
+# The only other update of messages: it changes the body, so it bumps the revision too.
+_REDACT_BODIES = Query(
+    lambda d: (
+        update(m)
+        .where(in_list(m.c.id, "ids", d), m.c.body != literal_column(f"'{REDACTED}'"))
+        .values(body=literal_column(f"'{REDACTED}'"), revision=m.c.revision + literal_column("1"))
+    )
+)
 # The literal status lets both backends use the partial index on sent messages.
 _DUE_FOR_EXPIRY = Query(
     select(m.c.id)
@@ -281,3 +292,10 @@ async def search(
         params["c_at"], params["c_id"] = before
     stmt = stmt.order_by(m.c.created_at.desc(), m.c.id.desc()).limit(bindparam("limit"))
     return [to_message(r) for r in await conn.fetch(Query(stmt), params)]
+
+
+async def redact_bodies(conn: Connection, message_ids: Sequence[str]) -> int:
+    """Replace these messages' text by :data:`REDACTED`; returns how many changed."""
+    if not message_ids:
+        return 0
+    return await conn.execute(_REDACT_BODIES, {"ids": list(message_ids)})

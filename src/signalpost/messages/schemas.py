@@ -114,6 +114,8 @@ class Message:
     delivered_at: int | None
     attempts: int
     revision: int  # moves with every update, by the lifecycle steps it records (at least 1)
+    test: bool = False  # sent with a test key: through the simulator only
+    request_id: str | None = None  # the request that accepted it
     events: list[Activity] = field(default_factory=list)
 
 

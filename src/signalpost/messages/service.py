@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -36,10 +37,13 @@ from signalpost.messages.schemas import (
     SendSpec,
 )
 from signalpost.messages.transitions import Applied, Change, Recorder
+from signalpost.observability.context import current_request_id
 from signalpost.storage import Connection, UniqueViolation, outbox
 from signalpost.templates import service as templates
 from signalpost.templates.schemas import Template
 from signalpost.timeutil import new_id, now_us
+
+log = logging.getLogger("signalpost.messages")
 
 __all__ = [
     "Render",
@@ -229,7 +233,12 @@ async def send(
     await activities_repo.insert_many(conn, activity_rows)
     await outbox.enqueue(conn, queue_rows)  # the outbox, in the same transaction
     await policy.recorder.notify(conn, _applied(rows, activity_rows))
-    return SendResult(str(rows[0]["batch_id"]) if rows else new_id(), created)
+    batch_id = str(rows[0]["batch_id"]) if rows else new_id()
+    log.info("accepted %d messages in batch %s", len(created), batch_id)
+    if log.isEnabledFor(logging.DEBUG):
+        for c in created:
+            log.debug("message %s accepted: %s", c.id, c.status, extra={"message_id": c.id})
+    return SendResult(batch_id, created)
 
 
 def _build_rows(
@@ -246,6 +255,7 @@ def _build_rows(
     start = scheduled or now
     validity = spec.validity_seconds or policy.default_validity_seconds
     expires_at = start + validity * 1_000_000
+    request_id = current_request_id()
     second = Status.SCHEDULED if scheduled else Status.QUEUED
     metadata = orjson.dumps(spec.metadata).decode() if spec.metadata else None
     segment_cache: dict[str, encoding.SegmentInfo] = {}
@@ -296,6 +306,8 @@ def _build_rows(
                     "delivered_at": None,
                     "attempts": 0,
                     "revision": 2,  # its two creation steps
+                    "test": scope.test,
+                    "request_id": request_id,
                 }
             )
             for status, price_of in ((Status.ACCEPTED, None), (second, price)):

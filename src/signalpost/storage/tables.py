@@ -18,12 +18,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
 __all__ = [
     "activities",
     "api_keys",
+    "change_counters",
     "consent_recipients",
     "console_sessions",
     "console_users",
@@ -39,6 +41,7 @@ __all__ = [
     "organizations",
     "parked_receipts",
     "profiles",
+    "retention_policies",
     "send_definitions",
     "sender_numbers",
     "sim_submits",
@@ -96,6 +99,11 @@ api_keys = Table(
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_at", Micros, nullable=False),
     Column("revoked_at", Micros, nullable=True),
+    Column("kind", String(8), nullable=False, server_default=text("'live'")),  # live or test
+    # A rotated key keeps working until expires_at; replaced_by names its successor.
+    Column("expires_at", Micros, nullable=True),
+    Column("replaced_by", Id, nullable=True),
+    Column("last_used_at", Micros, nullable=True),  # written in batches, not per request
 )
 
 templates = Table(
@@ -149,6 +157,9 @@ messages = Table(
     # Bumped by every update of the row: with the newest activity id, the version that
     # cached lookups are checked against.
     Column("revision", Integer, nullable=False, server_default=text("0")),
+    # Sent with a test key: always through the simulator, whatever carrier is configured.
+    Column("test", Boolean, nullable=False, server_default=false()),
+    Column("request_id", String(64), nullable=True),  # the accepting request, for logs
     Index(None, "tenant_id", "created_at", "id"),
     # Partial indexes: rows enter them only when the value exists, so an insert touches
     # three b-trees (primary key, batch, tenant listing) instead of seven.
@@ -327,6 +338,7 @@ webhook_events = Table(
     Column("finished_at", Micros, nullable=True),
     Column("last_status_code", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
+    Column("request_id", String(64), nullable=True),  # of the message's accepting request
     Index(None, "endpoint_id", "created_at"),
     # An endpoint's next due events, for claims that look past another endpoint's backlog;
     # delivered and abandoned events (no due time) stay out of it.
@@ -564,4 +576,28 @@ console_sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", Micros, nullable=False),
     Column("expires_at", Micros, nullable=False),
+)
+
+change_counters = Table(
+    "change_counters",
+    metadata,
+    # Bumped in the transaction of a change other processes must notice soon (a revoked
+    # API key): each process reads the value at most once a second instead of per request.
+    Column("name", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+retention_policies = Table(
+    "retention_policies",
+    metadata,
+    # One row per organization or profile (tenant); a profile's row overrides its
+    # organization's, field by field; NULL means "inherit" (then the deployment default).
+    Column("tenant_id", Id, primary_key=True),
+    Column("organization_id", Id, nullable=False),
+    Column("messages_days", Integer, nullable=True),
+    Column("activities_days", Integer, nullable=True),
+    Column("idempotency_days", Integer, nullable=True),
+    Column("redact_days", Integer, nullable=True),
+    Column("redacted_through", Micros, nullable=True),  # bodies before this are redacted
+    Column("updated_at", Micros, nullable=False),
 )

@@ -13,6 +13,7 @@ import secrets
 from signalpost.accounts.schemas import Scope
 from signalpost.config import Settings
 from signalpost.egress import EgressClient, Resolver, system_resolver
+from signalpost.observability.context import current_request_id
 from signalpost.storage import Database
 from signalpost.timeutil import new_id, now_us
 from signalpost.webhooks import formats, service
@@ -141,4 +142,5 @@ def _test_row(event: Claimed, lease_until: int) -> dict[str, object]:
         "finished_at": None,
         "last_status_code": None,
         "last_error": None,
+        "request_id": current_request_id(),
     }

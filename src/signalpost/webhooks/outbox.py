@@ -172,6 +172,7 @@ def _event_row(
         "finished_at": None,
         "last_status_code": None,
         "last_error": None,
+        "request_id": step.message.get("request_id"),
     }
     context = EventContext(
         event_type, step, event_id, step.activity["created_at"], EndpointInfo.of(endpoint)

@@ -37,6 +37,7 @@ class Claimed:
     attempts: int
     created_at: int
     token: str
+    request_id: str | None = None  # of the request that accepted the event's message
 
     @classmethod
     def from_row(cls, row: Row, token: str) -> Claimed:
@@ -49,6 +50,7 @@ class Claimed:
             row["attempts"],
             row["created_at"],
             token,
+            row["request_id"],
         )
 
 

@@ -231,6 +231,7 @@ _CLAIMED_COLUMNS = (
     ev.c.payload,
     ev.c.attempts,
     ev.c.created_at,
+    ev.c.request_id,
 )
 
 
@@ -338,7 +339,8 @@ _LIST_EVENTS = {(s, c): _list_events(s, c) for s in (False, True) for c in (Fals
 
 
 async def insert_events(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-    await conn.executemany(_INSERT_EVENTS, rows)
+    """Insert event rows; ``request_id`` (for log correlation) may be left out."""
+    await conn.executemany(_INSERT_EVENTS, ({"request_id": None, **r} for r in rows))
 
 
 async def any_due(conn: Connection, now: int) -> bool:

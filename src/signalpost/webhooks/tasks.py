@@ -30,6 +30,8 @@ import secrets
 import socket
 import time
 
+from signalpost.observability.context import use_request_id
+from signalpost.observability.metrics import count_webhook_outcomes
 from signalpost.storage import Database
 from signalpost.timeutil import now_us
 from signalpost.webhooks import formats, retention
@@ -252,6 +254,7 @@ class DeliveryWorker:
         task.add_done_callback(self._tasks.discard)
 
     async def _deliver(self, event: Claimed, endpoint: Endpoint) -> None:
+        use_request_id(event.request_id)  # this task's own context: every line carries it
         try:
             result = await attempt(self.deliverer, event, endpoint)
         except Exception as exc:
@@ -260,6 +263,14 @@ class DeliveryWorker:
             result = AttemptResult(False, None, 0, None, error, now_us())
         finally:
             self._release(endpoint.id)
+        log.debug(
+            "webhook %s %s to endpoint %s: %s",
+            event.id,
+            event.event_type,
+            endpoint.id,
+            "delivered" if result.ok else f"failed ({result.status_code or result.error})",
+            extra={"event_id": event.id, "endpoint_id": endpoint.id, "ok": result.ok},
+        )
         self._finish(Outcome(event, result, endpoint.max_attempts, dialect=endpoint.dialect))
 
     def _release(self, endpoint_id: str) -> None:
@@ -298,6 +309,7 @@ class DeliveryWorker:
                 log.exception("recording %d webhook outcomes failed", len(batch))
                 await asyncio.sleep(0.5 * (attempt_no + 1))
                 continue
+            count_webhook_outcomes(_outcome(o) for o in batch)
             for row in disabled:
                 log.warning("webhook endpoint %s disabled after repeated failures", row["id"])
                 self.cache.invalidate(row["tenant_id"])
@@ -310,3 +322,9 @@ def _keeps_events(dialect: str) -> bool:
         return formats.get(dialect).keeps_events_while_disabled
     except formats.UnknownDialect:
         return True
+
+
+def _outcome(o: Outcome) -> str:
+    if o.result is None:
+        return "abandoned"
+    return "delivered" if o.result.ok else "failed"

@@ -51,6 +51,7 @@ def message(m: Message, *, events: bool = True) -> dict[str, Any]:
         "price": _price(m.price_micros),
         "currency": m.currency,
         "carrier": m.carrier,
+        "test": bool(m.test),  # SQLite hands back 0 or 1
         "attempts": m.attempts,
         "metadata": orjson.loads(m.metadata) if m.metadata else None,
         "scheduled_at": iso(m.scheduled_at),

@@ -14,6 +14,7 @@ from signalpost.api.common import bearer_token, parse_body
 from signalpost.api.native import presenters
 from signalpost.api.native.errors import render_error
 from signalpost.api.native.exports import add_export_routes
+from signalpost.api.native.keys import add_key_routes
 from signalpost.api.native.params import (
     ACTIVITY_LIMIT,
     AFTER_ACTIVITY,
@@ -313,6 +314,7 @@ def build_router(ctx: Context) -> Router:
     add_webhook_routes(router, ctx)
     add_stats_routes(router, ctx)
     add_export_routes(router, ctx)
+    add_key_routes(router, ctx)
     return router
 
 

@@ -69,6 +69,11 @@ class Session(asyncio.Protocol):
         self.bound = False
         self.can_submit = False
 
+    @property
+    def in_flight(self) -> int:
+        """Requests sent and not yet answered: the part of the window in use."""
+        return len(self._pending)
+
     # ------------------------------------------------------------------ opening
 
     @classmethod

@@ -1,0 +1,1 @@
+"""Watching a running deployment: request ids, structured logs, metrics, health."""

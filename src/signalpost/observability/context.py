@@ -1,0 +1,56 @@
+"""The request id of the work at hand, carried through tasks by a context variable.
+
+An HTTP request sets it (from ``X-Request-Id`` or a new one); a message stores the id of
+the request that accepted it, and dispatch and webhook deliveries set it again from the
+message while they work on it, so every log line about one message carries one id.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from contextvars import ContextVar, Token
+
+__all__ = [
+    "MAX_REQUEST_ID",
+    "accepted_request_id",
+    "current_request_id",
+    "new_request_id",
+    "reset",
+    "use_request_id",
+]
+
+MAX_REQUEST_ID = 64
+
+_request_id: ContextVar[str | None] = ContextVar("signalpost_request_id", default=None)
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+_PREFIX = "req_" + secrets.token_hex(6) + "_"  # this process's, random: unique across hosts
+_counter = itertools.count(1)
+
+
+def new_request_id() -> str:
+    """A new id, unique across processes (a random per-process prefix and a counter)."""
+    return f"{_PREFIX}{next(_counter):x}"
+
+
+def accepted_request_id(raw: bytes) -> str | None:
+    """A caller's ``X-Request-Id`` if it is safe to log as is: 1 to 64 printable ASCII
+    characters without spaces (anything else could forge or break log lines)."""
+    if 0 < len(raw) <= MAX_REQUEST_ID and raw.isascii():
+        text = raw.decode("ascii")
+        if text.isprintable() and " " not in text:
+            return text
+    return None
+
+
+def use_request_id(value: str | None) -> Token[str | None]:
+    return _request_id.set(value)
+
+
+def reset(token: Token[str | None]) -> None:
+    _request_id.reset(token)
