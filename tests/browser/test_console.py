@@ -154,7 +154,7 @@ def test_console_end_to_end(
             with server.client(spare["api_key"]) as api:
                 assert api.get("/v1/me").status_code == 200
                 page.click("text=API keys")
-                page.click(f"#keys tr[data-key='{spare['api_key'][:10]}'] button.revoke")
+                page.click(f"#keys tr[data-key='{spare['api_key'][:12]}'] button.revoke")
                 page.wait_for_selector("#keys .badge.failed")
                 shots(page, "keys")
                 until(lambda: api.get("/v1/me").status_code == 401, "the revoked key refused")
