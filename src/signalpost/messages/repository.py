@@ -7,14 +7,24 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, bindparam, cast, func, insert, literal_column, select, tuple_, update
+from sqlalchemy import (
+    Select,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from signalpost.activities.schemas import Activity
-from signalpost.domain.lifecycle import Status
+from signalpost.domain.lifecycle import CHANNELS, Status
 from signalpost.messages.schemas import Message, MessageFilter
 from signalpost.storage import Connection, Query, Row, in_list
-from signalpost.storage.filters import where_filters
+from signalpost.storage.listing import Shape, StatementCache, newest_first, older_than
 from signalpost.storage.tables import activities as a
 from signalpost.storage.tables import messages as m
 
@@ -32,6 +42,7 @@ __all__ = [
     "insert_many",
     "lock_many",
     "search",
+    "search_statement",
     "sent_past_expiry",
     "to_message",
     "update_states",
@@ -244,6 +255,87 @@ async def sent_past_expiry(conn: Connection, now: int, limit: int) -> list[str]:
     return [r[0] for r in rows]
 
 
+# ------------------------------------------------------------------------- listings
+#
+# Each filter seeks on its own index, newest first (storage/listing.py):
+#   send (batch)            -> (batch_id, created_at, id)
+#   recipient               -> (tenant_id, to_number, created_at, id)
+#   sender                  -> (tenant_id, from_number, created_at, id)
+#   status and/or channel   -> (tenant_id, channel, status, created_at, id), a branch per
+#                              (channel, status) pair
+#   nothing (or dates only) -> (tenant_id, created_at, id)
+# Every other given filter is checked on the rows the seek reads.
+
+_STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
+_ORDER = (m.c.created_at, m.c.id)
+_STATEMENTS = StatementCache()
+_EQUAL = ("batch_id", "to_number", "from_number", "channel")
+
+
+def _message_path(flt: MessageFilter) -> str:
+    for name in ("batch_id", "to_number", "from_number"):
+        if getattr(flt, name) is not None:
+            return name
+    return "kind" if flt.statuses or flt.channel is not None else "all"
+
+
+def _message_plan(
+    tenant_id: str, flt: MessageFilter, before: tuple[int, str] | None
+) -> tuple[Shape, dict[str, Any]]:
+    path = _message_path(flt)
+    given = tuple(n for n in (*_EQUAL, "created_from", "created_to") if getattr(flt, n) is not None)
+    branches: list[tuple[str, str]] = []
+    if path == "kind":
+        channels = (flt.channel,) if flt.channel is not None else CHANNELS
+        statuses = tuple(dict.fromkeys(flt.statuses)) or _STATUSES
+        branches = [(c, st) for c in channels for st in statuses]
+    shape = Shape(
+        path, given, 0 if branches else len(flt.statuses), len(branches), before is not None
+    )
+    params: dict[str, Any] = {"tenant": tenant_id}
+    params.update((n, getattr(flt, n)) for n in given)
+    if not branches:
+        params.update((f"status_{i}", st) for i, st in enumerate(flt.statuses))
+    for i, (channel, status) in enumerate(branches):
+        params[f"b{i}_channel"], params[f"b{i}_status"] = channel, status
+    if before is not None:
+        params["c_at"], params["c_id"] = before
+    return shape, params
+
+
+def _message_statement(shape: Shape) -> Select[Any]:
+    terms: list[ColumnElement[bool]] = [m.c.tenant_id == bindparam("tenant")]
+    terms += [m.c[n] == bindparam(n) for n in _EQUAL if n in shape.filters]
+    if shape.statuses:
+        terms.append(m.c.status.in_([bindparam(f"status_{i}") for i in range(shape.statuses)]))
+    if "created_from" in shape.filters:
+        terms.append(m.c.created_at >= bindparam("created_from"))
+    if "created_to" in shape.filters:
+        terms.append(m.c.created_at < bindparam("created_to"))
+    if shape.cursor:
+        terms.append(older_than(*_ORDER))
+    branches = [
+        [m.c.channel == bindparam(f"b{i}_channel"), m.c.status == bindparam(f"b{i}_status")]
+        for i in range(shape.branches)
+    ]
+    if not branches:
+        return newest_first(list(m.c), terms, [], _ORDER)
+    ids = newest_first(list(_ORDER), terms, branches, _ORDER).subquery("page")
+    return (
+        select(m)
+        .select_from(ids.join(m, m.c.id == ids.c.id))
+        .order_by(ids.c.created_at.desc(), ids.c.id.desc())
+    )
+
+
+def search_statement(
+    tenant_id: str, flt: MessageFilter, before: tuple[int, str] | None = None
+) -> tuple[Query, dict[str, Any]]:
+    """The compiled listing statement for a filter, and its parameters (also for plans)."""
+    shape, params = _message_plan(tenant_id, flt, before)
+    return _STATEMENTS.get(shape, lambda: _message_statement(shape)), params
+
+
 async def search(
     conn: Connection,
     tenant_id: str,
@@ -253,27 +345,6 @@ async def search(
     before: tuple[int, str] | None = None,
 ) -> list[Message]:
     """Messages newest first; ``before`` is the (created_at, id) keyset cursor."""
-    stmt = select(m).where(m.c.tenant_id == bindparam("tenant"))
-    params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
-    stmt = where_filters(
-        stmt,
-        params,
-        status=m.c.status,
-        statuses=flt.statuses,
-        equal=(
-            (m.c.channel, "channel", flt.channel),
-            (m.c.to_number, "to_number", flt.to_number),
-            (m.c.from_number, "from_number", flt.from_number),
-            (m.c.batch_id, "batch_id", flt.batch_id),
-        ),
-        created=m.c.created_at,
-        created_from=flt.created_from,
-        created_to=flt.created_to,
-    )
-    if before is not None:
-        stmt = stmt.where(
-            tuple_(m.c.created_at, m.c.id) < tuple_(bindparam("c_at"), bindparam("c_id"))
-        )
-        params["c_at"], params["c_id"] = before
-    stmt = stmt.order_by(m.c.created_at.desc(), m.c.id.desc()).limit(bindparam("limit"))
-    return [to_message(r) for r in await conn.fetch(Query(stmt), params)]
+    query, params = search_statement(tenant_id, flt, before)
+    params.update(limit=limit, offset=0, depth=limit)
+    return [to_message(r) for r in await conn.fetch(query, params)]

@@ -305,6 +305,8 @@ def _build_rows(
                         "error_code": None,
                         "price_micros": price_of,
                         "created_at": now,
+                        "channel": channel,
+                        "from_number": spec.sender,
                     }
                 )
             queue.append(

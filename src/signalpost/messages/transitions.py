@@ -150,5 +150,7 @@ class Recorder:
             "error_code": change.error_code,
             "price_micros": row["price_micros"],
             "created_at": change.at,
+            "channel": row["channel"],
+            "from_number": row["from_number"],
         }
         return Applied(dict(row), current, activity)

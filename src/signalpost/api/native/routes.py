@@ -186,17 +186,20 @@ def build_router(ctx: Context) -> Router:
         after = request.query("after")
         page_cursor = _decode_cursor(request.query("cursor"))
         async with db.reader() as conn:
+            before = await _activity_position(conn, sc, page_cursor)
             rows = await activities.search(
                 conn,
                 sc,
                 flt,
                 limit=limit + 1,
-                before_id=_as_int(page_cursor[0]) if page_cursor else None,
+                before=before,
                 after_id=_int_or_error(after, "after") if after else None,
             )
         page = rows[:limit]
         next_cursor = (
-            _encode_cursor([page[-1].activity.id]) if len(rows) > limit and not after else None
+            _encode_cursor([page[-1].activity.created_at, page[-1].activity.id])
+            if len(rows) > limit and not after
+            else None
         )
         data = [presenters.activity(r) for r in page]
         return json_response({"data": data, "next_cursor": next_cursor})
@@ -360,6 +363,21 @@ def _int_or_error(raw: str, name: str) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValidationFailed(details={name: ["must be an integer"]}) from exc
+
+
+async def _activity_position(
+    conn: Connection, sc: Scope, cursor: list[object] | None
+) -> tuple[int, int] | None:
+    """The (created_at, id) a page of activities starts after; a cursor of an id alone
+    (as earlier versions gave) is placed at that activity."""
+    if cursor is None:
+        return None
+    if len(cursor) == 2:
+        return (_as_int(cursor[0]), _as_int(cursor[1]))
+    position = await activities.cursor_of(conn, sc, _as_int(cursor[0]))
+    if position is None:
+        raise ValidationFailed(details={"cursor": ["invalid cursor"]})
+    return position
 
 
 def _as_int(value: object) -> int:

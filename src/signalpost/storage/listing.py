@@ -1,0 +1,102 @@
+"""Listings newest first that seek on an index instead of walking a tenant's rows.
+
+Every listing is ordered by ``(created_at, id)`` descending, and every filter it offers has
+an index that starts with the tenant and the filter's equality columns and ends with
+``(created_at, id)``: a page is then a seek and a read of ``limit`` entries, whatever the
+table's size and however rare the filter's rows are.
+
+A set of values (several statuses, or a status with any channel) cannot seek in order on
+one index range, so it is read as branches, one per combination of values: each branch
+seeks its own range and stops after ``depth`` (the page's limit plus offset) rows, and the
+branches are merged in order (``UNION ALL`` of at most ``depth`` rows each).
+
+Statements differ by shape (which filters, how many branches), never by value: a caller
+keys its compiled :class:`~signalpost.storage.db.Query` by :class:`Shape` and builds the
+statement only the first time a shape is seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, bindparam, select, tuple_, union_all
+from sqlalchemy.sql import ColumnElement
+
+from signalpost.storage.db import Query
+
+__all__ = ["Cursor", "Shape", "StatementCache", "newest_first", "older_than"]
+
+Cursor = tuple[int, Any]
+"""A keyset position: the ``(created_at, id)`` of the last row of the previous page."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What decides a listing's statement text: its seek path, filters and branch count."""
+
+    path: str
+    filters: tuple[str, ...]
+    statuses: int
+    branches: int
+    cursor: bool
+    extra: Hashable = None
+
+
+class StatementCache:
+    """Compiled listing statements by shape (a bounded number: shapes, not values)."""
+
+    def __init__(self) -> None:
+        self._queries: dict[Shape, Query] = {}
+
+    def get(self, shape: Shape, build: Callable[[], Any]) -> Query:
+        query = self._queries.get(shape)
+        if query is None:
+            query = self._queries[shape] = Query(build())
+        return query
+
+
+def older_than(created: ColumnElement[Any], ident: ColumnElement[Any]) -> ColumnElement[bool]:
+    """``(created_at, id) < (:c_at, :c_id)``: the rows after a keyset cursor, newest first."""
+    return tuple_(created, ident) < tuple_(bindparam("c_at"), bindparam("c_id"))
+
+
+def newest_first(
+    columns: Sequence[ColumnElement[Any]],
+    where: Sequence[ColumnElement[bool]],
+    branches: Sequence[Sequence[ColumnElement[bool]]],
+    order: tuple[ColumnElement[Any], ColumnElement[Any]],
+    *,
+    paged: bool = True,
+) -> Select[Any]:
+    """``columns`` of the rows matching ``where`` and any one branch, newest first.
+
+    ``order`` is the table's ``(created_at, id)``; both must be among ``columns``.  The
+    page is ``LIMIT :limit OFFSET :offset`` (unless ``paged`` is false); with more than one
+    branch, each branch reads at most ``:depth`` rows (the limit plus the offset).
+    """
+    created, ident = order
+    if len(branches) <= 1:
+        terms = [*where, *(branches[0] if branches else ())]
+        stmt = select(*columns).where(*terms).order_by(created.desc(), ident.desc())
+        return _paged(stmt) if paged else stmt
+    parts = [
+        select(
+            select(*columns)
+            .where(*where, *branch)
+            .order_by(created.desc(), ident.desc())
+            .limit(bindparam("depth"))
+            .subquery()
+        )
+        for branch in branches
+    ]
+    merged = union_all(*parts).subquery("merged")
+    position = {id(c): i for i, c in enumerate(columns)}
+    out = list(merged.c)
+    stmt = select(*out).order_by(out[position[id(created)]].desc(), out[position[id(ident)]].desc())
+    return _paged(stmt) if paged else stmt
+
+
+def _paged(stmt: Select[Any]) -> Select[Any]:
+    return stmt.limit(bindparam("limit")).offset(bindparam("offset"))
