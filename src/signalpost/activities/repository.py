@@ -11,7 +11,14 @@ from sqlalchemy.sql import ColumnElement
 from signalpost.activities.schemas import Activity, ActivityFilter, ActivityWithMessage
 from signalpost.domain.lifecycle import CHANNELS, Status
 from signalpost.storage import Connection, Query, Row
-from signalpost.storage.listing import Cursor, Shape, StatementCache, newest_first, older_than
+from signalpost.storage.listing import (
+    Cursor,
+    Shape,
+    StatementCache,
+    newest_first,
+    older_than,
+    seeking,
+)
 from signalpost.storage.tables import activities, messages
 
 __all__ = ["cursor_of", "insert_many", "list_for_message", "search", "statement_for"]
@@ -70,22 +77,29 @@ async def list_for_message(conn: Connection, message_id: str) -> list[Activity]:
 # A listing seeks on the index that serves its most selective filter (storage/listing.py):
 #   message, recipient or send  -> the messages' own indexes (primary key, recipient, batch),
 #                                  then each message's activities on (message_id, id)
-#   sender                      -> (tenant_id, from_number, status, created_at, id), a branch
-#                                  per status
-#   status and/or channel       -> (tenant_id, channel, status, created_at, id), a branch per
-#                                  (channel, status) pair
+#   sender                      -> (tenant_id, from_number, channel, status, created_at, id)
+#   status and/or channel       -> (tenant_id, channel, status, created_at, id)
 #   nothing (or dates only)     -> (tenant_id, created_at, id)
-# Every other given filter is checked on the rows the seek reads.  The live tail (``after``)
-# reads (tenant_id, id) forwards.
+# On the sender and the status/channel indexes, a branch per (channel, status) pair.  Every
+# other given filter is checked on the rows the seek reads.  The live tail (``after``) reads
+# (tenant_id, id) forwards.
 
 _STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
 _LISTED = (activities.c.id, activities.c.created_at)
 _ORDER = (activities.c.created_at, activities.c.id)
 _STATEMENTS = StatementCache()
+_VIA_MESSAGES = ("message_id", "to_number", "batch_id")
+_INDEX = {
+    "all": "ix_activities_tenant_id_created_at_id",
+    "kind": "ix_activities_tenant_id_channel_status_created_at_id",
+    "sender": "ix_activities_tenant_id_from_number_listing",
+    "messages_of": "ix_activities_message_id_id",
+    "tail": "ix_activities_tenant_id_id",
+}
 
 
 def _path(flt: ActivityFilter) -> str:
-    if flt.message_id is not None or flt.to_number is not None or flt.batch_id is not None:
+    if any(getattr(flt, n) is not None for n in _VIA_MESSAGES):
         return "messages_of"
     if flt.from_number is not None:
         return "sender"
@@ -94,16 +108,14 @@ def _path(flt: ActivityFilter) -> str:
     return "all"
 
 
-def _branch_values(path: str, flt: ActivityFilter) -> list[tuple[str, ...]]:
-    """The values each branch seeks: (status,) on the sender index, (channel, status) on
-    the channel and status index; one branch (no values) on the other paths."""
+def _branch_values(path: str, flt: ActivityFilter) -> list[tuple[str, str]]:
+    """The (channel, status) each branch seeks on the sender or the status index; no
+    branches on the other paths."""
+    if path not in ("sender", "kind"):
+        return []
     statuses = tuple(dict.fromkeys(flt.statuses)) or _STATUSES
-    if path == "sender":
-        return [(s,) for s in statuses]
-    if path == "kind":
-        channels = (flt.channel,) if flt.channel is not None else CHANNELS
-        return [(c, s) for c in channels for s in statuses]
-    return []
+    channels = (flt.channel,) if flt.channel is not None else CHANNELS
+    return [(c, s) for c in channels for s in statuses]
 
 
 def _residual_filters(flt: ActivityFilter) -> tuple[str, ...]:
@@ -113,28 +125,45 @@ def _residual_filters(flt: ActivityFilter) -> tuple[str, ...]:
     return given + dates
 
 
-def _terms(shape: Shape) -> list[ColumnElement[bool]]:
-    """The conditions every branch shares: the tenant and each given filter.
+def _via_messages(shape: Shape) -> bool:
+    return any(n in shape.filters for n in _VIA_MESSAGES)
 
-    Activities of a recipient's or a send's messages are found through those messages
-    alone (their tenant is the activities' tenant): a term on ``activities.tenant_id``
-    would tempt a planner into walking the tenant's activities instead."""
-    terms: list[ColumnElement[bool]] = []
-    if shape.path != "messages_of":
-        terms.append(activities.c.tenant_id == bindparam("tenant"))
-    given = set(shape.filters)
-    for name in ("channel", "from_number", "message_id"):
-        if name in given:
-            terms.append(activities.c[name] == bindparam(name))
+
+def _messages_of(given: set[str]) -> ColumnElement[bool]:
+    """``activities.message_id IN`` the tenant's messages that match the message filters."""
     inner = [messages.c.tenant_id == bindparam("tenant")]
     if "message_id" in given:
         inner.append(messages.c.id == bindparam("message_id"))
     for name in ("to_number", "batch_id"):
         if name in given:
             inner.append(messages.c[name] == bindparam(name))
-    if len(inner) > 1:
-        terms.append(activities.c.message_id.in_(select(messages.c.id).where(*inner)))
-    if shape.statuses and shape.branches == 0:
+    index = None
+    if "message_id" not in given:
+        index = (
+            "ix_messages_batch_id_created_at_id"
+            if "batch_id" in given
+            else "ix_messages_tenant_id_to_number_created_at_id"
+        )
+    chosen = seeking(select(messages.c.id).where(*inner), messages, index)
+    return activities.c.message_id.in_(chosen)
+
+
+def _terms(shape: Shape) -> list[ColumnElement[bool]]:
+    """The conditions every branch shares: the tenant and each given filter.
+
+    Activities of a message, a recipient or a send are found through those messages alone
+    (their tenant is the activities' tenant): a term on ``activities.tenant_id`` would
+    tempt a planner into walking the tenant's activities instead."""
+    given = set(shape.filters)
+    terms: list[ColumnElement[bool]] = []
+    if _via_messages(shape):
+        terms.append(_messages_of(given))
+    else:
+        terms.append(activities.c.tenant_id == bindparam("tenant"))
+    for name in ("channel", "from_number", "message_id"):
+        if name in given:
+            terms.append(activities.c[name] == bindparam(name))
+    if shape.statuses:
         wanted: list[Any] = [bindparam(f"status_{i}") for i in range(shape.statuses)]
         terms.append(activities.c.status.in_(wanted))
     if "created_from" in given:
@@ -147,22 +176,20 @@ def _terms(shape: Shape) -> list[ColumnElement[bool]]:
 
 
 def _branches(shape: Shape) -> list[list[ColumnElement[bool]]]:
-    if shape.path == "sender":
-        return [[activities.c.status == bindparam(f"b{i}_status")] for i in range(shape.branches)]
-    if shape.path == "kind":
-        return [
-            [
-                activities.c.channel == bindparam(f"b{i}_channel"),
-                activities.c.status == bindparam(f"b{i}_status"),
-            ]
-            for i in range(shape.branches)
+    return [
+        [
+            activities.c.channel == bindparam(f"b{i}_channel"),
+            activities.c.status == bindparam(f"b{i}_status"),
         ]
-    return []
+        for i in range(shape.branches)
+    ]
 
 
 def _page_statement(shape: Shape) -> Select[Any]:
     """One page of activities with the message fields listings show beside them."""
-    page = newest_first(_LISTED, _terms(shape), _branches(shape), _ORDER).subquery("page")
+    page = newest_first(
+        activities, _LISTED, _terms(shape), _branches(shape), _ORDER, index=_INDEX[shape.path]
+    ).subquery("page")
     return (
         select(
             *_ACTIVITY_COLUMNS,
@@ -184,6 +211,7 @@ def _page_statement(shape: Shape) -> Select[Any]:
 
 def _tail_statement(shape: Shape) -> Select[Any]:
     """Activities after an id, oldest first (the live tail reads ids in insertion order)."""
+    index = _INDEX["messages_of" if _via_messages(shape) else "tail"]
     return (
         select(
             *_ACTIVITY_COLUMNS,
@@ -198,6 +226,7 @@ def _tail_statement(shape: Shape) -> Select[Any]:
         .where(*_terms(shape), activities.c.id > bindparam("after_id"))
         .order_by(activities.c.id)
         .limit(bindparam("limit"))
+        .with_hint(activities, f"INDEXED BY {index}", dialect_name="sqlite")
     )
 
 
@@ -219,10 +248,8 @@ def _plan(
         params[name] = getattr(flt, name)
     if not values:
         params.update((f"status_{i}", s) for i, s in enumerate(flt.statuses))
-    for i, branch in enumerate(values):
-        if path == "kind":
-            params[f"b{i}_channel"] = branch[0]
-        params[f"b{i}_status"] = branch[-1]
+    for i, (channel, status) in enumerate(values):
+        params[f"b{i}_channel"], params[f"b{i}_status"] = channel, status
     if cursor is not None:
         params["c_at"], params["c_id"] = cursor
     return shape, params

@@ -270,6 +270,13 @@ _STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
 _ORDER = (m.c.created_at, m.c.id)
 _STATEMENTS = StatementCache()
 _EQUAL = ("batch_id", "to_number", "from_number", "channel")
+_INDEX = {
+    "batch_id": "ix_messages_batch_id_created_at_id",
+    "to_number": "ix_messages_tenant_id_to_number_created_at_id",
+    "from_number": "ix_messages_tenant_id_from_number_created_at_id",
+    "kind": "ix_messages_tenant_id_channel_status_created_at_id",
+    "all": "ix_messages_tenant_id_created_at_id",
+}
 
 
 def _message_path(flt: MessageFilter) -> str:
@@ -318,9 +325,10 @@ def _message_statement(shape: Shape) -> Select[Any]:
         [m.c.channel == bindparam(f"b{i}_channel"), m.c.status == bindparam(f"b{i}_status")]
         for i in range(shape.branches)
     ]
+    index = _INDEX[shape.path]
     if not branches:
-        return newest_first(list(m.c), terms, [], _ORDER)
-    ids = newest_first(list(_ORDER), terms, branches, _ORDER).subquery("page")
+        return newest_first(m, list(m.c), terms, [], _ORDER, index=index)
+    ids = newest_first(m, list(_ORDER), terms, branches, _ORDER, index=index).subquery("page")
     return (
         select(m)
         .select_from(ids.join(m, m.c.id == ids.c.id))

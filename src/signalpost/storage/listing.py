@@ -21,12 +21,12 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, tuple_, union_all
+from sqlalchemy import Select, Table, bindparam, select, tuple_, union_all
 from sqlalchemy.sql import ColumnElement
 
 from signalpost.storage.db import Query
 
-__all__ = ["Cursor", "Shape", "StatementCache", "newest_first", "older_than"]
+__all__ = ["Cursor", "Shape", "StatementCache", "newest_first", "older_than", "seeking"]
 
 Cursor = tuple[int, Any]
 """A keyset position: the ``(created_at, id)`` of the last row of the previous page."""
@@ -62,32 +62,49 @@ def older_than(created: ColumnElement[Any], ident: ColumnElement[Any]) -> Column
     return tuple_(created, ident) < tuple_(bindparam("c_at"), bindparam("c_id"))
 
 
+def seeking(stmt: Select[Any], table: Table, index: str | None) -> Select[Any]:
+    """``stmt`` reading ``table`` through ``index`` on SQLite (``INDEXED BY``).
+
+    SQLite plans without statistics and cannot tell a selective equality from a common
+    one; the listing knows which index serves its filter and says so.  PostgreSQL chooses
+    from its statistics (the plan tests check that it takes a seek).
+    """
+    if index is None:
+        return stmt
+    return stmt.with_hint(table, f"INDEXED BY {index}", dialect_name="sqlite")
+
+
 def newest_first(
+    table: Table,
     columns: Sequence[ColumnElement[Any]],
     where: Sequence[ColumnElement[bool]],
     branches: Sequence[Sequence[ColumnElement[bool]]],
     order: tuple[ColumnElement[Any], ColumnElement[Any]],
     *,
-    paged: bool = True,
+    index: str | None = None,
 ) -> Select[Any]:
-    """``columns`` of the rows matching ``where`` and any one branch, newest first.
+    """``columns`` of ``table``'s rows matching ``where`` and any one branch, newest first,
+    read through ``index`` (see :func:`seeking`).
 
     ``order`` is the table's ``(created_at, id)``; both must be among ``columns``.  The
-    page is ``LIMIT :limit OFFSET :offset`` (unless ``paged`` is false); with more than one
-    branch, each branch reads at most ``:depth`` rows (the limit plus the offset).
+    page is ``LIMIT :limit OFFSET :offset``; with more than one branch, each branch reads
+    at most ``:depth`` rows (the limit plus the offset).
     """
     created, ident = order
     if len(branches) <= 1:
         terms = [*where, *(branches[0] if branches else ())]
         stmt = select(*columns).where(*terms).order_by(created.desc(), ident.desc())
-        return _paged(stmt) if paged else stmt
+        return _paged(seeking(stmt, table, index))
     parts = [
         select(
-            select(*columns)
-            .where(*where, *branch)
-            .order_by(created.desc(), ident.desc())
-            .limit(bindparam("depth"))
-            .subquery()
+            seeking(
+                select(*columns)
+                .where(*where, *branch)
+                .order_by(created.desc(), ident.desc())
+                .limit(bindparam("depth")),
+                table,
+                index,
+            ).subquery()
         )
         for branch in branches
     ]
@@ -95,7 +112,7 @@ def newest_first(
     position = {id(c): i for i, c in enumerate(columns)}
     out = list(merged.c)
     stmt = select(*out).order_by(out[position[id(created)]].desc(), out[position[id(ident)]].desc())
-    return _paged(stmt) if paged else stmt
+    return _paged(stmt)
 
 
 def _paged(stmt: Select[Any]) -> Select[Any]:

@@ -203,7 +203,15 @@ activities = Table(
     # Listings newest first, as on messages: a filter's index ends with (created_at, id).
     Index(None, "tenant_id", "created_at", "id"),
     Index(None, "tenant_id", "channel", "status", "created_at", "id"),
-    Index(None, "tenant_id", "from_number", "status", "created_at", "id"),
+    Index(
+        "ix_activities_tenant_id_from_number_listing",
+        "tenant_id",
+        "from_number",
+        "channel",
+        "status",
+        "created_at",
+        "id",
+    ),
 )
 
 dispatch_queue = Table(

@@ -40,9 +40,10 @@ _ACTIVITY_INDEXES = {
         "created_at",
         "id",
     ],
-    "ix_activities_tenant_id_from_number_status_created_at_id": [
+    "ix_activities_tenant_id_from_number_listing": [
         "tenant_id",
         "from_number",
+        "channel",
         "status",
         "created_at",
         "id",
