@@ -35,7 +35,7 @@ ACT_MESSAGE = "ix_activities_message_id_id"
 ACT_ALL = "ix_activities_tenant_id_created_at_id"
 ACT_KIND = "ix_activities_tenant_id_channel_status_created_at_id"
 ACT_SENDER = "ix_activities_tenant_id_from_number_listing"
-ACT_TAIL = "ix_activities_tenant_id_id"
+ACT_TAIL = "ix_activities_tenant_id_status_id"
 MSG_ALL = "ix_messages_tenant_id_created_at_id"
 MSG_KIND = "ix_messages_tenant_id_channel_status_created_at_id"
 MSG_TO = "ix_messages_tenant_id_to_number_created_at_id"
@@ -80,10 +80,9 @@ ACTIVITY_CASES: list[tuple[str, ActivityFilter, bool, bool, set[str]]] = [
         {MSG_BATCH, ACT_MESSAGE},
     ),
     ("message", ActivityFilter(message_id="m"), False, False, {ACT_MESSAGE}),
-    # The tail reads forwards from an id: on the tenant's id index, or on the primary key
-    # where the tenant holds (nearly) every row, as here; either way a seek.
-    ("live tail", ActivityFilter(), True, False, set()),
-    ("sfmc not-sent feed", ActivityFilter(statuses=NOT_SENT), True, False, set()),
+    ("live tail", ActivityFilter(), True, False, {ACT_TAIL}),
+    ("sfmc not-sent feed", ActivityFilter(statuses=NOT_SENT), True, False, {ACT_TAIL}),
+    ("tail of a message", ActivityFilter(message_id="m"), True, False, {ACT_MESSAGE}),
 ]
 
 MESSAGE_CASES: list[tuple[str, MessageFilter, bool, set[str]]] = [

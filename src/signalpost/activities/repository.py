@@ -17,6 +17,7 @@ from signalpost.storage.listing import (
     StatementCache,
     newest_first,
     older_than,
+    oldest_after,
     seeking,
 )
 from signalpost.storage.tables import activities, messages
@@ -82,7 +83,7 @@ async def list_for_message(conn: Connection, message_id: str) -> list[Activity]:
 #   nothing (or dates only)     -> (tenant_id, created_at, id)
 # On the sender and the status/channel indexes, a branch per (channel, status) pair.  Every
 # other given filter is checked on the rows the seek reads.  The live tail (``after``) reads
-# (tenant_id, id) forwards.
+# (tenant_id, status, id) forwards, a branch per status.
 
 _STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
 _LISTED = (activities.c.id, activities.c.created_at)
@@ -94,7 +95,7 @@ _INDEX = {
     "kind": "ix_activities_tenant_id_channel_status_created_at_id",
     "sender": "ix_activities_tenant_id_from_number_listing",
     "messages_of": "ix_activities_message_id_id",
-    "tail": "ix_activities_tenant_id_id",
+    "tail": "ix_activities_tenant_id_status_id",
 }
 
 
@@ -108,12 +109,14 @@ def _path(flt: ActivityFilter) -> str:
     return "all"
 
 
-def _branch_values(path: str, flt: ActivityFilter) -> list[tuple[str, str]]:
-    """The (channel, status) each branch seeks on the sender or the status index; no
-    branches on the other paths."""
+def _branch_values(path: str, flt: ActivityFilter) -> list[tuple[str | None, str]]:
+    """The (channel, status) each branch seeks on the sender or the status index, the
+    (any channel, status) of each branch of the tail; no branches on the other paths."""
+    statuses = tuple(dict.fromkeys(flt.statuses)) or _STATUSES
+    if path == "tail" and not any(getattr(flt, n) is not None for n in _VIA_MESSAGES):
+        return [(None, s) for s in statuses]
     if path not in ("sender", "kind"):
         return []
-    statuses = tuple(dict.fromkeys(flt.statuses)) or _STATUSES
     channels = (flt.channel,) if flt.channel is not None else CHANNELS
     return [(c, s) for c in channels for s in statuses]
 
@@ -176,6 +179,8 @@ def _terms(shape: Shape) -> list[ColumnElement[bool]]:
 
 
 def _branches(shape: Shape) -> list[list[ColumnElement[bool]]]:
+    if shape.path == "tail":
+        return [[activities.c.status == bindparam(f"b{i}_status")] for i in range(shape.branches)]
     return [
         [
             activities.c.channel == bindparam(f"b{i}_channel"),
@@ -185,11 +190,8 @@ def _branches(shape: Shape) -> list[list[ColumnElement[bool]]]:
     ]
 
 
-def _page_statement(shape: Shape) -> Select[Any]:
-    """One page of activities with the message fields listings show beside them."""
-    page = newest_first(
-        activities, _LISTED, _terms(shape), _branches(shape), _ORDER, index=_INDEX[shape.path]
-    ).subquery("page")
+def _with_message(ids: Any, order: list[Any]) -> Select[Any]:
+    """Full activity rows, with the message fields listings show, for a page of ids."""
     return (
         select(
             *_ACTIVITY_COLUMNS,
@@ -201,33 +203,29 @@ def _page_statement(shape: Shape) -> Select[Any]:
             messages.c.batch_id,
         )
         .select_from(
-            page.join(activities, activities.c.id == page.c.id).join(
+            ids.join(activities, activities.c.id == ids.c.id).join(
                 messages, messages.c.id == activities.c.message_id
             )
         )
-        .order_by(page.c.created_at.desc(), page.c.id.desc())
+        .order_by(*order)
     )
+
+
+def _page_statement(shape: Shape) -> Select[Any]:
+    """One page of activities, newest first."""
+    page = newest_first(
+        activities, _LISTED, _terms(shape), _branches(shape), _ORDER, index=_INDEX[shape.path]
+    ).subquery("page")
+    return _with_message(page, [page.c.created_at.desc(), page.c.id.desc()])
 
 
 def _tail_statement(shape: Shape) -> Select[Any]:
     """Activities after an id, oldest first (the live tail reads ids in insertion order)."""
     index = _INDEX["messages_of" if _via_messages(shape) else "tail"]
-    return (
-        select(
-            *_ACTIVITY_COLUMNS,
-            messages.c.to_number,
-            messages.c.from_number,
-            messages.c.channel,
-            messages.c.body,
-            messages.c.currency,
-            messages.c.batch_id,
-        )
-        .join(messages, messages.c.id == activities.c.message_id)
-        .where(*_terms(shape), activities.c.id > bindparam("after_id"))
-        .order_by(activities.c.id)
-        .limit(bindparam("limit"))
-        .with_hint(activities, f"INDEXED BY {index}", dialect_name="sqlite")
-    )
+    ids = oldest_after(
+        activities, _LISTED, _terms(shape), _branches(shape), activities.c.id, index=index
+    ).subquery("tail")
+    return _with_message(ids, [ids.c.id])
 
 
 def _plan(
@@ -249,7 +247,9 @@ def _plan(
     if not values:
         params.update((f"status_{i}", s) for i, s in enumerate(flt.statuses))
     for i, (channel, status) in enumerate(values):
-        params[f"b{i}_channel"], params[f"b{i}_status"] = channel, status
+        if channel is not None:
+            params[f"b{i}_channel"] = channel
+        params[f"b{i}_status"] = status
     if cursor is not None:
         params["c_at"], params["c_id"] = cursor
     return shape, params

@@ -26,7 +26,15 @@ from sqlalchemy.sql import ColumnElement
 
 from signalpost.storage.db import Query
 
-__all__ = ["Cursor", "Shape", "StatementCache", "newest_first", "older_than", "seeking"]
+__all__ = [
+    "Cursor",
+    "Shape",
+    "StatementCache",
+    "newest_first",
+    "older_than",
+    "oldest_after",
+    "seeking",
+]
 
 Cursor = tuple[int, Any]
 """A keyset position: the ``(created_at, id)`` of the last row of the previous page."""
@@ -113,6 +121,31 @@ def newest_first(
     out = list(merged.c)
     stmt = select(*out).order_by(out[position[id(created)]].desc(), out[position[id(ident)]].desc())
     return _paged(stmt)
+
+
+def oldest_after(
+    table: Table,
+    columns: Sequence[ColumnElement[Any]],
+    where: Sequence[ColumnElement[bool]],
+    branches: Sequence[Sequence[ColumnElement[bool]]],
+    ident: ColumnElement[Any],
+    *,
+    index: str | None = None,
+) -> Select[Any]:
+    """``columns`` of the first ``:limit`` rows after ``:after_id`` in id order (a tail),
+    matching ``where`` and any one branch; each branch reads at most ``:limit`` rows."""
+    after = [*where, ident > bindparam("after_id")]
+
+    def part(branch: Sequence[ColumnElement[bool]]) -> Select[Any]:
+        stmt = select(*columns).where(*after, *branch).order_by(ident)
+        return seeking(stmt.limit(bindparam("limit")), table, index)
+
+    if len(branches) <= 1:
+        return part(branches[0] if branches else ())
+    merged = union_all(*(select(part(b).subquery()) for b in branches)).subquery("merged")
+    out = list(merged.c)
+    position = {id(c): i for i, c in enumerate(columns)}
+    return select(*out).order_by(out[position[id(ident)]]).limit(bindparam("limit"))
 
 
 def _paged(stmt: Select[Any]) -> Select[Any]:

@@ -198,8 +198,8 @@ activities = Table(
     Column("channel", String(16), nullable=True),
     Column("from_number", String(32), nullable=True),
     Index(None, "message_id", "id"),
-    # The live tail (activities after a given id, oldest first).
-    Index(None, "tenant_id", "id"),
+    # The live tail (activities after a given id, oldest first), a branch per status.
+    Index(None, "tenant_id", "status", "id"),
     # Listings newest first, as on messages: a filter's index ends with (created_at, id).
     Index(None, "tenant_id", "created_at", "id"),
     Index(None, "tenant_id", "channel", "status", "created_at", "id"),

@@ -32,6 +32,7 @@ _MESSAGE_INDEXES = {
     "ix_messages_batch_id_created_at_id": ["batch_id", "created_at", "id"],
 }
 _ACTIVITY_INDEXES = {
+    "ix_activities_tenant_id_status_id": ["tenant_id", "status", "id"],
     "ix_activities_tenant_id_created_at_id": ["tenant_id", "created_at", "id"],
     "ix_activities_tenant_id_channel_status_created_at_id": [
         "tenant_id",
@@ -76,9 +77,11 @@ def upgrade() -> None:
     op.drop_index("ix_messages_batch_id", table_name="messages")
     for name, columns in _ACTIVITY_INDEXES.items():
         op.create_index(name, "activities", columns, unique=False)
+    op.drop_index("ix_activities_tenant_id_id", table_name="activities")
 
 
 def downgrade() -> None:
+    op.create_index("ix_activities_tenant_id_id", "activities", ["tenant_id", "id"], unique=False)
     for name in _ACTIVITY_INDEXES:
         op.drop_index(name, table_name="activities")
     op.create_index("ix_messages_batch_id", "messages", ["batch_id"], unique=False)
