@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from bench import end_to_end, listings, send_accept, status_lookup, webhooks
+from bench import end_to_end, listings, mixed, send_accept, status_lookup, webhooks
 from bench.harness import BenchEnv, Figure, format_table, say
 
 Benchmark = Callable[[BenchEnv], Awaitable[list[Figure]]]
@@ -103,6 +103,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     end_to_end.NAME: end_to_end.run,
     webhooks.NAME: webhooks.run,
     listings.NAME: listings.run,
+    mixed.NAME: mixed.run,
     "smpp": optional("smpp", "bench.smpp", "bench_smpp", quick={"messages": 2_000}),
 }
 
