@@ -78,12 +78,13 @@ async def list_for_message(conn: Connection, message_id: str) -> list[Activity]:
 # A listing seeks on the index that serves its most selective filter (storage/listing.py):
 #   message, recipient or send  -> the messages' own indexes (primary key, recipient, batch),
 #                                  then each message's activities on (message_id, id)
-#   sender                      -> (tenant_id, from_number, channel, status, created_at, id)
-#   status and/or channel       -> (tenant_id, channel, status, created_at, id)
+#   sender                      -> (tenant_id, from_number, status, created_at, id, channel),
+#                                  a branch per status
+#   status and/or channel       -> (tenant_id, channel, status, created_at, id), a branch per
+#                                  (channel, status) pair
 #   nothing (or dates only)     -> (tenant_id, created_at, id)
-# On the sender and the status/channel indexes, a branch per (channel, status) pair.  Every
-# other given filter is checked on the rows the seek reads.  The live tail (``after``) reads
-# (tenant_id, status, id) forwards, a branch per status.
+# Every other given filter is checked on the rows the seek reads.  The live tail (``after``)
+# reads (tenant_id, status, id) forwards, a branch per status.
 
 _STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
 _LISTED = (activities.c.id, activities.c.created_at)
@@ -110,12 +111,14 @@ def _path(flt: ActivityFilter) -> str:
 
 
 def _branch_values(path: str, flt: ActivityFilter) -> list[tuple[str | None, str]]:
-    """The (channel, status) each branch seeks on the sender or the status index, the
-    (any channel, status) of each branch of the tail; no branches on the other paths."""
+    """The (channel, status) each branch seeks on the status index, the (any channel,
+    status) of each branch of the sender and the tail; no branches on the other paths."""
     statuses = tuple(dict.fromkeys(flt.statuses)) or _STATUSES
     if path == "tail" and not any(getattr(flt, n) is not None for n in _VIA_MESSAGES):
         return [(None, s) for s in statuses]
-    if path not in ("sender", "kind"):
+    if path == "sender":
+        return [(None, s) for s in statuses]
+    if path != "kind":
         return []
     channels = (flt.channel,) if flt.channel is not None else CHANNELS
     return [(c, s) for c in channels for s in statuses]
@@ -179,7 +182,7 @@ def _terms(shape: Shape) -> list[ColumnElement[bool]]:
 
 
 def _branches(shape: Shape) -> list[list[ColumnElement[bool]]]:
-    if shape.path == "tail":
+    if shape.path in ("tail", "sender"):
         return [[activities.c.status == bindparam(f"b{i}_status")] for i in range(shape.branches)]
     return [
         [

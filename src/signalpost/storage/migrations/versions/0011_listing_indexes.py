@@ -44,10 +44,10 @@ _ACTIVITY_INDEXES = {
     "ix_activities_tenant_id_from_number_listing": [
         "tenant_id",
         "from_number",
-        "channel",
         "status",
         "created_at",
         "id",
+        "channel",
     ],
 }
 
