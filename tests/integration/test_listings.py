@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from bench import listings_data
 from sqlalchemy import select, text
 
@@ -144,3 +145,23 @@ async def test_message_pages_follow_the_filter(db: Database) -> None:
                     break
                 before = (page[-1].created_at, page[-1].id)
             assert seen == expected, flt
+
+
+@pytest.mark.parametrize("chunk", [7, 1000])
+async def test_send_pages_walk_to_the_sends_they_show(
+    db: Database, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(messages_repo, "_BATCH_WALK_CHUNK", chunk)
+    await _fill(db)
+    async with db.reader() as conn:
+        everything = await conn.fetch(_ALL_MESSAGES)
+        newest: dict[str, int] = {}
+        for r in everything:
+            if r["tenant_id"] == TENANT and r["channel"] == "whatsapp":
+                newest[r["batch_id"]] = max(newest.get(r["batch_id"], 0), r["created_at"])
+        expected = sorted(newest, key=lambda b: (newest[b], b), reverse=True)
+        for offset, limit in ((0, 5), (3, 4), (0, len(expected) + 3), (len(expected) - 2, 10)):
+            page = await messages_repo.batch_page(
+                conn, TENANT, "whatsapp", limit=limit, offset=offset
+            )
+            assert page == expected[offset : offset + limit], (offset, limit)

@@ -89,17 +89,21 @@ _GET_MANY = Query(
 _BY_BATCH = Query(
     select(m).where(m.c.batch_id == bindparam("batch")).order_by(m.c.created_at, m.c.id)
 )
-_BATCH_PAGE = Query(
-    select(m.c.batch_id, func.max(m.c.created_at).label("at"))
+# A tenant's sends on a channel, newest first: the tenant's messages are walked newest first
+# on (tenant_id, created_at, id), a chunk at a time, until the page's batches are found (a
+# send's messages share their creation time), instead of grouping every message.
+_BATCH_WALK_CHUNK = 1_000
+_BATCH_WALK = Query(
+    select(m.c.batch_id, m.c.created_at, m.c.id)
     .where(
         m.c.tenant_id == bindparam("tenant"),
         m.c.channel == bindparam("channel"),
         m.c.status != Status.RECEIVED.value,  # inbound messages are not sends
+        older_than(m.c.created_at, m.c.id),
     )
-    .group_by(m.c.batch_id)
-    .order_by(literal_column("at").desc(), m.c.batch_id.desc())
+    .order_by(m.c.created_at.desc(), m.c.id.desc())
     .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
+    .with_hint(m, "INDEXED BY ix_messages_tenant_id_created_at_id", dialect_name="sqlite")
 )
 _IN_BATCHES = Query(
     lambda d: (
@@ -214,9 +218,26 @@ async def by_batch(conn: Connection, batch_id: str) -> list[Row]:
 async def batch_page(
     conn: Connection, tenant_id: str, channel: str, *, limit: int, offset: int
 ) -> list[str]:
-    """Batch ids of one page of a tenant's send requests on a channel, newest first."""
-    params = {"tenant": tenant_id, "channel": channel, "limit": limit, "offset": offset}
-    return [r[0] for r in await conn.fetch(_BATCH_PAGE, params)]
+    """Batch ids of one page of a tenant's send requests on a channel, newest first (by
+    their newest message)."""
+    wanted = offset + limit
+    found: dict[str, None] = {}
+    params: dict[str, Any] = {"tenant": tenant_id, "channel": channel, "limit": _BATCH_WALK_CHUNK}
+    params["c_at"], params["c_id"] = _AFTER_EVERYTHING
+    while len(found) < wanted:
+        rows = await conn.fetch(_BATCH_WALK, params)
+        for row in rows:
+            found.setdefault(row[0])
+            if len(found) >= wanted:
+                break
+        if len(rows) < _BATCH_WALK_CHUNK:
+            break
+        params["c_at"], params["c_id"] = rows[-1][1], rows[-1][2]
+    return list(found)[offset:wanted]
+
+
+# A keyset position after every row: creation times are microseconds since 1970.
+_AFTER_EVERYTHING = (2**62, "")
 
 
 async def in_batches(
