@@ -234,6 +234,8 @@ def filters(info: dict[str, Any]) -> dict[str, Request]:
         "mailersend sms-activity: delivered+failed": lambda i: (
             "/v1/sms-activity?status[]=delivered&status[]=failed"
         ),
+        "mailersend sms-messages (sends), page 1": lambda i: "/v1/sms-messages?limit=25",
+        "mailersend sms-messages (sends), page 4": lambda i: "/v1/sms-messages?limit=25&page=4",
         "mailersend sms-messages/{id}": lambda i: (
             f"/v1/sms-messages/{uuid.UUID(gen.batch_id(spread(i))).hex}"
         ),
