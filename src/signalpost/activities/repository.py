@@ -237,10 +237,11 @@ def _plan(
     """The statement shape of a listing and its parameters."""
     path = "tail" if tail else _path(flt)
     values = _branch_values(path, flt)
+    statuses = tuple(dict.fromkeys(flt.statuses))
     shape = Shape(
         path,
         _residual_filters(flt),
-        0 if values else len(flt.statuses),
+        0 if values else len(statuses),
         len(values),
         cursor is not None,
     )
@@ -248,7 +249,7 @@ def _plan(
     for name in shape.filters:
         params[name] = getattr(flt, name)
     if not values:
-        params.update((f"status_{i}", s) for i, s in enumerate(flt.statuses))
+        params.update((f"status_{i}", s) for i, s in enumerate(statuses))
     for i, (channel, status) in enumerate(values):
         if channel is not None:
             params[f"b{i}_channel"] = channel

@@ -317,13 +317,12 @@ def _message_plan(
         channels = (flt.channel,) if flt.channel is not None else CHANNELS
         statuses = tuple(dict.fromkeys(flt.statuses)) or _STATUSES
         branches = [(c, st) for c in channels for st in statuses]
-    shape = Shape(
-        path, given, 0 if branches else len(flt.statuses), len(branches), before is not None
-    )
+    wanted = tuple(dict.fromkeys(flt.statuses))
+    shape = Shape(path, given, 0 if branches else len(wanted), len(branches), before is not None)
     params: dict[str, Any] = {"tenant": tenant_id}
     params.update((n, getattr(flt, n)) for n in given)
     if not branches:
-        params.update((f"status_{i}", st) for i, st in enumerate(flt.statuses))
+        params.update((f"status_{i}", st) for i, st in enumerate(wanted))
     for i, (channel, status) in enumerate(branches):
         params[f"b{i}_channel"], params[f"b{i}_status"] = channel, status
     if before is not None:
