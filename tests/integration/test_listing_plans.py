@@ -212,6 +212,17 @@ async def test_activity_listings_seek_their_index(filled: DbTarget) -> None:
             raise AssertionError(f"{case}: {exc}") from exc
 
 
+async def test_messages_by_ids_seek_the_primary_key(filled: DbTarget) -> None:
+    """Marketing Cloud's not-sent feed reads its page's messages by id."""
+    params = {"tenant": TENANT, "ids": ["a", "b"]}
+    if filled.backend == "sqlite":
+        sql, _names, _defaults = messages_repo._GET_MANY.compiled("sqlite")
+        _sqlite_check(_sqlite_plan(filled, sql, [TENANT, '["a", "b"]']), set())
+        assert "sqlite_autoindex_messages_1" in "".join(_sqlite_plan(filled, sql, [TENANT, "[]"]))
+    else:
+        await _check(filled, messages_repo._GET_MANY, params, {"pk_messages"})
+
+
 async def test_message_listings_seek_their_index(filled: DbTarget) -> None:
     for case, flt, cursor, wanted in MESSAGE_CASES:
         before = (CURSOR[0], "z") if cursor else None

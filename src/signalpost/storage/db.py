@@ -46,8 +46,23 @@ __all__ = [
     "ping",
 ]
 
+
+class _SqliteCompiler(sqlite.base.SQLiteCompiler):
+    """Renders a table hint (``with_hint(table, "INDEXED BY ix", "sqlite")``) after the
+    table's name, which SQLAlchemy's SQLite compiler leaves out."""
+
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+        return text
+
+
+def _sqlite_dialect() -> Dialect:
+    dialect = sqlite.dialect()
+    dialect.statement_compiler = _SqliteCompiler
+    return dialect
+
+
 _DIALECTS: dict[str, Dialect] = {
-    "sqlite": sqlite.dialect(),
+    "sqlite": _sqlite_dialect(),
     "postgresql": postgresql.asyncpg.dialect(),  # type: ignore[no-untyped-call]
 }
 
