@@ -120,6 +120,7 @@ _IN_BATCHES = Query(
             in_list(m.c.batch_id, "batches", d),
         )
         .order_by(m.c.created_at, m.c.id)
+        .with_hint(m, "INDEXED BY ix_messages_batch_id_created_at_id", dialect_name="sqlite")
     )
 )
 _LOCK = Query(
