@@ -26,6 +26,8 @@ from typing import Any
 from bench import (
     end_to_end,
     exports,
+    listings,
+    mixed,
     send_accept,
     stats,
     status_lookup,
@@ -113,6 +115,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     webhook_fairness.NAME: webhook_fairness.run,
     stats.NAME: stats.run,
     exports.NAME: exports.run,
+    listings.NAME: listings.run,
+    mixed.NAME: mixed.run,
     "smpp": optional("smpp", "bench.smpp", "bench_smpp", quick={"messages": 2_000}),
 }
 

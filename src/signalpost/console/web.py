@@ -307,9 +307,7 @@ def build_router(ctx: Context) -> Router:
         """Revoke a key: the API refuses it from now on."""
         t, _ = await checked(request)
         async with db.transaction() as conn:
-            await accounts.revoke_key(
-                conn, t.session.organization_id, request.path_params["id"]
-            )
+            await accounts.revoke_key(conn, t.session.organization_id, request.path_params["id"])
         ctx.auth.forget()  # this process stops accepting it at once
         return back(t, "/keys")
 

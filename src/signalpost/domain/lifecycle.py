@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
+    "CHANNELS",
     "FINAL",
     "IllegalTransition",
     "ReasonCode",
@@ -178,6 +179,8 @@ _DESCRIPTIONS: dict[Status, str] = {
 }
 
 _CHANNEL_NAMES = {"sms": "SMS", "whatsapp": "WhatsApp", "rcs": "RCS"}
+CHANNELS: tuple[str, ...] = tuple(_CHANNEL_NAMES)
+"""Every channel a message travels on."""
 
 
 def describe(status: Status, channel: str = "sms") -> str:

@@ -36,12 +36,12 @@ async def activity_pages(
     db: Database, scope: Scope, flt: ActivityFilter, *, page: int = PAGE
 ) -> AsyncIterator[list[ActivityWithMessage]]:
     """The scope's activities matching ``flt``, newest first, ``page`` at a time."""
-    before: int | None = None
+    before: tuple[int, int] | None = None
     while True:
         async with db.reader() as conn:
-            rows = await activities.search(conn, scope, flt, limit=page, before_id=before)
+            rows = await activities.search(conn, scope, flt, limit=page, before=before)
         if rows:
             yield rows
         if len(rows) < page:
             return
-        before = rows[-1].activity.id
+        before = (rows[-1].activity.created_at, rows[-1].activity.id)

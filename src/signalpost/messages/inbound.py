@@ -95,6 +95,8 @@ async def receive(
             "error_code": None,
             "price_micros": 0,
             "created_at": row["created_at"],
+            "channel": row["channel"],
+            "from_number": row["from_number"],
         }
         for row in rows
     ]

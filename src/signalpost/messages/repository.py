@@ -7,14 +7,24 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, bindparam, cast, func, insert, literal_column, select, tuple_, update
+from sqlalchemy import (
+    Select,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from signalpost.activities.schemas import Activity
-from signalpost.domain.lifecycle import Status
+from signalpost.domain.lifecycle import CHANNELS, Status
 from signalpost.messages.schemas import Message, MessageFilter
 from signalpost.storage import Connection, Query, Row, in_list
-from signalpost.storage.filters import where_filters
+from signalpost.storage.listing import Shape, StatementCache, newest_first, older_than
 from signalpost.storage.tables import activities as a
 from signalpost.storage.tables import messages as m
 
@@ -32,6 +42,7 @@ __all__ = [
     "insert_many",
     "lock_many",
     "search",
+    "search_statement",
     "sent_past_expiry",
     "to_message",
     "update_states",
@@ -72,23 +83,33 @@ _GET_VERSION = Query(
     ).where(m.c.id == bindparam("id"), m.c.tenant_id == bindparam("tenant"))
 )
 _BY_ID = itemgetter(0)
+# By primary key: without it SQLite, planning without statistics, walked the tenant's
+# messages and checked each against the list.
 _GET_MANY = Query(
-    lambda d: select(m).where(m.c.tenant_id == bindparam("tenant"), in_list(m.c.id, "ids", d))
+    lambda d: (
+        select(m)
+        .where(m.c.tenant_id == bindparam("tenant"), in_list(m.c.id, "ids", d))
+        .with_hint(m, "INDEXED BY sqlite_autoindex_messages_1", dialect_name="sqlite")
+    )
 )
 _BY_BATCH = Query(
     select(m).where(m.c.batch_id == bindparam("batch")).order_by(m.c.created_at, m.c.id)
 )
-_BATCH_PAGE = Query(
-    select(m.c.batch_id, func.max(m.c.created_at).label("at"))
+# A tenant's sends on a channel, newest first: the tenant's messages are walked newest first
+# on (tenant_id, created_at, id), a chunk at a time, until the page's batches are found (a
+# send's messages share their creation time), instead of grouping every message.
+_BATCH_WALK_CHUNK = 1_000
+_BATCH_WALK = Query(
+    select(m.c.batch_id, m.c.created_at, m.c.id)
     .where(
         m.c.tenant_id == bindparam("tenant"),
         m.c.channel == bindparam("channel"),
         m.c.status != Status.RECEIVED.value,  # inbound messages are not sends
+        older_than(m.c.created_at, m.c.id),
     )
-    .group_by(m.c.batch_id)
-    .order_by(literal_column("at").desc(), m.c.batch_id.desc())
+    .order_by(m.c.created_at.desc(), m.c.id.desc())
     .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
+    .with_hint(m, "INDEXED BY ix_messages_tenant_id_created_at_id", dialect_name="sqlite")
 )
 _IN_BATCHES = Query(
     lambda d: (
@@ -99,6 +120,7 @@ _IN_BATCHES = Query(
             in_list(m.c.batch_id, "batches", d),
         )
         .order_by(m.c.created_at, m.c.id)
+        .with_hint(m, "INDEXED BY ix_messages_batch_id_created_at_id", dialect_name="sqlite")
     )
 )
 _LOCK = Query(
@@ -214,9 +236,26 @@ async def by_batch(conn: Connection, batch_id: str) -> list[Row]:
 async def batch_page(
     conn: Connection, tenant_id: str, channel: str, *, limit: int, offset: int
 ) -> list[str]:
-    """Batch ids of one page of a tenant's send requests on a channel, newest first."""
-    params = {"tenant": tenant_id, "channel": channel, "limit": limit, "offset": offset}
-    return [r[0] for r in await conn.fetch(_BATCH_PAGE, params)]
+    """Batch ids of one page of a tenant's send requests on a channel, newest first (by
+    their newest message)."""
+    wanted = offset + limit
+    found: dict[str, None] = {}
+    params: dict[str, Any] = {"tenant": tenant_id, "channel": channel, "limit": _BATCH_WALK_CHUNK}
+    params["c_at"], params["c_id"] = _AFTER_EVERYTHING
+    while len(found) < wanted:
+        rows = await conn.fetch(_BATCH_WALK, params)
+        for row in rows:
+            found.setdefault(row[0])
+            if len(found) >= wanted:
+                break
+        if len(rows) < _BATCH_WALK_CHUNK:
+            break
+        params["c_at"], params["c_id"] = rows[-1][1], rows[-1][2]
+    return list(found)[offset:wanted]
+
+
+# A keyset position after every row: creation times are microseconds since 1970.
+_AFTER_EVERYTHING = (2**62, "")
 
 
 async def in_batches(
@@ -259,6 +298,94 @@ async def sent_past_expiry(conn: Connection, now: int, limit: int) -> list[str]:
     return [r[0] for r in rows]
 
 
+# ------------------------------------------------------------------------- listings
+#
+# Each filter seeks on its own index, newest first (storage/listing.py):
+#   send (batch)            -> (batch_id, created_at, id)
+#   recipient               -> (tenant_id, to_number, created_at, id)
+#   sender                  -> (tenant_id, from_number, created_at, id)
+#   status and/or channel   -> (tenant_id, channel, status, created_at, id), a branch per
+#                              (channel, status) pair
+#   nothing (or dates only) -> (tenant_id, created_at, id)
+# Every other given filter is checked on the rows the seek reads.
+
+_STATUSES: tuple[str, ...] = tuple(s.value for s in Status)
+_ORDER = (m.c.created_at, m.c.id)
+_STATEMENTS = StatementCache()
+_EQUAL = ("batch_id", "to_number", "from_number", "channel")
+_INDEX = {
+    "batch_id": "ix_messages_batch_id_created_at_id",
+    "to_number": "ix_messages_tenant_id_to_number_created_at_id",
+    "from_number": "ix_messages_tenant_id_from_number_created_at_id",
+    "kind": "ix_messages_tenant_id_channel_status_created_at_id",
+    "all": "ix_messages_tenant_id_created_at_id",
+}
+
+
+def _message_path(flt: MessageFilter) -> str:
+    for name in ("batch_id", "to_number", "from_number"):
+        if getattr(flt, name) is not None:
+            return name
+    return "kind" if flt.statuses or flt.channel is not None else "all"
+
+
+def _message_plan(
+    tenant_id: str, flt: MessageFilter, before: tuple[int, str] | None
+) -> tuple[Shape, dict[str, Any]]:
+    path = _message_path(flt)
+    given = tuple(n for n in (*_EQUAL, "created_from", "created_to") if getattr(flt, n) is not None)
+    branches: list[tuple[str, str]] = []
+    if path == "kind":
+        channels = (flt.channel,) if flt.channel is not None else CHANNELS
+        statuses = tuple(dict.fromkeys(flt.statuses)) or _STATUSES
+        branches = [(c, st) for c in channels for st in statuses]
+    wanted = tuple(dict.fromkeys(flt.statuses))
+    shape = Shape(path, given, 0 if branches else len(wanted), len(branches), before is not None)
+    params: dict[str, Any] = {"tenant": tenant_id}
+    params.update((n, getattr(flt, n)) for n in given)
+    if not branches:
+        params.update((f"status_{i}", st) for i, st in enumerate(wanted))
+    for i, (channel, status) in enumerate(branches):
+        params[f"b{i}_channel"], params[f"b{i}_status"] = channel, status
+    if before is not None:
+        params["c_at"], params["c_id"] = before
+    return shape, params
+
+
+def _message_statement(shape: Shape) -> Select[Any]:
+    terms: list[ColumnElement[bool]] = [m.c.tenant_id == bindparam("tenant")]
+    terms += [m.c[n] == bindparam(n) for n in _EQUAL if n in shape.filters]
+    if shape.statuses:
+        terms.append(m.c.status.in_([bindparam(f"status_{i}") for i in range(shape.statuses)]))
+    if "created_from" in shape.filters:
+        terms.append(m.c.created_at >= bindparam("created_from"))
+    if "created_to" in shape.filters:
+        terms.append(m.c.created_at < bindparam("created_to"))
+    if shape.cursor:
+        terms.append(older_than(*_ORDER))
+    branches = [
+        [m.c.channel == bindparam(f"b{i}_channel"), m.c.status == bindparam(f"b{i}_status")]
+        for i in range(shape.branches)
+    ]
+    index = _INDEX[shape.path]
+    if not branches:
+        return newest_first(m, list(m.c), terms, [], _ORDER, index=index)
+    ids = newest_first(m, list(_ORDER), terms, branches, _ORDER, index=index).subquery("page")
+    return (
+        select(m)
+        .select_from(ids.join(m, m.c.id == ids.c.id))
+        .order_by(ids.c.created_at.desc(), ids.c.id.desc())
+    )
+
+
+def search_statement(
+    tenant_id: str, flt: MessageFilter, before: tuple[int, str] | None = None
+) -> tuple[Query, dict[str, Any]]:
+    """The compiled listing statement for a filter, and its parameters (also for plans)."""
+    shape, params = _message_plan(tenant_id, flt, before)
+    return _STATEMENTS.get(shape, lambda: _message_statement(shape)), params
+
+
 async def search(
     conn: Connection,
     tenant_id: str,
@@ -268,30 +395,9 @@ async def search(
     before: tuple[int, str] | None = None,
 ) -> list[Message]:
     """Messages newest first; ``before`` is the (created_at, id) keyset cursor."""
-    stmt = select(m).where(m.c.tenant_id == bindparam("tenant"))
-    params: dict[str, Any] = {"tenant": tenant_id, "limit": limit}
-    stmt = where_filters(
-        stmt,
-        params,
-        status=m.c.status,
-        statuses=flt.statuses,
-        equal=(
-            (m.c.channel, "channel", flt.channel),
-            (m.c.to_number, "to_number", flt.to_number),
-            (m.c.from_number, "from_number", flt.from_number),
-            (m.c.batch_id, "batch_id", flt.batch_id),
-        ),
-        created=m.c.created_at,
-        created_from=flt.created_from,
-        created_to=flt.created_to,
-    )
-    if before is not None:
-        stmt = stmt.where(
-            tuple_(m.c.created_at, m.c.id) < tuple_(bindparam("c_at"), bindparam("c_id"))
-        )
-        params["c_at"], params["c_id"] = before
-    stmt = stmt.order_by(m.c.created_at.desc(), m.c.id.desc()).limit(bindparam("limit"))
-    return [to_message(r) for r in await conn.fetch(Query(stmt), params)]
+    query, params = search_statement(tenant_id, flt, before)
+    params.update(limit=limit, offset=0, depth=limit)
+    return [to_message(r) for r in await conn.fetch(query, params)]
 
 
 async def redact_bodies(conn: Connection, message_ids: Sequence[str]) -> int:

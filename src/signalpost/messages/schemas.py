@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from signalpost.activities.schemas import Activity
+from signalpost.domain.lifecycle import CHANNELS
 
 __all__ = [
     "CHANNELS",
@@ -18,8 +19,6 @@ __all__ = [
     "SendSpec",
     "TemplateRef",
 ]
-
-CHANNELS: tuple[str, ...] = ("sms", "whatsapp", "rcs")
 
 
 @dataclass(frozen=True, slots=True)

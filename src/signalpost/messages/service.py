@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -69,6 +70,8 @@ MAX_METADATA_BYTES = 4096
 # 30 days ahead, the furthest any dialect schedules (sent.dm's window).
 SCHEDULE_GRACE_US = 60 * 1_000_000
 MAX_SCHEDULE_AHEAD_US = 30 * 86_400 * 1_000_000
+SLICE = 250
+"""Recipients a send prepares at a time before it lets other requests run (a few ms)."""
 OPTED_OUT_REASON = "The recipient has opted out of messages"
 
 
@@ -149,11 +152,15 @@ def _validate_shape(spec: SendSpec, policy: SendPolicy, now: int) -> dict[str, l
     return errors
 
 
-def _parse_recipients(spec: SendSpec) -> tuple[list[tuple[int, PhoneNumber]], dict[str, list[str]]]:
+async def _parse_recipients(
+    spec: SendSpec,
+) -> tuple[list[tuple[int, PhoneNumber]], dict[str, list[str]]]:
     parsed: list[tuple[int, PhoneNumber]] = []
     errors: dict[str, list[str]] = {}
     seen: set[str] = set()
     for index, recipient in enumerate(spec.recipients):
+        if index and not index % SLICE:
+            await asyncio.sleep(0)  # let other requests through a large send
         try:
             phone = parse_phone(recipient.to)
         except InvalidPhoneNumber as exc:
@@ -202,14 +209,16 @@ async def send(
     """
     now = now or now_us()
     errors = _validate_shape(spec, policy, now)
-    parsed, phone_errors = _parse_recipients(spec)
+    parsed, phone_errors = await _parse_recipients(spec)
     errors.update(phone_errors)
     if errors:
         raise ValidationFailed(details=errors)
     template = await _resolve_template(conn, scope, spec)
     bodies: list[str] = []
     missing: set[str] = set()
-    for index, _phone in parsed:
+    for count, (index, _phone) in enumerate(parsed):
+        if count and not count % SLICE:
+            await asyncio.sleep(0)
         try:
             recipient = spec.recipients[index]
             bodies.append(_render(template, spec, recipient.variables, recipient.text))
@@ -220,7 +229,7 @@ async def send(
             "Template parameters are missing",
             details={"template.parameters": [f"missing variable: {n}" for n in sorted(missing)]},
         )
-    rows, activity_rows, queue_rows, created = _build_rows(
+    rows, activity_rows, queue_rows, created = await _build_all(
         policy, scope, spec, parsed, bodies, template, now
     )
     opted_out = await consent.opted_out_among(conn, scope, [p.e164 for _, p in parsed])
@@ -232,13 +241,52 @@ async def send(
         raise MessageKeyTaken(keys) from exc
     await activities_repo.insert_many(conn, activity_rows)
     await outbox.enqueue(conn, queue_rows)  # the outbox, in the same transaction
-    await policy.recorder.notify(conn, _applied(rows, activity_rows))
+    per_slice = SLICE * len(spec.channels)
+    for start in range(0, len(rows), per_slice):
+        if start:
+            await asyncio.sleep(0)
+        part = rows[start : start + per_slice]
+        steps = activity_rows[2 * start : 2 * (start + per_slice)]
+        await policy.recorder.notify(conn, _applied(part, steps))
     batch_id = str(rows[0]["batch_id"]) if rows else new_id()
     log.info("accepted %d messages in batch %s", len(created), batch_id)
     if log.isEnabledFor(logging.DEBUG):
         for c in created:
             log.debug("message %s accepted: %s", c.id, c.status, extra={"message_id": c.id})
     return SendResult(batch_id, created)
+
+
+Rows = list[dict[str, Any]]
+
+
+async def _build_all(
+    policy: SendPolicy,
+    scope: Scope,
+    spec: SendSpec,
+    parsed: Sequence[tuple[int, PhoneNumber]],
+    bodies: Sequence[str],
+    template: Template | None,
+    now: int,
+) -> tuple[Rows, Rows, Rows, list[CreatedMessage]]:
+    """Every row of a send, built :data:`SLICE` recipients at a time with the event loop
+    free in between."""
+    batch_id = spec.batch_id or new_id()
+    rows: Rows = []
+    acts: Rows = []
+    queue: Rows = []
+    created: list[CreatedMessage] = []
+    for start in range(0, len(parsed), SLICE):
+        if start:
+            await asyncio.sleep(0)
+        end = start + SLICE
+        part = _build_rows(
+            policy, scope, spec, parsed[start:end], bodies[start:end], template, now, batch_id
+        )
+        rows += part[0]
+        acts += part[1]
+        queue += part[2]
+        created += part[3]
+    return rows, acts, queue, created
 
 
 def _build_rows(
@@ -249,8 +297,8 @@ def _build_rows(
     bodies: Sequence[str],
     template: Template | None,
     now: int,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[CreatedMessage]]:
-    batch_id = spec.batch_id or new_id()
+    batch_id: str,
+) -> tuple[Rows, Rows, Rows, list[CreatedMessage]]:
     scheduled = spec.scheduled_at if spec.scheduled_at and spec.scheduled_at > now else None
     start = scheduled or now
     validity = spec.validity_seconds or policy.default_validity_seconds
@@ -322,6 +370,8 @@ def _build_rows(
                         "error_code": None,
                         "price_micros": price_of,
                         "created_at": now,
+                        "channel": channel,
+                        "from_number": spec.sender,
                     }
                 )
             queue.append(

@@ -166,6 +166,8 @@ class Recorder:
             "error_code": change.error_code,
             "price_micros": row["price_micros"],
             "created_at": change.at,
+            "channel": row["channel"],
+            "from_number": row["from_number"],
         }
         # The revision moves by the number of steps each update records, so the row's
         # revision before this update plus the step's rank in it orders the steps.

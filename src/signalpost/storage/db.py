@@ -3,7 +3,9 @@
 SQL is written as SQLAlchemy Core statements and compiled once per backend (:class:`Query`);
 executing one is a dictionary lookup, a tuple build and a driver call, with no ORM and no
 thread hop.  SQLite runs inline on the event loop: a primary-key read costs microseconds,
-far less than handing it to a thread.  Writes on SQLite are serialised by one lock per
+far less than handing it to a thread; bulk writes go in slices of :data:`SLICE_ROWS` with
+the loop free between them, and a large transaction commits in a thread, so a large send
+never holds other requests for long.  Writes on SQLite are serialised by one lock per
 process and ``BEGIN IMMEDIATE`` across processes; PostgreSQL uses a connection pool.
 
 The edge (an HTTP handler or a task) owns the transaction: it opens
@@ -19,6 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cache
+from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -43,8 +46,23 @@ __all__ = [
     "ping",
 ]
 
+
+class _SqliteCompiler(sqlite.base.SQLiteCompiler):
+    """Renders a table hint (``with_hint(table, "INDEXED BY ix", "sqlite")``) after the
+    table's name, which SQLAlchemy's SQLite compiler leaves out."""
+
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
+        return text
+
+
+def _sqlite_dialect() -> Dialect:
+    dialect = sqlite.dialect()
+    dialect.statement_compiler = _SqliteCompiler
+    return dialect
+
+
 _DIALECTS: dict[str, Dialect] = {
-    "sqlite": sqlite.dialect(),
+    "sqlite": _sqlite_dialect(),
     "postgresql": postgresql.asyncpg.dialect(),  # type: ignore[no-untyped-call]
 }
 
@@ -124,6 +142,15 @@ def _bind(query: Query, dialect: str, params: Params | None) -> tuple[str, tuple
 
 
 @cache
+def _row_getter(names: tuple[str, ...]) -> Callable[[Params], tuple[Any, ...]]:
+    """Picks a row's parameters in positional order, always as a tuple."""
+    if len(names) == 1:
+        name = names[0]
+        return lambda row: (row[name],)
+    return _getter(names)
+
+
+@cache
 def _getter(names: tuple[str, ...]) -> Callable[[Params], tuple[Any, ...]]:
     """Picks parameters out of a mapping in positional order (two or more names)."""
     return cast(Callable[[Params], tuple[Any, ...]], itemgetter(*names))
@@ -190,12 +217,17 @@ def _sqlite_params(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return values
 
 
+SLICE_ROWS = 256
+"""Rows a SQLite bulk write takes in one go before it lets the event loop run (a few ms)."""
+
+
 class SqliteConnection(Connection):
     dialect = "sqlite"
-    __slots__ = ("_conn",)
+    __slots__ = ("_conn", "written")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self.written = 0  # rows of bulk writes, to tell a large transaction's commit
 
     async def fetch(self, query: Query, params: Params | None = None) -> list[Row]:
         sql, args = _bind(query, "sqlite", params)
@@ -220,13 +252,23 @@ class SqliteConnection(Connection):
             raise _sqlite_integrity(exc) from exc
 
     async def executemany(self, query: Query, rows: Iterable[Params]) -> None:
+        """Insert or update many rows, :data:`SLICE_ROWS` at a time: between slices the
+        event loop answers other requests (reads go on, on the reader connection)."""
         sql, names, defaults = query.compiled("sqlite")
         if defaults:
             rows = ({**defaults, **r} for r in rows)
-        try:
-            self._conn.executemany(sql, [tuple(r[n] for n in names) for r in rows])
-        except sqlite3.IntegrityError as exc:
-            raise _sqlite_integrity(exc) from exc
+        source = iter(rows)
+        pick = _row_getter(names)
+        first = True
+        while chunk := [pick(r) for r in islice(source, SLICE_ROWS)]:
+            if not first:
+                await asyncio.sleep(0)
+            first = False
+            try:
+                self._conn.executemany(sql, chunk)
+            except sqlite3.IntegrityError as exc:
+                raise _sqlite_integrity(exc) from exc
+            self.written += len(chunk)
 
 
 def _sqlite_integrity(exc: sqlite3.IntegrityError) -> IntegrityViolation:
@@ -272,12 +314,18 @@ class SqliteDatabase(Database):
         assert conn is not None, "database is not connected"
         async with self._lock:
             conn.execute("BEGIN IMMEDIATE")
+            wrapped = SqliteConnection(conn)
             try:
-                yield SqliteConnection(conn)
+                yield wrapped
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
+            if wrapped.written > SLICE_ROWS:
+                # Writing a large transaction's pages out takes long: in a thread, with the
+                # writer still held by this lock and the event loop free.
+                await asyncio.to_thread(conn.execute, "COMMIT")
+            else:
+                conn.execute("COMMIT")
 
     def reader(self) -> _Ready:
         assert self._reader is not None, "database is not connected"

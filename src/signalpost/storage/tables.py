@@ -127,7 +127,7 @@ messages = Table(
     Column("id", Id, primary_key=True),
     Column("organization_id", Id, nullable=False),
     Column("tenant_id", Id, nullable=False),
-    Column("batch_id", Id, nullable=False, index=True),
+    Column("batch_id", Id, nullable=False),
     Column("message_key", String(128), nullable=True),
     Column("channel", String(16), nullable=False),
     Column("to_number", String(20), nullable=False),
@@ -160,7 +160,14 @@ messages = Table(
     # Sent with a test key: always through the simulator, whatever carrier is configured.
     Column("test", Boolean, nullable=False, server_default=false()),
     Column("request_id", String(64), nullable=True),  # the accepting request, for logs
+    # Listings: one index per filter, the tenant first and the listing order (created_at,
+    # id) last, so a filter seeks its rows newest first and stops after a page.  A status
+    # set is read as one branch per (channel, status) pair (``storage/listing.py``).
     Index(None, "tenant_id", "created_at", "id"),
+    Index(None, "tenant_id", "channel", "status", "created_at", "id"),
+    Index(None, "tenant_id", "to_number", "created_at", "id"),
+    Index(None, "tenant_id", "from_number", "created_at", "id"),
+    Index(None, "batch_id", "created_at", "id"),
     # Partial indexes: rows enter them only when the value exists, so an insert touches
     # three b-trees (primary key, batch, tenant listing) instead of seven.
     Index(
@@ -199,8 +206,27 @@ activities = Table(
     Column("error_code", String(32), nullable=True),
     Column("price_micros", BigInteger, nullable=True),
     Column("created_at", Micros, nullable=False),
+    # Copied from the message (they never change), so that listings filter and seek on
+    # the activity's own indexes instead of joining every row to its message.
+    Column("channel", String(16), nullable=True),
+    Column("from_number", String(32), nullable=True),
     Index(None, "message_id", "id"),
-    Index(None, "tenant_id", "id"),
+    # The live tail (activities after a given id, oldest first), a branch per status.
+    Index(None, "tenant_id", "status", "id"),
+    # Listings newest first, as on messages: a filter's index ends with (created_at, id).
+    Index(None, "tenant_id", "created_at", "id"),
+    Index(None, "tenant_id", "channel", "status", "created_at", "id"),
+    # The channel comes last: it is checked on the index entry, without a row read, and
+    # the sender's statuses take one branch each instead of one per (channel, status).
+    Index(
+        "ix_activities_tenant_id_from_number_listing",
+        "tenant_id",
+        "from_number",
+        "status",
+        "created_at",
+        "id",
+        "channel",
+    ),
 )
 
 dispatch_queue = Table(

@@ -198,17 +198,20 @@ def build_router(ctx: Context) -> Router:
         after = AFTER_ACTIVITY.read(request)
         page_cursor = decode_cursor(request.query("cursor"))
         async with db.reader() as conn:
+            before = await _activity_position(conn, sc, page_cursor)
             rows = await activities.search(
                 conn,
                 sc,
                 flt,
                 limit=limit + 1,
-                before_id=cursor_int(page_cursor[0]) if page_cursor else None,
+                before=before,
                 after_id=after,
             )
         page = rows[:limit]
         next_cursor = (
-            encode_cursor([page[-1].activity.id]) if len(rows) > limit and after is None else None
+            encode_cursor([page[-1].activity.created_at, page[-1].activity.id])
+            if len(rows) > limit and after is None
+            else None
         )
         data = [presenters.activity(r) for r in page]
         return json_response({"data": data, "next_cursor": next_cursor})
@@ -349,3 +352,18 @@ def _send_spec(body: SendIn) -> SendSpec:
         metadata=body.metadata,
         dialect="native",
     )
+
+
+async def _activity_position(
+    conn: Connection, sc: Scope, cursor: list[object] | None
+) -> tuple[int, int] | None:
+    """The (created_at, id) a page of activities starts after; a cursor of an id alone
+    (as earlier versions gave) is placed at that activity."""
+    if cursor is None:
+        return None
+    if len(cursor) == 2:
+        return (cursor_int(cursor[0]), cursor_int(cursor[1]))
+    position = await activities.cursor_of(conn, sc, cursor_int(cursor[0]))
+    if position is None:
+        raise ValidationFailed(details={"cursor": ["invalid cursor"]})
+    return position
