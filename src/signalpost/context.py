@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from signalpost.accounts.service import Authenticator
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.carriers.smpp.wiring import build_registry
+from signalpost.compliance.service import KeywordResponder
 from signalpost.config import Settings
 from signalpost.dispatch.service import Dispatcher, DispatchPolicy
 from signalpost.dispatch.tasks import WorkerPool
@@ -55,18 +56,20 @@ class Context:
             retry_base_seconds=settings.retry_base_seconds,
             retry_max_seconds=settings.retry_max_seconds,
         )
+        send_policy = SendPolicy(
+            rates=rates,
+            default_validity_seconds=settings.default_validity_seconds,
+            max_recipients=settings.max_recipients_per_request,
+            recorder=recorder,
+        )
+        recorder.observers.append(KeywordResponder(send_policy))  # STOP/START/HELP inbound
         return cls(
             settings=settings,
             db=db,
             auth=Authenticator(db, ttl=settings.api_key_cache_seconds),
             recorder=recorder,
             rates=rates,
-            send_policy=SendPolicy(
-                rates=rates,
-                default_validity_seconds=settings.default_validity_seconds,
-                max_recipients=settings.max_recipients_per_request,
-                recorder=recorder,
-            ),
+            send_policy=send_policy,
             carriers=carriers,
             dispatcher=Dispatcher(db, recorder, carriers, policy),
             webhooks=webhooks,

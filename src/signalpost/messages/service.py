@@ -214,7 +214,11 @@ async def send(
     rows, activity_rows, queue_rows, created = _build_rows(
         policy, scope, spec, parsed, bodies, template, now
     )
-    opted_out = await consent.opted_out_among(conn, scope, [p.e164 for _, p in parsed])
+    opted_out = (
+        set()
+        if spec.consent_exempt
+        else await consent.opted_out_among(conn, scope, [p.e164 for _, p in parsed])
+    )
     queue_rows, created = _filter_opted_out(rows, activity_rows, queue_rows, created, opted_out)
     try:
         await repo.insert_many(conn, rows)

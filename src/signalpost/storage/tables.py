@@ -24,6 +24,7 @@ from sqlalchemy import (
 __all__ = [
     "activities",
     "api_keys",
+    "compliance_settings",
     "consent_recipients",
     "contact_group_members",
     "contact_groups",
@@ -509,4 +510,19 @@ consent_recipients = Table(
     Column("updated_at", Micros, nullable=False),
     UniqueConstraint("tenant_id", "phone_number"),
     Index(None, "tenant_id", "created_at", "id"),
+)
+
+compliance_settings = Table(
+    "compliance_settings",
+    metadata,
+    Column("tenant_id", Id, primary_key=True),  # an organization or one of its profiles
+    Column("organization_id", Id, nullable=False),
+    Column("auto_reply", Boolean, nullable=False),
+    Column("opt_out_reply", Text, nullable=True),  # NULL: the default reply
+    Column("opt_in_reply", Text, nullable=True),
+    Column("help_reply", Text, nullable=True),
+    Column("opt_out_words", Text, nullable=False),  # JSON list of extra keywords
+    Column("opt_in_words", Text, nullable=False),
+    Column("help_words", Text, nullable=False),
+    Column("updated_at", Micros, nullable=False),
 )

@@ -1,0 +1,36 @@
+"""compliance_settings: each tenant's extra keywords and auto-replies
+
+Revision ID: 0016
+Revises: 0008
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0016"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "compliance_settings",
+        sa.Column("tenant_id", sa.String(36), nullable=False),
+        sa.Column("organization_id", sa.String(36), nullable=False),
+        sa.Column("auto_reply", sa.Boolean(), nullable=False),
+        sa.Column("opt_out_reply", sa.Text(), nullable=True),
+        sa.Column("opt_in_reply", sa.Text(), nullable=True),
+        sa.Column("help_reply", sa.Text(), nullable=True),
+        sa.Column("opt_out_words", sa.Text(), nullable=False),
+        sa.Column("opt_in_words", sa.Text(), nullable=False),
+        sa.Column("help_words", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_compliance_settings")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("compliance_settings")
