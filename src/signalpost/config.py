@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     rate_card_path: Path | None = Field(
         default=None, description="JSON rate card merged over the shipped defaults"
     )
+    sender_rules_path: Path | None = Field(
+        default=None, description="JSON sender ID rules merged over the shipped ones"
+    )
+    check_senders: bool = Field(
+        default=True, description="refuse senders that break the destination country's rules"
+    )
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     max_recipients_per_request: int = Field(default=10_000, ge=1)

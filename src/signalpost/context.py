@@ -13,6 +13,7 @@ from signalpost.config import Settings
 from signalpost.dispatch.service import Dispatcher, DispatchPolicy
 from signalpost.dispatch.tasks import WorkerPool
 from signalpost.domain.pricing import RateCard
+from signalpost.domain.senders import SenderRules
 from signalpost.idempotency.service import purge_expired
 from signalpost.messages.service import SendPolicy
 from signalpost.messages.transitions import Recorder
@@ -56,7 +57,12 @@ class Context:
             retry_base_seconds=settings.retry_base_seconds,
             retry_max_seconds=settings.retry_max_seconds,
         )
+        sender_rules = SenderRules.shipped()
+        if settings.sender_rules_path is not None:
+            overrides = json.loads(settings.sender_rules_path.read_text())
+            sender_rules = sender_rules.with_overrides(overrides)
         send_policy = SendPolicy(
+            sender_rules=sender_rules if settings.check_senders else None,
             rates=rates,
             default_validity_seconds=settings.default_validity_seconds,
             max_recipients=settings.max_recipients_per_request,

@@ -17,6 +17,7 @@ from signalpost.dispatch import repository as dispatch_queue
 from signalpost.domain import encoding, pricing
 from signalpost.domain.lifecycle import ReasonCode, Status, describe
 from signalpost.domain.phone import InvalidPhoneNumber, PhoneNumber, parse_phone
+from signalpost.domain.senders import SenderRules, check_sender
 from signalpost.domain.templates import MissingVariables, render
 from signalpost.errors import ValidationFailed
 from signalpost.messages import repository as repo
@@ -37,6 +38,7 @@ from signalpost.messages.schemas import (
     SendSpec,
 )
 from signalpost.messages.transitions import Applied, Change, Recorder
+from signalpost.numbers import service as numbers
 from signalpost.storage import Connection, UniqueViolation
 from signalpost.templates import service as templates
 from signalpost.templates.schemas import Template
@@ -75,8 +77,10 @@ class SendPolicy:
         default_validity_seconds: int,
         max_recipients: int,
         recorder: Recorder,
+        sender_rules: SenderRules | None = None,
     ) -> None:
         self.rates = rates
+        self.sender_rules = sender_rules  # None: senders are not checked per country
         self.default_validity_seconds = default_validity_seconds
         self.max_recipients = max_recipients
         self.recorder = recorder
@@ -197,6 +201,9 @@ async def send(
     errors.update(phone_errors)
     if errors:
         raise ValidationFailed(details=errors)
+    sender_errors = await _sender_errors(conn, policy, scope, spec, parsed)
+    if sender_errors:
+        raise ValidationFailed("The sender may not send to these recipients", details=sender_errors)
     template = await _resolve_template(conn, scope, spec)
     bodies: list[str] = []
     missing: set[str] = set()
@@ -229,6 +236,33 @@ async def send(
     await dispatch_queue.enqueue(conn, queue_rows)  # the outbox, in the same transaction
     await policy.recorder.notify(conn, _applied(rows, activity_rows))
     return SendResult(str(rows[0]["batch_id"]) if rows else new_id(), created)
+
+
+async def _sender_errors(
+    conn: Connection,
+    policy: SendPolicy,
+    scope: Scope,
+    spec: SendSpec,
+    parsed: Sequence[tuple[int, PhoneNumber]],
+) -> dict[str, list[str]]:
+    """The destination countries' sender rules that ``spec.sender`` breaks, each named.
+
+    Registration is looked up (one query) only when a destination country requires it: a
+    sender counts as registered when it is one of the tenant's numbers.
+    """
+    rules, sender = policy.sender_rules, spec.sender
+    if rules is None or sender is None or spec.consent_exempt:
+        return {}
+    registered: tuple[str, ...] | None = None
+    problems: list[str] = []
+    for region in dict.fromkeys(phone.region_code for _, phone in parsed):
+        if registered is None and rules.rule_for(region).registration_required:
+            found = await numbers.find_by_phone(conn, scope, sender)
+            registered = (sender,) if found is not None else ()
+        violation = check_sender(rules, sender, region, registered=registered or ())
+        if violation is not None:
+            problems.append(f"{violation.message} (rule {violation.code})")
+    return {"from": problems} if problems else {}
 
 
 def _build_rows(
