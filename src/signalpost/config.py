@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings"]
 
@@ -50,6 +51,11 @@ class Settings(BaseSettings):
 
     rate_card_path: Path | None = Field(
         default=None, description="JSON rate card merged over the shipped defaults"
+    )
+    simulator_channels: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="with another carrier configured, channels still sent to the simulator "
+        "(comma-separated, e.g. whatsapp,rcs)",
     )
     sender_rules_path: Path | None = Field(
         default=None, description="JSON sender ID rules merged over the shipped ones"
@@ -112,6 +118,13 @@ class Settings(BaseSettings):
     webhook_poll_interval: float = Field(default=0.05, gt=0)
     webhook_endpoint_cache_seconds: float = Field(default=2.0, ge=0)
     log_level: str = "info"
+
+    @field_validator("simulator_channels", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def is_sqlite(self) -> bool:

@@ -63,6 +63,7 @@ class Context:
             sender_rules = sender_rules.with_overrides(overrides)
         send_policy = SendPolicy(
             sender_rules=sender_rules if settings.check_senders else None,
+            channels=carriers.channels,
             rates=rates,
             default_validity_seconds=settings.default_validity_seconds,
             max_recipients=settings.max_recipients_per_request,

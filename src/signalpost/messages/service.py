@@ -78,9 +78,11 @@ class SendPolicy:
         max_recipients: int,
         recorder: Recorder,
         sender_rules: SenderRules | None = None,
+        channels: frozenset[str] | None = None,
     ) -> None:
         self.rates = rates
         self.sender_rules = sender_rules  # None: senders are not checked per country
+        self.channels = channels  # the channels some carrier carries; None: all of them
         self.default_validity_seconds = default_validity_seconds
         self.max_recipients = max_recipients
         self.recorder = recorder
@@ -197,6 +199,7 @@ async def send(
     """
     now = now or now_us()
     errors = _validate_shape(spec, policy, now)
+    errors.update(_unroutable(spec, policy))
     parsed, phone_errors = _parse_recipients(spec)
     errors.update(phone_errors)
     if errors:
@@ -236,6 +239,21 @@ async def send(
     await dispatch_queue.enqueue(conn, queue_rows)  # the outbox, in the same transaction
     await policy.recorder.notify(conn, _applied(rows, activity_rows))
     return SendResult(str(rows[0]["batch_id"]) if rows else new_id(), created)
+
+
+def _unroutable(spec: SendSpec, policy: SendPolicy) -> dict[str, list[str]]:
+    """Channels no configured carrier carries: refused here, before anything is stored."""
+    if policy.channels is None:
+        return {}
+    missing = [c for c in spec.channels if c in CHANNELS and c not in policy.channels]
+    if not missing:
+        return {}
+    carried = ", ".join(sorted(policy.channels)) or "none"
+    return {
+        "channels": [
+            f"no configured carrier carries {c} messages (carried: {carried})" for c in missing
+        ]
+    }
 
 
 async def _sender_errors(

@@ -13,6 +13,7 @@ from signalpost.activities import service as activities
 from signalpost.activities.schemas import ActivityFilter
 from signalpost.api.common import bearer_token, int_param, parse_body
 from signalpost.api.native import presenters
+from signalpost.api.native.compliance import add_compliance_routes
 from signalpost.api.native.errors import render_error
 from signalpost.api.native.schemas import ProfileIn, SendIn, TemplateIn, TemplatePatch
 from signalpost.api.native.webhooks import add_webhook_routes
@@ -300,6 +301,7 @@ def build_router(ctx: Context) -> Router:
         return json_response({"data": [_profile(p) for p in items]})
 
     add_webhook_routes(router, ctx)
+    add_compliance_routes(router, ctx)
     return router
 
 
