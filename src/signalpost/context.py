@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from signalpost.accounts.service import Authenticator
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.carriers.smpp.wiring import build_registry
-from signalpost.compliance.service import KeywordResponder
 from signalpost.config import Settings
 from signalpost.dispatch.service import Dispatcher, DispatchPolicy
 from signalpost.dispatch.tasks import WorkerPool
 from signalpost.domain.pricing import RateCard
 from signalpost.domain.senders import SenderRules
 from signalpost.idempotency.service import purge_expired
+from signalpost.messages.keywords import KeywordResponder
 from signalpost.messages.service import SendPolicy
 from signalpost.messages.transitions import Recorder
 from signalpost.storage import Database, open_database

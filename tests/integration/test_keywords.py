@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import bindparam, select
 
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
+from signalpost.activities import service as activities
+from signalpost.activities.schemas import ActivityFilter
 from signalpost.compliance import service as compliance
 from signalpost.compliance.exceptions import InvalidComplianceSettings
 from signalpost.compliance.schemas import DEFAULT_REPLIES, ComplianceSettings
@@ -15,13 +20,17 @@ from signalpost.consent import service as consent
 from signalpost.domain.keywords import KeywordAction
 from signalpost.domain.lifecycle import Status
 from signalpost.domain.pricing import RateCard
+from signalpost.domain.quiet_hours import QuietHours
 from signalpost.messages import service as messages
 from signalpost.messages.inbound import InboundMessage, receive
+from signalpost.messages.keywords import KeywordResponder
 from signalpost.messages.schemas import MessageFilter, RecipientSpec, SendSpec
 from signalpost.messages.transitions import Recorder
-from signalpost.storage import Database
-from signalpost.timeutil import now_us
+from signalpost.storage import Database, Query
+from signalpost.storage.tables import dispatch_queue
+from signalpost.timeutil import from_datetime, now_us
 
+_DUE = Query(select(dispatch_queue.c.due_at).where(dispatch_queue.c.message_id == bindparam("id")))
 HANDSET = "+14155550177"
 OURS = "+14155550100"
 
@@ -34,7 +43,7 @@ def _wired() -> tuple[Recorder, messages.SendPolicy]:
         max_recipients=100,
         recorder=recorder,
     )
-    recorder.observers.append(compliance.KeywordResponder(policy))
+    recorder.observers.append(KeywordResponder(policy))
     return recorder, policy
 
 
@@ -148,3 +157,43 @@ async def test_invalid_settings_are_refused_and_nothing_is_stored(db: Database) 
                 await compliance.update_settings(conn, scope, settings)
     async with db.reader() as conn:
         assert await compliance.settings_for(conn, scope) == ComplianceSettings(scope.tenant_id)
+
+
+async def test_marketing_waits_out_quiet_hours_and_transactional_goes(db: Database) -> None:
+    _, policy = _wired()
+    scope = await _tenant(db)
+    async with db.transaction() as conn:
+        await compliance.update_settings(
+            conn,
+            scope,
+            ComplianceSettings(
+                tenant_id=scope.tenant_id, quiet_hours={"US": QuietHours.parse("21:00-08:00")}
+            ),
+        )
+    la = ZoneInfo("America/Los_Angeles")
+    night = from_datetime(datetime(2026, 12, 1, 23, 0, tzinfo=la))
+    morning = from_datetime(datetime(2026, 12, 2, 8, 0, tzinfo=la))
+    to = ("+14155551234", "+33612345678")  # Paris has no window set: it goes at once
+
+    async def send(category: str | None) -> list[Any]:
+        spec = SendSpec(
+            recipients=tuple(RecipientSpec(n) for n in to), text="Sale!", category=category
+        )
+        async with db.transaction() as conn:
+            result = await messages.send(conn, policy, scope, spec, now=night)
+        async with db.reader() as conn:
+            found = await messages.get_many(conn, scope, [m.id for m in result.messages])
+        return sorted(found, key=lambda m: to.index(m.to_number))
+
+    us, fr = await send("marketing")
+    assert (us.status, us.scheduled_at) == (Status.SCHEDULED.value, morning)
+    assert fr.status == Status.QUEUED.value
+    async with db.reader() as conn:
+        acts = await activities.search(conn, scope, ActivityFilter(message_id=us.id), limit=5)
+    held = [a for a in acts if a.activity.status == Status.SCHEDULED.value]
+    assert "quiet hours (21:00-08:00 local time)" in (held[0].activity.description or "")
+    assert all(m.status == Status.QUEUED.value for m in await send("transactional"))
+    assert all(m.status == Status.QUEUED.value for m in await send(None))
+    async with db.transaction() as conn:
+        due = await conn.fetchval(_DUE, {"id": us.id})
+    assert due == morning  # the dispatcher takes it when the window opens

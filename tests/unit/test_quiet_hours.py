@@ -24,8 +24,10 @@ def test_parse_and_shut_at() -> None:
     assert lunch.shut_at(time(12, 0))
     assert not lunch.shut_at(time(13, 30))
     assert not QuietHours.parse("09:00-09:00").shut_at(time(9, 0))
-    with pytest.raises(ValueError, match="HH:MM"):
-        QuietHours.parse("9pm to 8am")
+    for bad in ("9pm to 8am", "25:00-08:00", "21:00+02:00-08:00", "21:00-08:00:00.5"):
+        with pytest.raises(ValueError, match="quiet hours"):
+            QuietHours.parse(bad)
+    assert str(QuietHours.parse("21:00:30 - 08:00")) == "21:00:30-08:00"
 
 
 def test_zones_for_numbers() -> None:

@@ -10,6 +10,7 @@ hours than the window leaves open), it waits for the number's first zone.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -22,6 +23,7 @@ from phonenumbers import timezone as phone_timezone
 __all__ = ["QuietHours", "next_open", "zones_for"]
 
 _UNKNOWN = "Etc/Unknown"
+_WINDOW = re.compile(r"(\d{2}:\d{2}(?::\d{2})?)\s*-\s*(\d{2}:\d{2}(?::\d{2})?)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,15 +35,17 @@ class QuietHours:
 
     @classmethod
     def parse(cls, text: str) -> QuietHours:
-        """``"21:00-08:00"``; raises ValueError with a sentence on anything else."""
+        """``"21:00-08:00"`` (seconds allowed); raises ValueError with a sentence otherwise."""
+        match = _WINDOW.fullmatch(text.strip())
+        if match is None:
+            raise ValueError(f"quiet hours {text!r}: expected HH:MM-HH:MM")
         try:
-            first, second = text.split("-")
-            return cls(time.fromisoformat(first.strip()), time.fromisoformat(second.strip()))
+            return cls(time.fromisoformat(match[1]), time.fromisoformat(match[2]))
         except ValueError as exc:
-            raise ValueError(f"quiet hours {text!r}: expected HH:MM-HH:MM") from exc
+            raise ValueError(f"quiet hours {text!r}: not a time of day") from exc
 
     def __str__(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+        return f"{_text(self.start)}-{_text(self.end)}"
 
     def shut_at(self, local: time) -> bool:
         if self.start == self.end:
@@ -56,6 +60,10 @@ class QuietHours:
         if self.start > self.end and local.time() >= self.start:
             day += timedelta(days=1)
         return datetime.combine(day, self.end, tzinfo=local.tzinfo)
+
+
+def _text(t: time) -> str:
+    return f"{t:%H:%M:%S}" if t.second else f"{t:%H:%M}"
 
 
 @lru_cache(maxsize=4096)

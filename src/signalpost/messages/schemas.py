@@ -56,6 +56,7 @@ class SendSpec:
     hold_key: str | None = None  # the queue group the messages wait with (dispatch.holds)
     held: bool = False  # enqueue held: not dispatched until the group is released
     consent_exempt: bool = False  # answers owed to opted-out numbers (STOP confirmations)
+    category: str | None = None  # transactional | marketing; marketing respects quiet hours
 
 
 @dataclass(frozen=True, slots=True)

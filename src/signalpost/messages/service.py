@@ -12,11 +12,14 @@ import orjson
 
 from signalpost.accounts.schemas import Scope
 from signalpost.activities import repository as activities_repo
+from signalpost.compliance import service as compliance
+from signalpost.compliance.schemas import CATEGORIES
 from signalpost.consent import service as consent
 from signalpost.dispatch import repository as dispatch_queue
 from signalpost.domain import encoding, pricing
 from signalpost.domain.lifecycle import ReasonCode, Status, describe
 from signalpost.domain.phone import InvalidPhoneNumber, PhoneNumber, parse_phone
+from signalpost.domain.quiet_hours import next_open, zones_for
 from signalpost.domain.senders import SenderRules, check_sender
 from signalpost.domain.templates import MissingVariables, render
 from signalpost.errors import ValidationFailed
@@ -42,7 +45,7 @@ from signalpost.numbers import service as numbers
 from signalpost.storage import Connection, UniqueViolation
 from signalpost.templates import service as templates
 from signalpost.templates.schemas import Template
-from signalpost.timeutil import new_id, now_us
+from signalpost.timeutil import from_datetime, iso, new_id, now_us, to_datetime
 
 __all__ = [
     "Render",
@@ -200,6 +203,8 @@ async def send(
     now = now or now_us()
     errors = _validate_shape(spec, policy, now)
     errors.update(_unroutable(spec, policy))
+    if spec.category is not None and spec.category not in CATEGORIES:
+        errors["category"] = [f"must be one of {', '.join(CATEGORIES)}"]
     parsed, phone_errors = _parse_recipients(spec)
     errors.update(phone_errors)
     if errors:
@@ -221,8 +226,10 @@ async def send(
             "Template parameters are missing",
             details={"template.parameters": [f"missing variable: {n}" for n in sorted(missing)]},
         )
+    category = spec.category or _category_of(template)
+    holds = await _quiet_hours(conn, scope, category, spec, parsed, now)
     rows, activity_rows, queue_rows, created = _build_rows(
-        policy, scope, spec, parsed, bodies, template, now
+        policy, scope, spec, parsed, bodies, template, now, holds
     )
     opted_out = (
         set()
@@ -239,6 +246,46 @@ async def send(
     await dispatch_queue.enqueue(conn, queue_rows)  # the outbox, in the same transaction
     await policy.recorder.notify(conn, _applied(rows, activity_rows))
     return SendResult(str(rows[0]["batch_id"]) if rows else new_id(), created)
+
+
+def _category_of(template: Template | None) -> str | None:
+    """A marketing template makes a marketing message (WhatsApp's template categories)."""
+    if template is not None and template.category.upper() == "MARKETING":
+        return "marketing"
+    return None
+
+
+async def _quiet_hours(
+    conn: Connection,
+    scope: Scope,
+    category: str | None,
+    spec: SendSpec,
+    parsed: Sequence[tuple[int, PhoneNumber]],
+    now: int,
+) -> dict[int, tuple[int, str]]:
+    """Recipients whose quiet hours hold this send: index -> (when it may go, why it waits).
+
+    Only categories the tenant subjects to quiet hours are looked at (none by default, so
+    a send without a category costs nothing here).
+    """
+    if category is None or category == "transactional":
+        return {}
+    settings = await compliance.settings_for(conn, scope)
+    base = max(now, spec.scheduled_at or now)
+    at = to_datetime(base)
+    holds: dict[int, tuple[int, str]] = {}
+    for index, phone in parsed:
+        window = settings.quiet_hours_for(category, phone.region_code)
+        if window is None:
+            continue
+        opens = next_open(at, zones_for(phone.e164), window)
+        if opens > at:
+            until = from_datetime(opens)
+            holds[index] = (
+                until,
+                f"Held for the recipient's quiet hours ({window} local time) until {iso(until)}",
+            )
+    return holds
 
 
 def _unroutable(spec: SendSpec, policy: SendPolicy) -> dict[str, list[str]]:
@@ -291,6 +338,7 @@ def _build_rows(
     bodies: Sequence[str],
     template: Template | None,
     now: int,
+    holds: Mapping[int, tuple[int, str]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[CreatedMessage]]:
     batch_id = spec.batch_id or new_id()
     scheduled = spec.scheduled_at if spec.scheduled_at and spec.scheduled_at > now else None
@@ -311,6 +359,13 @@ def _build_rows(
         key = spec.recipients[index].message_key
         own = spec.recipients[index].metadata
         row_metadata = orjson.dumps({**(spec.metadata or {}), **own}).decode() if own else metadata
+        hold = holds.get(index) if holds else None
+        r_scheduled: int | None
+        if hold is not None:  # this recipient's quiet hours: it waits, scheduled
+            r_scheduled, r_second = hold[0], Status.SCHEDULED
+            r_expires = r_scheduled + validity * 1_000_000
+        else:
+            r_scheduled, r_second, r_expires = scheduled, second, expires_at
         for channel in spec.channels:
             message_id = new_id()
             price = pricing.price(policy.rates, phone.region_code, channel, info.segments)
@@ -332,15 +387,15 @@ def _build_rows(
                     "segments": info.segments,
                     "price_micros": price,
                     "currency": policy.rates.currency,
-                    "status": second.value,
+                    "status": r_second.value,
                     "reason_code": None,
                     "reason": None,
                     "carrier": None,
                     "carrier_message_id": None,
                     "dialect": spec.dialect,
                     "metadata": row_metadata,
-                    "scheduled_at": scheduled,
-                    "expires_at": expires_at,
+                    "scheduled_at": r_scheduled,
+                    "expires_at": r_expires,
                     "created_at": now,
                     "updated_at": now,
                     "sent_at": None,
@@ -349,13 +404,14 @@ def _build_rows(
                     "revision": 0,
                 }
             )
-            for status, price_of in ((Status.ACCEPTED, None), (second, price)):
+            for status, price_of in ((Status.ACCEPTED, None), (r_second, price)):
+                held = hold is not None and status is Status.SCHEDULED
                 acts.append(
                     {
                         "message_id": message_id,
                         "tenant_id": scope.tenant_id,
                         "status": status.value,
-                        "description": describe(status, channel),
+                        "description": hold[1] if held and hold else describe(status, channel),
                         "reason_code": None,
                         "reason": None,
                         "error_code": None,
@@ -366,7 +422,7 @@ def _build_rows(
             queue.append(
                 {
                     "message_id": message_id,
-                    "due_at": dispatch_queue.HELD_DUE_AT if spec.held else start,
+                    "due_at": dispatch_queue.HELD_DUE_AT if spec.held else (r_scheduled or start),
                     "attempts": 0,
                     "leased_by": None,
                     "hold_key": spec.hold_key,
@@ -377,7 +433,7 @@ def _build_rows(
                     message_id,
                     phone.e164,
                     channel,
-                    second.value,
+                    r_second.value,
                     key,
                     info.segments,
                     info.encoding.value,

@@ -524,5 +524,7 @@ compliance_settings = Table(
     Column("opt_out_words", Text, nullable=False),  # JSON list of extra keywords
     Column("opt_in_words", Text, nullable=False),
     Column("help_words", Text, nullable=False),
+    Column("quiet_hours", Text, nullable=False),  # JSON {"US": "21:00-08:00", "*": ...}
+    Column("quiet_categories", Text, nullable=False),  # JSON list, e.g. ["marketing"]
     Column("updated_at", Micros, nullable=False),
 )

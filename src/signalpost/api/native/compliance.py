@@ -15,6 +15,8 @@ from signalpost.api.common import bearer_token, parse_body
 from signalpost.compliance import service as compliance
 from signalpost.compliance.schemas import DEFAULT_REPLIES, ComplianceSettings
 from signalpost.domain.keywords import KeywordAction
+from signalpost.domain.quiet_hours import QuietHours
+from signalpost.errors import ValidationFailed
 from signalpost.http import Request, Response, Router, json_response
 
 if TYPE_CHECKING:
@@ -34,6 +36,13 @@ class ComplianceIn(BaseModel):
     opt_out_words: list[str] = Field(default_factory=list, description="extra opt-out words")
     opt_in_words: list[str] = Field(default_factory=list, description="extra opt-in words")
     help_words: list[str] = Field(default_factory=list, description="extra help words")
+    quiet_hours: dict[str, str] = Field(
+        default_factory=dict,
+        description='local windows per destination country, "*" for any: {"US": "21:00-08:00"}',
+    )
+    quiet_categories: list[str] = Field(
+        default_factory=lambda: ["marketing"], description="categories that wait out quiet hours"
+    )
 
 
 def _present(settings: ComplianceSettings) -> dict[str, Any]:
@@ -45,6 +54,8 @@ def _present(settings: ComplianceSettings) -> dict[str, Any]:
         "opt_out_words": list(settings.opt_out_words),
         "opt_in_words": list(settings.opt_in_words),
         "help_words": list(settings.help_words),
+        "quiet_hours": {region: str(window) for region, window in settings.quiet_hours.items()},
+        "quiet_categories": list(settings.quiet_categories),
         "default_replies": {action.value: DEFAULT_REPLIES[action] for action in KeywordAction},
         "keywords": {
             "opt_out": sorted(settings.keywords.opt_out),
@@ -75,6 +86,12 @@ def add_compliance_routes(router: Router, ctx: Context) -> None:
         """Replace this tenant's keyword lists and auto-replies."""
         sc = await scope(request)
         body = await parse_body(request, ComplianceIn)
+        windows: dict[str, QuietHours] = {}
+        for region, text in body.quiet_hours.items():
+            try:
+                windows[region] = QuietHours.parse(text)
+            except ValueError as exc:
+                raise ValidationFailed(details={f"quiet_hours.{region}": [str(exc)]}) from exc
         wanted = ComplianceSettings(
             tenant_id=sc.tenant_id,
             auto_reply=body.auto_reply,
@@ -84,6 +101,8 @@ def add_compliance_routes(router: Router, ctx: Context) -> None:
             opt_out_words=tuple(body.opt_out_words),
             opt_in_words=tuple(body.opt_in_words),
             help_words=tuple(body.help_words),
+            quiet_hours=windows,
+            quiet_categories=tuple(body.quiet_categories),
         )
         async with db.transaction() as conn:
             stored = await compliance.update_settings(conn, sc, wanted)

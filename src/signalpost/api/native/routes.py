@@ -335,6 +335,7 @@ def _send_spec(body: SendIn) -> SendSpec:
         validity_seconds=body.validity_period,
         metadata=body.metadata,
         dialect="native",
+        category=body.category,
     )
 
 

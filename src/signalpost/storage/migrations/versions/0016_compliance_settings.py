@@ -1,4 +1,4 @@
-"""compliance_settings: each tenant's extra keywords and auto-replies
+"""compliance_settings: each tenant's extra keywords, auto-replies and quiet hours
 
 Revision ID: 0016
 Revises: 0008
@@ -27,6 +27,8 @@ def upgrade() -> None:
         sa.Column("opt_out_words", sa.Text(), nullable=False),
         sa.Column("opt_in_words", sa.Text(), nullable=False),
         sa.Column("help_words", sa.Text(), nullable=False),
+        sa.Column("quiet_hours", sa.Text(), nullable=False),
+        sa.Column("quiet_categories", sa.Text(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_compliance_settings")),
     )
