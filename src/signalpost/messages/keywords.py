@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from signalpost.accounts.schemas import Scope
 from signalpost.compliance import service as compliance
 from signalpost.consent import service as consent
-from signalpost.consent.schemas import ConsentStatus
+from signalpost.consent.schemas import ConsentStatus, SuppressionSource
 from signalpost.domain.keywords import KeywordAction, classify
 from signalpost.domain.lifecycle import Status
 from signalpost.errors import AppError
@@ -70,7 +70,14 @@ class KeywordResponder:
         status = _CONSENT.get(action)
         if status is not None:
             try:
-                await consent.set_status_of_numbers(conn, scope, [handset], status)
+                await consent.set_status_of_numbers(
+                    conn,
+                    scope,
+                    [handset],
+                    status,
+                    reason=f"{body.strip()[:32]!r} received from the recipient",
+                    source=SuppressionSource.KEYWORD,
+                )
             except AppError:  # not a phone number: nobody to opt out
                 log.warning("keyword %s from %r: not a phone number", action.value, handset)
                 return

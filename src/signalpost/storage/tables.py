@@ -508,8 +508,11 @@ consent_recipients = Table(
     Column("status", String(16), nullable=False),  # active | opted_out
     Column("created_at", Micros, nullable=False),
     Column("updated_at", Micros, nullable=False),
+    Column("reason", Text, nullable=True),  # why the number is on the suppression list
+    Column("source", String(16), nullable=True),  # keyword | api | import | carrier | dialect
     UniqueConstraint("tenant_id", "phone_number"),
     Index(None, "tenant_id", "created_at", "id"),
+    Index(None, "tenant_id", "status", "updated_at", "id"),  # the suppression list, newest first
 )
 
 compliance_settings = Table(

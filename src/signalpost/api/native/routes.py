@@ -16,6 +16,7 @@ from signalpost.api.native import presenters
 from signalpost.api.native.compliance import add_compliance_routes
 from signalpost.api.native.errors import render_error
 from signalpost.api.native.schemas import ProfileIn, SendIn, TemplateIn, TemplatePatch
+from signalpost.api.native.suppressions import add_suppression_routes
 from signalpost.api.native.webhooks import add_webhook_routes
 from signalpost.errors import Forbidden, ValidationFailed
 from signalpost.http import Request, Response, Router, json_response
@@ -302,6 +303,7 @@ def build_router(ctx: Context) -> Router:
 
     add_webhook_routes(router, ctx)
     add_compliance_routes(router, ctx)
+    add_suppression_routes(router, ctx)
     return router
 
 

@@ -1,4 +1,5 @@
-"""compliance_settings: each tenant's extra keywords, auto-replies and quiet hours
+"""compliance_settings (each tenant's extra keywords, auto-replies and quiet hours);
+consent_recipients: reason and source of each suppression, and an index of the list
 
 Revision ID: 0016
 Revises: 0008
@@ -32,7 +33,19 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_compliance_settings")),
     )
+    with op.batch_alter_table("consent_recipients", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("reason", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("source", sa.String(16), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_consent_recipients_tenant_id_status_updated_at_id"),
+            ["tenant_id", "status", "updated_at", "id"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("consent_recipients", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consent_recipients_tenant_id_status_updated_at_id"))
+        batch_op.drop_column("source")
+        batch_op.drop_column("reason")
     op.drop_table("compliance_settings")
