@@ -96,7 +96,7 @@ def cmd_number_add(settings: Settings, args: argparse.Namespace) -> int:
         if args.profile:
             await accounts.get_profile(conn, args.org, args.profile)
         scope = Scope(args.org, args.profile)
-        number = await numbers.register(conn, scope, args.number, label=args.label)
+        number = await numbers.register(conn, scope, args.number, label=args.label, pool=args.pool)
         return {
             "id": number.id,
             "organization_id": number.organization_id,
@@ -104,6 +104,7 @@ def cmd_number_add(settings: Settings, args: argparse.Namespace) -> int:
             "phone_number": number.phone_number,
             "label": number.label,
             "paused": number.paused,
+            "pool": args.pool,
         }
 
     _print(_admin(settings, work))
@@ -364,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", help="register it for this profile of the organization")
     p.add_argument("--label")
     p.add_argument("number", help="E.164, e.g. +14155550100")
+    p.add_argument(
+        "--pool", action="store_true", help="sends without a sender may pick this number"
+    )
     p.set_defaults(func=cmd_number_add)
 
     oauth_client = sub.add_parser("oauth-client", help="OAuth clients (client credentials)")

@@ -20,7 +20,7 @@ from signalpost.domain import encoding, pricing
 from signalpost.domain.lifecycle import ReasonCode, Status, describe
 from signalpost.domain.phone import InvalidPhoneNumber, PhoneNumber, parse_phone
 from signalpost.domain.quiet_hours import next_open, zones_for
-from signalpost.domain.senders import SenderRules, check_sender
+from signalpost.domain.senders import SenderRules, check_sender, pick_sender
 from signalpost.domain.templates import MissingVariables, render
 from signalpost.errors import ValidationFailed
 from signalpost.messages import repository as repo
@@ -228,8 +228,9 @@ async def send(
         )
     category = spec.category or _category_of(template)
     holds = await _quiet_hours(conn, scope, category, spec, parsed, now)
+    senders = await _pool_senders(conn, scope, spec, parsed)
     rows, activity_rows, queue_rows, created = _build_rows(
-        policy, scope, spec, parsed, bodies, template, now, holds
+        policy, scope, spec, parsed, bodies, template, now, holds, senders
     )
     opted_out = (
         set()
@@ -246,6 +247,24 @@ async def send(
     await dispatch_queue.enqueue(conn, queue_rows)  # the outbox, in the same transaction
     await policy.recorder.notify(conn, _applied(rows, activity_rows))
     return SendResult(str(rows[0]["batch_id"]) if rows else new_id(), created)
+
+
+async def _pool_senders(
+    conn: Connection, scope: Scope, spec: SendSpec, parsed: Sequence[tuple[int, PhoneNumber]]
+) -> dict[int, str]:
+    """Senders picked from the tenant's number pool for a send that names none: the same
+    number for the same recipient every time, of the recipient's country where possible."""
+    if spec.sender is not None or not parsed:
+        return {}
+    pool = await numbers.pool(conn, scope)
+    if not pool:
+        return {}
+    picks: dict[int, str] = {}
+    for index, phone in parsed:
+        chosen = pick_sender(pool, phone.e164, phone.region_code)
+        if chosen is not None:
+            picks[index] = chosen
+    return picks
 
 
 def _category_of(template: Template | None) -> str | None:
@@ -339,6 +358,7 @@ def _build_rows(
     template: Template | None,
     now: int,
     holds: Mapping[int, tuple[int, str]] | None = None,
+    senders: Mapping[int, str] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[CreatedMessage]]:
     batch_id = spec.batch_id or new_id()
     scheduled = spec.scheduled_at if spec.scheduled_at and spec.scheduled_at > now else None
@@ -360,6 +380,7 @@ def _build_rows(
         own = spec.recipients[index].metadata
         row_metadata = orjson.dumps({**(spec.metadata or {}), **own}).decode() if own else metadata
         hold = holds.get(index) if holds else None
+        sender = senders.get(index, spec.sender) if senders else spec.sender
         r_scheduled: int | None
         if hold is not None:  # this recipient's quiet hours: it waits, scheduled
             r_scheduled, r_second = hold[0], Status.SCHEDULED
@@ -378,7 +399,7 @@ def _build_rows(
                     "message_key": key if len(spec.channels) == 1 else _channel_key(key, channel),
                     "channel": channel,
                     "to_number": phone.e164,
-                    "from_number": spec.sender,
+                    "from_number": sender,
                     "region_code": phone.region_code,
                     "body": body,
                     "template_id": template.id if template else None,

@@ -495,6 +495,8 @@ sender_numbers = Table(
     Column("paused", Boolean, nullable=False),
     Column("created_at", Micros, nullable=False),
     Column("updated_at", Micros, nullable=False),
+    # in the tenant's pool: sends without a sender pick one of these (sticky per recipient)
+    Column("pool", Boolean, nullable=False, server_default=text("false")),
     Index(None, "tenant_id", "created_at", "id"),
 )
 

@@ -1,5 +1,6 @@
 """compliance_settings (each tenant's extra keywords, auto-replies and quiet hours);
-consent_recipients: reason and source of each suppression, and an index of the list
+consent_recipients: reason and source of each suppression, and an index of the list;
+sender_numbers.pool: the numbers a send without a sender picks from
 
 Revision ID: 0016
 Revises: 0008
@@ -33,6 +34,10 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_compliance_settings")),
     )
+    with op.batch_alter_table("sender_numbers", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("pool", sa.Boolean(), server_default=sa.text("false"), nullable=False)
+        )
     with op.batch_alter_table("consent_recipients", schema=None) as batch_op:
         batch_op.add_column(sa.Column("reason", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("source", sa.String(16), nullable=True))
@@ -48,4 +53,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_consent_recipients_tenant_id_status_updated_at_id"))
         batch_op.drop_column("source")
         batch_op.drop_column("reason")
+    with op.batch_alter_table("sender_numbers", schema=None) as batch_op:
+        batch_op.drop_column("pool")
     op.drop_table("compliance_settings")
