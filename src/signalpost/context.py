@@ -16,6 +16,7 @@ from signalpost.domain.senders import SenderRules
 from signalpost.idempotency.service import purge_expired
 from signalpost.messages.keywords import KeywordResponder
 from signalpost.messages.service import SendPolicy
+from signalpost.messages.suppression import CarrierSuppressor
 from signalpost.messages.transitions import Recorder
 from signalpost.storage import Database, open_database
 from signalpost.webhooks import WebhookEngine
@@ -70,6 +71,7 @@ class Context:
             recorder=recorder,
         )
         recorder.observers.append(KeywordResponder(send_policy))  # STOP/START/HELP inbound
+        recorder.observers.append(CarrierSuppressor())  # numbers not in service
         return cls(
             settings=settings,
             db=db,

@@ -17,15 +17,17 @@ from signalpost.compliance import service as compliance
 from signalpost.compliance.exceptions import InvalidComplianceSettings
 from signalpost.compliance.schemas import DEFAULT_REPLIES, ComplianceSettings
 from signalpost.consent import service as consent
+from signalpost.consent.schemas import SuppressionSource
 from signalpost.domain.keywords import KeywordAction
-from signalpost.domain.lifecycle import Status
+from signalpost.domain.lifecycle import ReasonCode, Status
 from signalpost.domain.pricing import RateCard
 from signalpost.domain.quiet_hours import QuietHours
 from signalpost.messages import service as messages
 from signalpost.messages.inbound import InboundMessage, receive
 from signalpost.messages.keywords import KeywordResponder
 from signalpost.messages.schemas import MessageFilter, RecipientSpec, SendSpec
-from signalpost.messages.transitions import Recorder
+from signalpost.messages.suppression import CarrierSuppressor
+from signalpost.messages.transitions import Change, Recorder
 from signalpost.storage import Database, Query
 from signalpost.storage.tables import dispatch_queue
 from signalpost.timeutil import from_datetime, now_us
@@ -197,3 +199,28 @@ async def test_marketing_waits_out_quiet_hours_and_transactional_goes(db: Databa
     async with db.transaction() as conn:
         due = await conn.fetchval(_DUE, {"id": us.id})
     assert due == morning  # the dispatcher takes it when the window opens
+
+
+async def test_a_number_not_in_service_is_suppressed(db: Database) -> None:
+    recorder, policy = _wired()
+    recorder.observers.append(CarrierSuppressor())
+    scope = await _tenant(db)
+    spec = SendSpec(recipients=(RecipientSpec(HANDSET), RecipientSpec(OURS)), text="Hi")
+    async with db.transaction() as conn:
+        result = await messages.send(conn, policy, scope, spec)
+    dead, alive = (m.id for m in result.messages)
+    at = now_us()
+    steps = [Status.PROCESSED, Status.ROUTED]
+    async with db.transaction() as conn:
+        await recorder.apply(conn, [Change(i, s, at) for i in (dead, alive) for s in steps])
+        await recorder.apply(
+            conn,
+            [
+                Change(dead, Status.REJECTED, at, reason_code=ReasonCode.INVALID_DESTINATION.value),
+                Change(alive, Status.REJECTED, at, reason_code=ReasonCode.REJECTED.value),
+            ],
+        )
+    async with db.reader() as conn:
+        assert await consent.opted_out_among(conn, scope, [HANDSET, OURS]) == {HANDSET}
+        (entry,) = await consent.suppressed(conn, scope, limit=10)
+    assert entry.source is SuppressionSource.CARRIER
