@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings"]
 
@@ -53,6 +53,17 @@ class Settings(BaseSettings):
 
     rate_card_path: Path | None = Field(
         default=None, description="JSON rate card merged over the shipped defaults"
+    )
+    simulator_channels: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="with another carrier configured, channels still sent to the simulator "
+        "(comma-separated, e.g. whatsapp,rcs)",
+    )
+    sender_rules_path: Path | None = Field(
+        default=None, description="JSON sender ID rules merged over the shipped ones"
+    )
+    check_senders: bool = Field(
+        default=True, description="refuse senders that break the destination country's rules"
     )
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
     console_secret_key: str | None = Field(
@@ -145,6 +156,13 @@ class Settings(BaseSettings):
         le=65535,
         description="where `signalpost worker` serves /healthz, /readyz and /metrics",
     )
+
+    @field_validator("simulator_channels", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def is_sqlite(self) -> bool:

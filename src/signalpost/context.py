@@ -14,8 +14,11 @@ from signalpost.config import Settings
 from signalpost.dispatch.service import Dispatcher, DispatchPolicy
 from signalpost.dispatch.tasks import WorkerPool
 from signalpost.domain.pricing import RateCard
+from signalpost.domain.senders import SenderRules
 from signalpost.idempotency.service import purge_expired
+from signalpost.messages.keywords import KeywordResponder
 from signalpost.messages.service import SendPolicy
+from signalpost.messages.suppression import CarrierSuppressor
 from signalpost.messages.transitions import Applied, Recorder
 from signalpost.observability.metrics import count_status_changes
 from signalpost.retention.schemas import RetentionPolicy
@@ -72,18 +75,27 @@ class Context:
             retry_base_seconds=settings.retry_base_seconds,
             retry_max_seconds=settings.retry_max_seconds,
         )
+        sender_rules = SenderRules.shipped()
+        if settings.sender_rules_path is not None:
+            overrides = json.loads(settings.sender_rules_path.read_text())
+            sender_rules = sender_rules.with_overrides(overrides)
+        send_policy = SendPolicy(
+            sender_rules=sender_rules if settings.check_senders else None,
+            channels=carriers.channels,
+            rates=rates,
+            default_validity_seconds=settings.default_validity_seconds,
+            max_recipients=settings.max_recipients_per_request,
+            recorder=recorder,
+        )
+        recorder.observers.append(KeywordResponder(send_policy))  # STOP/START/HELP inbound
+        recorder.observers.append(CarrierSuppressor())  # numbers not in service
         return cls(
             settings=settings,
             db=db,
             auth=Authenticator(db, ttl=settings.api_key_cache_seconds),
             recorder=recorder,
             rates=rates,
-            send_policy=SendPolicy(
-                rates=rates,
-                default_validity_seconds=settings.default_validity_seconds,
-                max_recipients=settings.max_recipients_per_request,
-                recorder=recorder,
-            ),
+            send_policy=send_policy,
             carriers=carriers,
             dispatcher=Dispatcher(db, recorder, carriers, policy),
             webhooks=webhooks,

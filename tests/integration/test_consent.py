@@ -96,9 +96,9 @@ async def test_send_filters_opted_out_recipients_with_one_lookup(
     lookups: list[list[str]] = []
     original = consent_repo.opted_out_among
 
-    async def counting(conn: Connection, tenant_id: str, phones: list[str]) -> set[str]:
+    async def counting(conn: Connection, tenant_ids: list[str], phones: list[str]) -> set[str]:
         lookups.append(list(phones))
-        return await original(conn, tenant_id, phones)
+        return await original(conn, tenant_ids, phones)
 
     monkeypatch.setattr(consent_repo, "opted_out_among", counting)
     seen: list[Applied] = []

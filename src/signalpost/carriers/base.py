@@ -73,6 +73,7 @@ class Carrier(ABC):
 
     name: str = "carrier"
     idempotent: bool = False
+    channels: frozenset[str] = frozenset({"sms"})  # the channels this carrier can carry
 
     async def start(self, sink: ReceiptSink) -> None:
         """Connect and begin reporting receipts to ``sink``."""

@@ -1,4 +1,4 @@
-"""Which carrier a message leaves through."""
+"""Which carrier a message leaves through, and which channels can leave at all."""
 
 from __future__ import annotations
 
@@ -10,22 +10,28 @@ __all__ = ["CarrierRegistry"]
 
 
 class CarrierRegistry:
-    """Named carriers and the routing rule: the longest matching destination prefix wins,
-    otherwise the default carrier.  A route may list fallbacks: the first carrier of the
-    route that is ``available`` takes the message (the first one if none is), and it may
-    be limited to some channels.  Messages sent with a test key always leave through the
-    test carrier (the simulator), whatever the routes say."""
+    """Named carriers and the routing rule.
+
+    The longest destination prefix whose route carries the message's channel wins, else the
+    default carrier if it carries the channel, else there is no route: a channel is only
+    ever handed to a carrier that carries it.  A route may list fallbacks: the first
+    carrier of the route that is ``available`` takes the message (the first one if none
+    is).  A route carries the channels it is limited to, and only those its carriers carry.
+    Messages sent with a test key always leave through the test carrier (the simulator,
+    registered without any route when another carrier is configured), whatever the routes
+    say.
+    """
 
     def __init__(
-        self, carriers: Iterable[Carrier], *, default: str, test: str = "simulator"
+        self, carriers: Iterable[Carrier], *, default: str | None, test: str = "simulator"
     ) -> None:
         self.carriers = {c.name: c for c in carriers}
-        if default not in self.carriers:
+        if default is not None and default not in self.carriers:
             raise ValueError(f"unknown default carrier {default!r}")
         self.default = default
         self.test = test if test in self.carriers else default
-        # (prefix, carrier names in order of preference, channels or None), longest first
-        self.prefixes: list[tuple[str, tuple[str, ...], frozenset[str] | None]] = []
+        # (prefix, carrier names in order of preference, channels), longest first
+        self.prefixes: list[tuple[str, tuple[str, ...], frozenset[str]]] = []
 
     def add_route(
         self,
@@ -39,18 +45,30 @@ class CarrierRegistry:
         for name in names:
             if name not in self.carriers:
                 raise ValueError(f"unknown carrier {name!r}")
-        only = frozenset(channels) if channels is not None else None
+        carried = frozenset.intersection(*(self.carriers[n].channels for n in names))
+        only = carried if channels is None else carried & frozenset(channels)
         self.prefixes.append((prefix, names, only))
         self.prefixes.sort(key=lambda p: -len(p[0]))
 
-    def route(self, to: str, channel: str, *, test: bool = False) -> Carrier:
-        if test:
+    def route(self, to: str, channel: str, *, test: bool = False) -> Carrier | None:
+        """The carrier for a message, or None when no configured carrier carries it."""
+        if test and self.test is not None:
             return self.carriers[self.test]
         for prefix, names, only in self.prefixes:
-            if to.startswith(prefix) and (only is None or channel in only):
+            if to.startswith(prefix) and channel in only:
                 candidates = [self.carriers[n] for n in names]
                 return next((c for c in candidates if c.available), candidates[0])
-        return self.carriers[self.default]
+        if self.default is not None and channel in self.carriers[self.default].channels:
+            return self.carriers[self.default]
+        return None
+
+    @property
+    def channels(self) -> frozenset[str]:
+        """Every channel some route (or the default carrier) carries."""
+        carried = {c for _, _, only in self.prefixes for c in only}
+        if self.default is not None:
+            carried |= self.carriers[self.default].channels
+        return frozenset(carried)
 
     async def start(self, sink: ReceiptSink) -> None:
         for carrier in self.carriers.values():

@@ -114,7 +114,7 @@ def cmd_number_add(settings: Settings, args: argparse.Namespace) -> int:
         if args.profile:
             await accounts.get_profile(conn, args.org, args.profile)
         number = await numbers.register(
-            conn, Scope(args.org, args.profile), args.number, label=args.label
+            conn, Scope(args.org, args.profile), args.number, label=args.label, pool=args.pool
         )
         return {
             "id": number.id,
@@ -123,6 +123,7 @@ def cmd_number_add(settings: Settings, args: argparse.Namespace) -> int:
             "phone_number": number.phone_number,
             "label": number.label,
             "paused": number.paused,
+            "pool": args.pool,
         }
 
     emit(run_in_transaction(settings, work), as_json=args.json)
@@ -264,6 +265,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", help="register it for this profile of the organization")
     p.add_argument("--label")
     p.add_argument("number", help="E.164, e.g. +14155550100")
+    p.add_argument(
+        "--pool", action="store_true", help="sends without a sender may pick this number"
+    )
     p.set_defaults(func=cmd_number_add)
 
     clients = group("oauth-client", "OAuth clients (client credentials)")

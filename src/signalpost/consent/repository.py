@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, bindparam, exists, select, update
+from sqlalchemy import Select, bindparam, exists, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
@@ -14,7 +14,16 @@ from signalpost.storage import Connection, Query, Row, in_list
 from signalpost.storage.tables import consent_recipients as r
 from signalpost.storage.tables import messages as m
 
-__all__ = ["get", "get_many", "insert_missing", "opted_out_among", "search", "set_status", "upsert"]
+__all__ = [
+    "get",
+    "get_many",
+    "insert_missing",
+    "opted_out_among",
+    "search",
+    "set_status",
+    "suppressed",
+    "upsert",
+]
 
 
 def _insert(dialect: str) -> Any:
@@ -31,7 +40,12 @@ def _upsert(dialect: str) -> ClauseElement:
     stmt = _insert(dialect)
     return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=["tenant_id", "phone_number"],
-        set_={"status": stmt.excluded.status, "updated_at": stmt.excluded.updated_at},
+        set_={
+            "status": stmt.excluded.status,
+            "updated_at": stmt.excluded.updated_at,
+            "reason": stmt.excluded.reason,
+            "source": stmt.excluded.source,
+        },
     )
 
 
@@ -43,7 +57,7 @@ _GET_MANY = Query(
 )
 _OPTED_OUT = Query(
     lambda d: select(r.c.phone_number).where(
-        r.c.tenant_id == bindparam("tenant"),
+        in_list(r.c.tenant_id, "tenants", d),
         in_list(r.c.phone_number, "phones", d),
         r.c.status == ConsentStatus.OPTED_OUT.value,
     )
@@ -51,7 +65,22 @@ _OPTED_OUT = Query(
 _SET_STATUS = Query(
     update(r)
     .where(r.c.tenant_id == bindparam("tenant"), r.c.id == bindparam("rid"))
-    .values(status=bindparam("status"), updated_at=bindparam("updated_at"))
+    .values(
+        status=bindparam("status"),
+        updated_at=bindparam("updated_at"),
+        reason=bindparam("reason"),
+        source=bindparam("source"),
+    )
+)
+_SUPPRESSED = Query(
+    select(r)
+    .where(
+        r.c.tenant_id == bindparam("tenant"),
+        r.c.status == ConsentStatus.OPTED_OUT.value,
+        tuple_(r.c.updated_at, r.c.id) < tuple_(bindparam("at"), bindparam("id")),
+    )
+    .order_by(r.c.updated_at.desc(), r.c.id.desc())
+    .limit(bindparam("limit"))
 )
 
 
@@ -65,8 +94,11 @@ async def upsert(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
     await conn.executemany(_UPSERT, rows)
 
 
-async def opted_out_among(conn: Connection, tenant_id: str, phones: Sequence[str]) -> set[str]:
-    rows = await conn.fetch(_OPTED_OUT, {"tenant": tenant_id, "phones": list(phones)})
+async def opted_out_among(
+    conn: Connection, tenant_ids: Sequence[str], phones: Sequence[str]
+) -> set[str]:
+    """The numbers among ``phones`` suppressed for any of ``tenant_ids``."""
+    rows = await conn.fetch(_OPTED_OUT, {"tenants": list(tenant_ids), "phones": list(phones)})
     return {row[0] for row in rows}
 
 
@@ -79,10 +111,33 @@ async def get_many(conn: Connection, tenant_id: str, ids: Sequence[str]) -> list
 
 
 async def set_status(
-    conn: Connection, tenant_id: str, recipient_id: str, status: str, now: int
+    conn: Connection,
+    tenant_id: str,
+    recipient_id: str,
+    status: str,
+    now: int,
+    *,
+    reason: str | None = None,
+    source: str | None = None,
 ) -> int:
-    params = {"tenant": tenant_id, "rid": recipient_id, "status": status, "updated_at": now}
+    params = {
+        "tenant": tenant_id,
+        "rid": recipient_id,
+        "status": status,
+        "updated_at": now,
+        "reason": reason,
+        "source": source,
+    }
     return await conn.execute(_SET_STATUS, params)
+
+
+async def suppressed(
+    conn: Connection, tenant_id: str, *, limit: int, before: tuple[int, str] | None
+) -> list[Row]:
+    """The tenant's suppression list, most recently changed first, after a keyset cursor."""
+    at, last = before if before is not None else (2**62, "")
+    params = {"tenant": tenant_id, "at": at, "id": last, "limit": limit}
+    return await conn.fetch(_SUPPRESSED, params)
 
 
 def _filtered(flt: RecipientFilter) -> tuple[Select[Any], dict[str, Any]]:

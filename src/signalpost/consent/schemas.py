@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["ConsentStatus", "Recipient", "RecipientFilter"]
+__all__ = ["ConsentStatus", "Recipient", "RecipientFilter", "SuppressionSource"]
 
 
 class ConsentStatus(StrEnum):
@@ -13,6 +13,15 @@ class ConsentStatus(StrEnum):
 
     ACTIVE = "active"  # may be messaged
     OPTED_OUT = "opted_out"  # asked not to be messaged: sends to it end ``filtered``
+
+
+class SuppressionSource(StrEnum):
+    """Where a consent decision came from. One comment per source."""
+
+    KEYWORD = "keyword"  # the recipient texted STOP (or START)
+    API = "api"  # the native suppression list API, or a dialect's opt-out call
+    IMPORT = "import"  # a CSV import of the suppression list
+    CARRIER = "carrier"  # a carrier reported the number as deactivated or not a subscriber
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +34,8 @@ class Recipient:
     status: ConsentStatus
     created_at: int
     updated_at: int
+    reason: str | None = None
+    source: SuppressionSource | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,12 @@ from functools import lru_cache
 from signalpost.accounts.schemas import Scope
 from signalpost.consent import repository as repo
 from signalpost.consent.exceptions import RecipientNotFound
-from signalpost.consent.schemas import ConsentStatus, Recipient, RecipientFilter
+from signalpost.consent.schemas import (
+    ConsentStatus,
+    Recipient,
+    RecipientFilter,
+    SuppressionSource,
+)
 from signalpost.domain.phone import InvalidPhoneNumber, parse_phone
 from signalpost.errors import ValidationFailed
 from signalpost.storage import Connection, Row
@@ -29,6 +34,7 @@ __all__ = [
     "remember",
     "set_status",
     "set_status_of_numbers",
+    "suppressed",
 ]
 
 _NAMESPACE = uuid.UUID("0c6c2f0e-5a8e-4b1d-9f3a-7d2e41b6c8a5")
@@ -48,10 +54,19 @@ def _to_recipient(row: Row) -> Recipient:
         ConsentStatus(row["status"]),
         row["created_at"],
         row["updated_at"],
+        row["reason"],
+        SuppressionSource(row["source"]) if row["source"] else None,
     )
 
 
-def _row(scope: Scope, e164: str, status: ConsentStatus, now: int) -> dict[str, object]:
+def _row(
+    scope: Scope,
+    e164: str,
+    status: ConsentStatus,
+    now: int,
+    reason: str | None = None,
+    source: SuppressionSource | None = None,
+) -> dict[str, object]:
     return {
         "id": recipient_id(scope.tenant_id, e164),
         "organization_id": scope.organization_id,
@@ -60,14 +75,23 @@ def _row(scope: Scope, e164: str, status: ConsentStatus, now: int) -> dict[str, 
         "status": status.value,
         "created_at": now,
         "updated_at": now,
+        "reason": reason,
+        "source": source.value if source else None,
     }
+
+
+def _tenants(scope: Scope) -> list[str]:
+    """A tenant's own list and, for a profile, its organization's (which covers it too)."""
+    if scope.tenant_id == scope.organization_id:
+        return [scope.tenant_id]
+    return [scope.tenant_id, scope.organization_id]
 
 
 async def opted_out_among(conn: Connection, scope: Scope, numbers: Sequence[str]) -> set[str]:
     """The E.164 numbers among ``numbers`` that must not be messaged (one query)."""
     if not numbers:
         return set()
-    return await repo.opted_out_among(conn, scope.tenant_id, list(dict.fromkeys(numbers)))
+    return await repo.opted_out_among(conn, _tenants(scope), list(dict.fromkeys(numbers)))
 
 
 async def remember(conn: Connection, scope: Scope, numbers: Sequence[str]) -> None:
@@ -79,7 +103,13 @@ async def remember(conn: Connection, scope: Scope, numbers: Sequence[str]) -> No
 
 
 async def set_status_of_numbers(
-    conn: Connection, scope: Scope, numbers: Sequence[str], status: ConsentStatus
+    conn: Connection,
+    scope: Scope,
+    numbers: Sequence[str],
+    status: ConsentStatus,
+    *,
+    reason: str | None = None,
+    source: SuppressionSource = SuppressionSource.API,
 ) -> list[Recipient]:
     """Opt numbers out (or back in), recording them as recipients if they are new."""
     e164s: list[str] = []
@@ -90,7 +120,7 @@ async def set_status_of_numbers(
             raise ValidationFailed(details={f"numbers.{index}": [str(exc)]}) from exc
     now = now_us()
     unique = list(dict.fromkeys(e164s))
-    await repo.upsert(conn, [_row(scope, n, status, now) for n in unique])
+    await repo.upsert(conn, [_row(scope, n, status, now, reason, source) for n in unique])
     return await get_many(conn, scope, [recipient_id(scope.tenant_id, n) for n in unique])
 
 
@@ -107,9 +137,20 @@ async def get_many(conn: Connection, scope: Scope, ids: Sequence[str]) -> list[R
     return [found[i] for i in ids if i in found]
 
 
-async def set_status(conn: Connection, scope: Scope, rid: str, status: ConsentStatus) -> Recipient:
+async def set_status(
+    conn: Connection,
+    scope: Scope,
+    rid: str,
+    status: ConsentStatus,
+    *,
+    reason: str | None = None,
+    source: SuppressionSource = SuppressionSource.API,
+) -> Recipient:
     """Opt one recipient out or back in."""
-    if not await repo.set_status(conn, scope.tenant_id, rid, status.value, now_us()):
+    changed = await repo.set_status(
+        conn, scope.tenant_id, rid, status.value, now_us(), reason=reason, source=source.value
+    )
+    if not changed:
         raise RecipientNotFound()
     return await get(conn, scope, rid)
 
@@ -119,4 +160,12 @@ async def list_recipients(
 ) -> list[Recipient]:
     """The tenant's recipients, newest first."""
     rows = await repo.search(conn, scope.tenant_id, flt, limit=limit, offset=offset)
+    return [_to_recipient(r) for r in rows]
+
+
+async def suppressed(
+    conn: Connection, scope: Scope, *, limit: int, before: tuple[int, str] | None = None
+) -> list[Recipient]:
+    """The tenant's suppression list, most recently changed first (keyset pages)."""
+    rows = await repo.suppressed(conn, scope.tenant_id, limit=limit, before=before)
     return [_to_recipient(r) for r in rows]

@@ -122,6 +122,10 @@ class Dispatcher:
                 finished.append(row["id"])
                 continue
             carrier = self.carriers.route(row["to_number"], row["channel"], test=row["test"])
+            if carrier is None:  # the route went away after the message was accepted
+                changes.append(_no_route(row, now))
+                finished.append(row["id"])
+                continue
             previous = open_attempts.get(row["id"])
             attempt_id, attempt_no = self._attempt_for(
                 row, carrier, previous, now, new_attempts, closed
@@ -409,6 +413,16 @@ def _expired_in_queue(message_id: str, now: int) -> Change:
         now,
         reason_code=ReasonCode.EXPIRED.value,
         reason="Validity period ended before the message could be sent",
+    )
+
+
+def _no_route(row: Row, now: int) -> Change:
+    return Change(
+        row["id"],
+        Status.FAILED,
+        now,
+        reason_code=ReasonCode.NO_ROUTE.value,
+        reason=f"No configured carrier carries {row['channel']} messages to this destination",
     )
 
 

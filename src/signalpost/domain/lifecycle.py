@@ -104,6 +104,7 @@ class ReasonCode(StrEnum):
     SUBMIT_REFUSED = "DELIVERY_008"
     RETRIES_EXHAUSTED = "DELIVERY_009"
     TOO_LONG = "DELIVERY_010"
+    NO_ROUTE = "DELIVERY_011"  # no configured carrier carries the channel to the destination
     INSUFFICIENT_BALANCE = "BUSINESS_003"
     SENDER_NOT_ACTIVE = "BUSINESS_029"
     OPTED_OUT = "CONSENT_001"

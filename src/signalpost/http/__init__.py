@@ -7,7 +7,15 @@ reads so the hot paths stay close to the bare handler.
 
 from signalpost.http.app import App
 from signalpost.http.request import Request
-from signalpost.http.response import Response, json_response
+from signalpost.http.response import Response, StreamingResponse, json_response
 from signalpost.http.router import Route, Router
 
-__all__ = ["App", "Request", "Response", "Route", "Router", "json_response"]
+__all__ = [
+    "App",
+    "Request",
+    "Response",
+    "Route",
+    "Router",
+    "StreamingResponse",
+    "json_response",
+]

@@ -54,6 +54,8 @@ class SendSpec:
     batch_id: str | None = None  # set by a dialect whose wire ids need their own shape
     hold_key: str | None = None  # the queue group the messages wait with (dispatch.holds)
     held: bool = False  # enqueue held: not dispatched until the group is released
+    consent_exempt: bool = False  # answers owed to opted-out numbers (STOP confirmations)
+    category: str | None = None  # transactional | marketing; marketing respects quiet hours
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,14 @@ import orjson
 
 from signalpost.accounts.schemas import Scope
 from signalpost.activities import repository as activities_repo
+from signalpost.compliance import service as compliance
+from signalpost.compliance.schemas import CATEGORIES
 from signalpost.consent import service as consent
 from signalpost.domain import encoding, pricing
 from signalpost.domain.lifecycle import ReasonCode, Status, describe
 from signalpost.domain.phone import InvalidPhoneNumber, PhoneNumber, parse_phone
+from signalpost.domain.quiet_hours import next_open, zones_for
+from signalpost.domain.senders import SenderRules, check_sender, pick_sender
 from signalpost.domain.templates import MissingVariables, render
 from signalpost.errors import ValidationFailed
 from signalpost.messages import repository as repo
@@ -38,11 +42,12 @@ from signalpost.messages.schemas import (
     SendSpec,
 )
 from signalpost.messages.transitions import Applied, Change, Recorder
+from signalpost.numbers import service as numbers
 from signalpost.observability.context import current_request_id
 from signalpost.storage import Connection, UniqueViolation, outbox
 from signalpost.templates import service as templates
 from signalpost.templates.schemas import Template
-from signalpost.timeutil import new_id, now_us
+from signalpost.timeutil import from_datetime, iso, new_id, now_us, to_datetime
 
 log = logging.getLogger("signalpost.messages")
 
@@ -85,8 +90,12 @@ class SendPolicy:
         default_validity_seconds: int,
         max_recipients: int,
         recorder: Recorder,
+        sender_rules: SenderRules | None = None,
+        channels: frozenset[str] | None = None,
     ) -> None:
         self.rates = rates
+        self.sender_rules = sender_rules  # None: senders are not checked per country
+        self.channels = channels  # the channels some carrier carries; None: all of them
         self.default_validity_seconds = default_validity_seconds
         self.max_recipients = max_recipients
         self.recorder = recorder
@@ -209,10 +218,16 @@ async def send(
     """
     now = now or now_us()
     errors = _validate_shape(spec, policy, now)
+    errors.update(_unroutable(scope, spec, policy))
+    if spec.category is not None and spec.category not in CATEGORIES:
+        errors["category"] = [f"must be one of {', '.join(CATEGORIES)}"]
     parsed, phone_errors = await _parse_recipients(spec)
     errors.update(phone_errors)
     if errors:
         raise ValidationFailed(details=errors)
+    sender_errors = await _sender_errors(conn, policy, scope, spec, parsed)
+    if sender_errors:
+        raise ValidationFailed("The sender may not send to these recipients", details=sender_errors)
     template = await _resolve_template(conn, scope, spec)
     bodies: list[str] = []
     missing: set[str] = set()
@@ -229,10 +244,17 @@ async def send(
             "Template parameters are missing",
             details={"template.parameters": [f"missing variable: {n}" for n in sorted(missing)]},
         )
+    category = spec.category or _category_of(template)
+    holds = await _quiet_hours(conn, scope, category, spec, parsed, now)
+    senders = await _pool_senders(conn, scope, spec, parsed)
     rows, activity_rows, queue_rows, created = await _build_all(
-        policy, scope, spec, parsed, bodies, template, now
+        policy, scope, spec, parsed, bodies, template, now, holds, senders
     )
-    opted_out = await consent.opted_out_among(conn, scope, [p.e164 for _, p in parsed])
+    opted_out = (
+        set()
+        if spec.consent_exempt
+        else await consent.opted_out_among(conn, scope, [p.e164 for _, p in parsed])
+    )
     queue_rows, created = _filter_opted_out(rows, activity_rows, queue_rows, created, opted_out)
     try:
         await repo.insert_many(conn, rows)
@@ -267,6 +289,8 @@ async def _build_all(
     bodies: Sequence[str],
     template: Template | None,
     now: int,
+    holds: Mapping[int, tuple[int, str]] | None = None,
+    senders: Mapping[int, str] | None = None,
 ) -> tuple[Rows, Rows, Rows, list[CreatedMessage]]:
     """Every row of a send, built :data:`SLICE` recipients at a time with the event loop
     free in between."""
@@ -280,13 +304,122 @@ async def _build_all(
             await asyncio.sleep(0)
         end = start + SLICE
         part = _build_rows(
-            policy, scope, spec, parsed[start:end], bodies[start:end], template, now, batch_id
+            policy,
+            scope,
+            spec,
+            parsed[start:end],
+            bodies[start:end],
+            template,
+            now,
+            batch_id,
+            holds,
+            senders,
         )
         rows += part[0]
         acts += part[1]
         queue += part[2]
         created += part[3]
     return rows, acts, queue, created
+
+
+async def _pool_senders(
+    conn: Connection, scope: Scope, spec: SendSpec, parsed: Sequence[tuple[int, PhoneNumber]]
+) -> dict[int, str]:
+    """Senders picked from the tenant's number pool for a send that names none: the same
+    number for the same recipient every time, of the recipient's country where possible."""
+    if spec.sender is not None or not parsed:
+        return {}
+    pool = await numbers.pool(conn, scope)
+    if not pool:
+        return {}
+    picks: dict[int, str] = {}
+    for index, phone in parsed:
+        chosen = pick_sender(pool, phone.e164, phone.region_code)
+        if chosen is not None:
+            picks[index] = chosen
+    return picks
+
+
+def _category_of(template: Template | None) -> str | None:
+    """A marketing template makes a marketing message (WhatsApp's template categories)."""
+    if template is not None and template.category.upper() == "MARKETING":
+        return "marketing"
+    return None
+
+
+async def _quiet_hours(
+    conn: Connection,
+    scope: Scope,
+    category: str | None,
+    spec: SendSpec,
+    parsed: Sequence[tuple[int, PhoneNumber]],
+    now: int,
+) -> dict[int, tuple[int, str]]:
+    """Recipients whose quiet hours hold this send: index -> (when it may go, why it waits).
+
+    Only categories the tenant subjects to quiet hours are looked at (none by default, so
+    a send without a category costs nothing here).
+    """
+    if category is None or category == "transactional":
+        return {}
+    settings = await compliance.settings_for(conn, scope)
+    base = max(now, spec.scheduled_at or now)
+    at = to_datetime(base)
+    holds: dict[int, tuple[int, str]] = {}
+    for index, phone in parsed:
+        window = settings.quiet_hours_for(category, phone.region_code)
+        if window is None:
+            continue
+        opens = next_open(at, zones_for(phone.e164), window)
+        if opens > at:
+            until = from_datetime(opens)
+            holds[index] = (
+                until,
+                f"Held for the recipient's quiet hours ({window} local time) until {iso(until)}",
+            )
+    return holds
+
+
+def _unroutable(scope: Scope, spec: SendSpec, policy: SendPolicy) -> dict[str, list[str]]:
+    """Channels no configured carrier carries: refused here, before anything is stored."""
+    if policy.channels is None or scope.test:  # test keys send through the simulator
+        return {}
+    missing = [c for c in spec.channels if c in CHANNELS and c not in policy.channels]
+    if not missing:
+        return {}
+    carried = ", ".join(sorted(policy.channels)) or "none"
+    return {
+        "channels": [
+            f"no configured carrier carries {c} messages (carried: {carried})" for c in missing
+        ]
+    }
+
+
+async def _sender_errors(
+    conn: Connection,
+    policy: SendPolicy,
+    scope: Scope,
+    spec: SendSpec,
+    parsed: Sequence[tuple[int, PhoneNumber]],
+) -> dict[str, list[str]]:
+    """The destination countries' sender rules that ``spec.sender`` breaks, each named.
+
+    Registration is looked up (one query) only when a destination country requires it: a
+    sender counts as registered when it is one of the tenant's numbers.
+    """
+    rules, sender = policy.sender_rules, spec.sender
+    if rules is None or sender is None or spec.consent_exempt:
+        return {}
+    registered: tuple[str, ...] | None = None
+    problems: list[str] = []
+    for region in dict.fromkeys(phone.region_code for _, phone in parsed):
+        if registered is None and rules.rule_for(region).registration_required:
+            found = await numbers.find_by_phone(conn, scope, sender)
+            registered = (sender,) if found is not None else ()
+        violation = check_sender(rules, sender, region, registered=registered or ())
+        if violation is not None:
+            problems.append(f"{violation.message} (rule {violation.code})")
+    return {"from": problems} if problems else {}
 
 
 def _build_rows(
@@ -298,6 +431,8 @@ def _build_rows(
     template: Template | None,
     now: int,
     batch_id: str,
+    holds: Mapping[int, tuple[int, str]] | None = None,
+    senders: Mapping[int, str] | None = None,
 ) -> tuple[Rows, Rows, Rows, list[CreatedMessage]]:
     scheduled = spec.scheduled_at if spec.scheduled_at and spec.scheduled_at > now else None
     start = scheduled or now
@@ -318,6 +453,14 @@ def _build_rows(
         key = spec.recipients[index].message_key
         own = spec.recipients[index].metadata
         row_metadata = orjson.dumps({**(spec.metadata or {}), **own}).decode() if own else metadata
+        hold = holds.get(index) if holds else None
+        sender = senders.get(index, spec.sender) if senders else spec.sender
+        r_scheduled: int | None
+        if hold is not None:  # this recipient's quiet hours: it waits, scheduled
+            r_scheduled, r_second = hold[0], Status.SCHEDULED
+            r_expires = r_scheduled + validity * 1_000_000
+        else:
+            r_scheduled, r_second, r_expires = scheduled, second, expires_at
         for channel in spec.channels:
             message_id = new_id()
             price = pricing.price(policy.rates, phone.region_code, channel, info.segments)
@@ -330,7 +473,7 @@ def _build_rows(
                     "message_key": key if len(spec.channels) == 1 else _channel_key(key, channel),
                     "channel": channel,
                     "to_number": phone.e164,
-                    "from_number": spec.sender,
+                    "from_number": sender,
                     "region_code": phone.region_code,
                     "body": body,
                     "template_id": template.id if template else None,
@@ -339,15 +482,15 @@ def _build_rows(
                     "segments": info.segments,
                     "price_micros": price,
                     "currency": policy.rates.currency,
-                    "status": second.value,
+                    "status": r_second.value,
                     "reason_code": None,
                     "reason": None,
                     "carrier": None,
                     "carrier_message_id": None,
                     "dialect": spec.dialect,
                     "metadata": row_metadata,
-                    "scheduled_at": scheduled,
-                    "expires_at": expires_at,
+                    "scheduled_at": r_scheduled,
+                    "expires_at": r_expires,
                     "created_at": now,
                     "updated_at": now,
                     "sent_at": None,
@@ -358,26 +501,27 @@ def _build_rows(
                     "request_id": request_id,
                 }
             )
-            for status, price_of in ((Status.ACCEPTED, None), (second, price)):
+            for status, price_of in ((Status.ACCEPTED, None), (r_second, price)):
+                held = hold is not None and status is Status.SCHEDULED
                 acts.append(
                     {
                         "message_id": message_id,
                         "tenant_id": scope.tenant_id,
                         "status": status.value,
-                        "description": describe(status, channel),
+                        "description": hold[1] if held and hold else describe(status, channel),
                         "reason_code": None,
                         "reason": None,
                         "error_code": None,
                         "price_micros": price_of,
                         "created_at": now,
                         "channel": channel,
-                        "from_number": spec.sender,
+                        "from_number": sender,
                     }
                 )
             queue.append(
                 {
                     "message_id": message_id,
-                    "due_at": outbox.HELD_DUE_AT if spec.held else start,
+                    "due_at": outbox.HELD_DUE_AT if spec.held else (r_scheduled or start),
                     "attempts": 0,
                     "leased_by": None,
                     "hold_key": spec.hold_key,
@@ -388,7 +532,7 @@ def _build_rows(
                     message_id,
                     phone.e164,
                     channel,
-                    second.value,
+                    r_second.value,
                     key,
                     info.segments,
                     info.encoding.value,

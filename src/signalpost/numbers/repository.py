@@ -11,7 +11,7 @@ from signalpost.numbers.schemas import NumberFilter
 from signalpost.storage import Connection, Query, Row
 from signalpost.storage.tables import sender_numbers as n
 
-__all__ = ["delete_one", "get", "get_by_phone", "insert_one", "search", "update_one"]
+__all__ = ["delete_one", "get", "get_by_phone", "insert_one", "pool", "search", "update_one"]
 
 _INSERT = Query(insert(n))
 _GET = Query(select(n).where(n.c.tenant_id == bindparam("tenant"), n.c.id == bindparam("id")))
@@ -25,6 +25,11 @@ _UPDATE = Query(
         label=bindparam("label"),
         paused=bindparam("paused"),
         updated_at=bindparam("updated_at"),
+    )
+)
+_POOL = Query(
+    select(n.c.phone_number).where(
+        n.c.tenant_id == bindparam("tenant"), n.c.pool.is_(True), n.c.paused.is_(False)
     )
 )
 _DELETE = Query(delete(n).where(n.c.tenant_id == bindparam("tenant"), n.c.id == bindparam("id")))
@@ -74,3 +79,8 @@ async def search(
     if flt.paused is None:
         return await conn.fetch(_LIST, params)
     return await conn.fetch(_LIST_BY_PAUSED, {**params, "paused": flt.paused})
+
+
+async def pool(conn: Connection, tenant_id: str) -> list[str]:
+    """The tenant's pool numbers that may send now."""
+    return [row[0] for row in await conn.fetch(_POOL, {"tenant": tenant_id})]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from signalpost.accounts.schemas import Scope
 from signalpost.domain.phone import InvalidPhoneNumber, parse_phone
+from signalpost.domain.senders import PoolSender
 from signalpost.errors import ValidationFailed
 from signalpost.numbers import repository as repo
 from signalpost.numbers.exceptions import NumberNotFound, NumberTaken
@@ -15,7 +16,7 @@ from signalpost.numbers.schemas import NumberFilter, SenderNumber
 from signalpost.storage import Connection, Row, UniqueViolation
 from signalpost.timeutil import new_id, now_us
 
-__all__ = ["delete", "find_by_phone", "get", "list_numbers", "register", "update"]
+__all__ = ["delete", "find_by_phone", "get", "list_numbers", "pool", "register", "update"]
 
 MAX_LABEL = 200
 
@@ -46,7 +47,12 @@ def _check_label(label: str | None) -> None:
 
 
 async def register(
-    conn: Connection, scope: Scope, phone_number: str, *, label: str | None = None
+    conn: Connection,
+    scope: Scope,
+    phone_number: str,
+    *,
+    label: str | None = None,
+    pool: bool = False,
 ) -> SenderNumber:
     """Register a number for the tenant; it must be valid and not registered anywhere yet."""
     _check_label(label)
@@ -58,6 +64,7 @@ async def register(
         "phone_number": _e164(phone_number),
         "label": label,
         "paused": False,
+        "pool": pool,
         "created_at": now,
         "updated_at": now,
     }
@@ -112,3 +119,11 @@ async def update(
 async def delete(conn: Connection, scope: Scope, number_id: str) -> None:
     if not await repo.delete_one(conn, scope.tenant_id, number_id):
         raise NumberNotFound()
+
+
+async def pool(conn: Connection, scope: Scope) -> list[PoolSender]:
+    """The numbers a send without a sender picks from, each with its country."""
+    return [
+        PoolSender(e164, parse_phone(e164).region_code)
+        for e164 in await repo.pool(conn, scope.tenant_id)
+    ]

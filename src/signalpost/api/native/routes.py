@@ -12,6 +12,7 @@ from signalpost.activities import service as activities
 from signalpost.activities.schemas import ActivityFilter
 from signalpost.api.common import bearer_token, parse_body
 from signalpost.api.native import presenters
+from signalpost.api.native.compliance import add_compliance_routes
 from signalpost.api.native.errors import render_error
 from signalpost.api.native.exports import add_export_routes
 from signalpost.api.native.keys import add_key_routes
@@ -29,6 +30,7 @@ from signalpost.api.native.params import (
 )
 from signalpost.api.native.schemas import ProfileIn, SendIn, TemplateIn, TemplatePatch
 from signalpost.api.native.stats import add_stats_routes
+from signalpost.api.native.suppressions import add_suppression_routes
 from signalpost.api.native.webhooks import add_webhook_routes
 from signalpost.errors import Forbidden, ValidationFailed
 from signalpost.http import Request, Response, Router, json_response
@@ -318,6 +320,8 @@ def build_router(ctx: Context) -> Router:
     add_stats_routes(router, ctx)
     add_export_routes(router, ctx)
     add_key_routes(router, ctx)
+    add_compliance_routes(router, ctx)
+    add_suppression_routes(router, ctx)
     return router
 
 
@@ -351,6 +355,7 @@ def _send_spec(body: SendIn) -> SendSpec:
         validity_seconds=body.validity_period,
         metadata=body.metadata,
         dialect="native",
+        category=body.category,
     )
 
 

@@ -32,6 +32,11 @@ class SendIn(BaseModel):
         None, max_length=128, description="your unique key for a single-recipient send"
     )
     metadata: dict[str, Any] | None = None
+    category: str | None = Field(
+        None,
+        description="transactional or marketing; marketing messages wait out the recipient's "
+        "quiet hours (a MARKETING template makes a marketing message)",
+    )
 
 
 class TemplateIn(BaseModel):

@@ -35,6 +35,7 @@ class SimulatorCarrier(Carrier):
 
     name = "simulator"
     idempotent = True
+    channels = frozenset({"sms", "whatsapp", "rcs"})
 
     def __init__(
         self, db: Database, *, latency_ms: int = 300, poll_interval: float = 0.05, batch: int = 1000

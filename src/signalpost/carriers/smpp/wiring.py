@@ -14,16 +14,26 @@ __all__ = ["build_registry", "smpp_registry"]
 
 
 def smpp_registry(
-    config: SmppConfig, db: Database, recorder: Recorder, fallback: SimulatorCarrier, currency: str
+    config: SmppConfig,
+    db: Database,
+    recorder: Recorder,
+    simulator: SimulatorCarrier,
+    currency: str,
+    *,
+    simulated_channels: frozenset[str] = frozenset(),
 ) -> CarrierRegistry:
-    """SMS leaves over the configured routes; other channels over ``fallback``."""
+    """SMS leaves over the configured routes; no other channel leaves at all, except those
+    the operator sends to the simulator on purpose (``simulated_channels``).  The simulator
+    is registered in any case, for test keys."""
     carriers = [
         SmppCarrier(c, db, recorder=recorder, currency=currency) for c in config.connections
     ]
-    registry = CarrierRegistry([fallback, *carriers], default=fallback.name)
+    registry = CarrierRegistry([simulator, *carriers], default=None)
     for route in config.routes:
         first, *rest = route.connections
-        registry.add_route(route.prefix, first, fallbacks=rest, channels=("sms",))
+        registry.add_route(route.prefix, first, fallbacks=rest)
+    if simulated_channels:
+        registry.add_route("", simulator.name, channels=simulated_channels)
     return registry
 
 
@@ -38,4 +48,11 @@ def build_registry(
         raise ConfigError(f"unknown carrier {settings.carrier!r}: use simulator or smpp")
     if settings.smpp_config is None:
         raise ConfigError("SIGNALPOST_CARRIER=smpp needs SIGNALPOST_SMPP_CONFIG")
-    return smpp_registry(load_config(settings.smpp_config), db, recorder, simulator, currency)
+    return smpp_registry(
+        load_config(settings.smpp_config),
+        db,
+        recorder,
+        simulator,
+        currency,
+        simulated_channels=frozenset(settings.simulator_channels),
+    )

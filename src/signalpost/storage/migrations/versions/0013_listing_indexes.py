@@ -1,6 +1,6 @@
 """listings: an index per filter on messages and activities; activities carry channel and sender
 
-Revision ID: 0011
+Revision ID: 0013
 Revises: 0012
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,1 @@
+"""Compliance: what the networks' rules ask of a sender (keywords, auto-replies)."""

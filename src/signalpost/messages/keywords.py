@@ -1,0 +1,98 @@
+"""Keywords in inbound messages act on consent and are answered, as the networks require.
+
+:class:`KeywordResponder` observes every recorded step.  For each inbound message
+(``received``) whose whole text is a keyword of its tenant (the defaults of
+:mod:`signalpost.domain.keywords` plus the tenant's own words) it opts the sender out or
+back in and, unless the tenant turned auto-replies off, answers from the number the message
+was sent to.  It runs in the transaction that stores the inbound message, so an opt-out is
+never lost and a send that follows it already sees it.  Inbound messages arrive through
+:func:`signalpost.messages.inbound.receive`, whatever carried them (SMPP, an HTTP provider,
+a dialect's inbound route), so every path is covered.
+
+The answers are ordinary messages with their own lifecycle; they are sent to opted-out
+numbers too (the confirmation of an opt-out, and HELP answers, are owed to them).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from signalpost.accounts.schemas import Scope
+from signalpost.compliance import service as compliance
+from signalpost.consent import service as consent
+from signalpost.consent.schemas import ConsentStatus, SuppressionSource
+from signalpost.domain.keywords import KeywordAction, classify
+from signalpost.domain.lifecycle import Status
+from signalpost.errors import AppError
+from signalpost.messages.schemas import RecipientSpec, SendSpec
+from signalpost.messages.service import SendPolicy, send
+from signalpost.messages.transitions import Applied
+from signalpost.storage import Connection
+
+__all__ = ["KeywordResponder"]
+
+log = logging.getLogger("signalpost.compliance")
+
+_CONSENT = {
+    KeywordAction.OPT_OUT: ConsentStatus.OPTED_OUT,
+    KeywordAction.OPT_IN: ConsentStatus.ACTIVE,
+}
+
+
+def _scope_of(message: dict[str, object]) -> Scope:
+    organization_id = str(message["organization_id"])
+    tenant_id = str(message["tenant_id"])
+    return Scope(organization_id, None if tenant_id == organization_id else tenant_id)
+
+
+class KeywordResponder:
+    """A recorder observer that acts on keywords in inbound messages (see the module)."""
+
+    def __init__(self, policy: SendPolicy) -> None:
+        self.policy = policy
+
+    async def __call__(self, conn: Connection, applied: Sequence[Applied]) -> None:
+        for step in applied:
+            if step.activity["status"] == Status.RECEIVED.value:
+                await self._inbound(conn, step.message)
+
+    async def _inbound(self, conn: Connection, message: dict[str, object]) -> None:
+        body = str(message["body"] or "")
+        if len(body) > 64:  # no keyword is that long: spare the settings lookup
+            return
+        scope = _scope_of(message)
+        settings = await compliance.settings_for(conn, scope)
+        action = classify(body, settings.keywords)
+        if action is None:
+            return
+        handset = str(message["from_number"])
+        status = _CONSENT.get(action)
+        if status is not None:
+            try:
+                await consent.set_status_of_numbers(
+                    conn,
+                    scope,
+                    [handset],
+                    status,
+                    reason=f"{body.strip()[:32]!r} received from the recipient",
+                    source=SuppressionSource.KEYWORD,
+                )
+            except AppError:  # not a phone number: nobody to opt out
+                log.warning("keyword %s from %r: not a phone number", action.value, handset)
+                return
+        log.info("keyword %s from %s for tenant %s", action.value, handset, scope.tenant_id)
+        reply = settings.reply_to(action)
+        if reply is None:
+            return
+        spec = SendSpec(
+            recipients=(RecipientSpec(to=handset),),
+            channels=(str(message["channel"]),),
+            text=reply,
+            sender=str(message["to_number"]),
+            consent_exempt=True,
+        )
+        try:
+            await send(conn, self.policy, scope, spec)
+        except AppError as exc:  # validated before anything is written: nothing to undo
+            log.warning("no %s reply to %s: %s", action.value, handset, exc.message)
