@@ -223,9 +223,10 @@ def test_addresses_and_validity() -> None:
 
 
 class _Fake(Carrier):
-    def __init__(self, name: str, up: bool) -> None:
+    def __init__(self, name: str, up: bool, channels: tuple[str, ...] = ("sms",)) -> None:
         self.name = name
         self.up = up
+        self.channels = frozenset(channels)
 
     @property
     def available(self) -> bool:
@@ -236,7 +237,8 @@ class _Fake(Carrier):
 
 
 def test_routes_fail_over_to_the_next_available_carrier() -> None:
-    sim, a, b = _Fake("simulator", True), _Fake("a", True), _Fake("b", True)
+    sim = _Fake("simulator", True, ("sms", "whatsapp", "rcs"))
+    a, b = _Fake("a", True), _Fake("b", True)
     registry = CarrierRegistry([sim, a, b], default="simulator")
     registry.add_route("+1", "a", fallbacks=["b"], channels=["sms"])
     registry.add_route("+44", "b")
@@ -246,7 +248,14 @@ def test_routes_fail_over_to_the_next_available_carrier() -> None:
     b.up = False
     assert registry.route("+14155551234", "sms") is a  # none up: the primary, to retry later
     assert registry.route("+14155551234", "whatsapp") is sim
-    assert registry.route("+447700900000", "whatsapp") is b
+    assert registry.route("+447700900000", "whatsapp") is sim  # b carries SMS only
     assert registry.route("+33612345678", "sms") is sim
+    assert registry.channels == {"sms", "whatsapp", "rcs"}
+    smpp_only = CarrierRegistry([sim, a], default=None)
+    smpp_only.add_route("", "a")
+    assert smpp_only.route("+14155551234", "sms") is a
+    assert smpp_only.route("+14155551234", "whatsapp") is None  # no carrier carries it
+    assert smpp_only.route("+14155551234", "whatsapp", test=True) is sim  # test keys
+    assert smpp_only.channels == {"sms"}
     with pytest.raises(ValueError, match="unknown carrier"):
         registry.add_route("+3", "z")
