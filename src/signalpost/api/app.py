@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from signalpost.api import lamah, mailersend, native, sentdm, sfmc
+from signalpost.api import carriers, lamah, mailersend, native, sentdm, sfmc
 from signalpost.api.native.errors import render_error
 from signalpost.api.openapi import DOCS_HTML, openapi_document
 from signalpost.context import Context
@@ -51,5 +51,6 @@ def create_app(ctx: Context) -> App:
     for router in sfmc.build_routers(ctx):
         app.include(router)
     app.include(lamah.build_router(ctx))
+    app.include(carriers.build_router(ctx))
     app.state["ctx"] = ctx
     return app
