@@ -92,8 +92,9 @@ def running_server(
     *,
     extra_env: Mapping[str, str] | None = None,
     args: list[str] | None = None,
+    port: int | None = None,
 ) -> Iterator[ServerProcess]:
-    port = free_port()
+    port = port or free_port()
     log = tmp / f"server-{port}.log"
     env = {"SIGNALPOST_PORT": str(port), **(extra_env or {})}
     process = start_process(["serve", *(args or [])], db, log, env)

@@ -18,7 +18,8 @@ class CarrierRegistry:
     ever handed to a carrier that carries it.  A route may list fallbacks: the first
     carrier of the route that is ``available`` and whose circuit lets traffic through
     takes the message (the first one if none does), preferring any other to the one a
-    message last failed on (``avoid``).  A route carries the channels it is limited to, and only those its carriers carry.
+    message last failed on (``avoid``).  A route carries the channels it is limited to,
+    and only those its carriers carry.
     Carriers may be registered without any route (the simulator behind test keys).
     """
 

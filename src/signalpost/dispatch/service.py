@@ -28,7 +28,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from signalpost.carriers.base import Carrier, Receipt, Submission, SubmitOutcome, SubmitResult
+from signalpost.carriers.base import (
+    NO_RESPONSE,
+    Carrier,
+    Receipt,
+    Submission,
+    SubmitOutcome,
+    SubmitResult,
+)
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.dispatch import repository as queue
 from signalpost.domain.lifecycle import FINAL, ReasonCode, Status
@@ -106,6 +113,10 @@ class Dispatcher:
     async def _prepare(self, conn: Connection, ids: list[str], now: int) -> list[_Pending]:
         rows = await messages_repo.lock_many(conn, ids)
         open_attempts = {r["message_id"]: r for r in await queue.open_attempts(conn, ids)}
+        retried = [r["id"] for r in rows if r["status"] == Status.QUEUED and r["attempts"]]
+        failed_on, unsure_on = (
+            await queue.last_failures(conn, retried, NO_RESPONSE) if retried else ({}, {})
+        )
         changes: list[Change] = []
         finished: list[str] = []
         pending: list[_Pending] = []
@@ -120,8 +131,10 @@ class Dispatcher:
                 changes.append(_expired_in_queue(row["id"], now))
                 finished.append(row["id"])
                 continue
-            last = row["carrier"] if status == Status.QUEUED and row["attempts"] else None
-            carrier = self.carriers.route(row["to_number"], row["channel"], avoid=last)
+            last = failed_on.get(row["id"])
+            carrier = self.carriers.carriers.get(unsure_on.get(row["id"], "")) or (
+                self.carriers.route(row["to_number"], row["channel"], avoid=last)
+            )
             if carrier is None:  # the route went away after the message was accepted
                 changes.append(_no_route(row, now))
                 finished.append(row["id"])
@@ -278,13 +291,12 @@ class Dispatcher:
                         conn, carrier_name, [_orphan_receipt(o) for o in orphans]
                     )
 
-    def _requeued(
-        self, p: _Pending, res: SubmitResult, now: int, retry: dict[str, int]
-    ) -> Change:
+    def _requeued(self, p: _Pending, res: SubmitResult, now: int, retry: dict[str, int]) -> Change:
         """A transient failure: to the route's next carrier at once, else retry later."""
         s = p.submission
         code = res.error_code or "unknown"
-        other = self.carriers.alternative(s.to, s.channel, p.carrier.name)
+        uncertain = res.error_code == NO_RESPONSE
+        other = None if uncertain else self.carriers.alternative(s.to, s.channel, p.carrier.name)
         if other is not None:
             retry[s.message_id] = now
             reason = f"Carrier {p.carrier.name} failed ({code}), failing over to {other}"

@@ -4,9 +4,12 @@ answers classified, polling for messages whose events are overdue.
 Outbound requests go through the ``httpx.AsyncClient`` given to the constructor (the
 transport seam: a guarded client, a test transport).  Error classes:
 
-- a timeout, a connection error, a 5xx, a 401/403 (the account, not the message) and a 429
+- a connection that could not be made, a 5xx, a 401/403 (the account, not the message) and a 429
   are TRANSIENT; a 429's ``Retry-After`` pauses every submit to the provider until it
   passes (the carrier is not ``available`` meanwhile, so routes fail over);
+- a timeout or a connection lost after the request went out is TRANSIENT with
+  ``NO_RESPONSE``: the provider may have taken the message, so it is asked again (with the
+  same idempotency key where the provider has them), never failed over;
 - any other 4xx is PERMANENT: the message is ``failed`` with DELIVERY_008 and the
   provider's own error code.
 """
@@ -24,6 +27,7 @@ from typing import Any
 import httpx
 
 from signalpost.carriers.base import (
+    NO_RESPONSE,
     Carrier,
     Receipt,
     ReceiptSink,
@@ -123,10 +127,10 @@ class HttpCarrier(Carrier):
             await self._pace()
             try:
                 response = await self._post(s)
-            except httpx.TimeoutException:
-                return _transient(s, "TIMEOUT", "the provider did not answer in time")
-            except httpx.HTTPError as exc:
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 return _transient(s, "CONNECTION", f"{type(exc).__name__}: {exc}"[:200])
+            except httpx.HTTPError as exc:  # sent, but no answer: it may have been taken
+                return _transient(s, NO_RESPONSE, f"{type(exc).__name__}: {exc}"[:200])
         return self._classify(s, response)
 
     async def _pace(self) -> None:

@@ -88,7 +88,9 @@ def _provider(raw: Any, index: int) -> ProviderConfig:
         raise ProviderConfigError(f"{where}.kind must be one of {', '.join(KINDS)}")
     channels = frozenset(values.pop("channels", KINDS[kind]))
     if not channels or not channels <= KINDS[kind]:
-        raise ProviderConfigError(f"{where}.channels must be among {', '.join(sorted(KINDS[kind]))}")
+        raise ProviderConfigError(
+            f"{where}.channels must be among {', '.join(sorted(KINDS[kind]))}"
+        )
     config = ProviderConfig(**values, channels=channels)
     _check(config, where)
     return config

@@ -1,8 +1,9 @@
 """sent.dm v3 as a carrier (SMS and WhatsApp).
 
 - submit: ``POST /v3/messages`` with ``x-api-key`` (and ``x-profile-id``), one recipient
-  and channel per request, ``Idempotency-Key`` = the attempt id, so a submit repeated
-  after a crash is answered as the first one (the carrier is ``idempotent``);
+  and channel per request, ``Idempotency-Key`` = the message id, so a submit repeated
+  (after a crash, a timeout or a lost connection) is answered as the first one and never
+  sent twice (the carrier is ``idempotent``);
 - events: sent.dm's signed webhooks (``x-webhook-id``, ``x-webhook-timestamp``,
   ``x-webhook-signature``: Standard Webhooks over ``{id}.{timestamp}.{body}``), verified
   with the provider's ``whsec_`` secret, older than five minutes refused;
@@ -85,7 +86,7 @@ class SentDmCarrier(HttpCarrier):
         body: dict[str, Any] = {"to": [s.to], "channel": [s.channel], "text": s.body}
         if s.sender:
             body["channels"] = {s.channel: [{"from": [s.sender]}]}
-        headers = {**self._headers(), "idempotency-key": s.attempt_id.replace(":", "_")}
+        headers = {**self._headers(), "idempotency-key": s.message_id}
         headers["content-type"] = "application/json"
         return await self.client.post(
             self._url("/v3/messages"),
