@@ -85,13 +85,14 @@ system_id = "signalpost"
 password = "secret"
 reconnect_min_seconds = 0.05
 reconnect_max_seconds = 0.5
-
+"""
+    sms_route = '["upstream", "smsc"]' if smsc is not None else '["upstream"]'
+    text += f"""
 [[routes]]
 prefix = ""
-connections = ["upstream", "smsc"]
+connections = {sms_route}
 channels = ["sms"]
-"""
-    text += """
+
 [[routes]]
 prefix = ""
 connections = ["upstream"]
