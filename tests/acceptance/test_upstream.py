@@ -290,7 +290,7 @@ def wait_until(condition: Any, timeout: float = 30) -> None:
 
 def probe(server: ServerProcess, key: str, db: DbTarget, sent: list[str]) -> str:
     """Send one message and tell which carrier took it."""
-    [mid] = send(server, key, [f"+14153{1000 + len(sent):04d}"])
+    [mid] = send(server, key, [f"+1415301{1000 + len(sent):04d}"])
     sent.append(mid)
     wait_until(lambda: rows(db, [mid])[0]["status"] in ("sent", "delivered"), 30)
     carrier: str = rows(db, [mid])[0]["carrier"]
