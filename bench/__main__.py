@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from bench import end_to_end, send_accept, status_lookup, webhooks
+from bench import end_to_end, send_accept, status_lookup, upstream, webhooks
 from bench.harness import BenchEnv, Figure, format_table, say
 
 Benchmark = Callable[[BenchEnv], Awaitable[list[Figure]]]
@@ -102,6 +102,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     send_accept.NAME: send_accept.run,
     end_to_end.NAME: end_to_end.run,
     webhooks.NAME: webhooks.run,
+    upstream.NAME: upstream.run,
     "smpp": optional("smpp", "bench.smpp", "bench_smpp", quick={"messages": 2_000}),
 }
 
