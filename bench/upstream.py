@@ -114,7 +114,10 @@ async def run(env: BenchEnv) -> list[Figure]:
         ):
             up_key = (await create_org(env, up_db, "Provider"))["api_key"]
             key = (await create_org(env, db))["api_key"]
-            async with signalpost_server(env, up_db, work / "provider", name="provider") as up:
+            limits = {"SIGNALPOST_SENTDM_RATE_LIMIT": "1000000/minute"}  # the default is 200
+            async with signalpost_server(
+                env, up_db, work / "provider", name="provider", settings=limits
+            ) as up:
                 say(f"provider: {total:,} single sends over {CONCURRENCY} connections")
                 reference = await _provider_acceptance(up, up_key, total)
                 settings = {

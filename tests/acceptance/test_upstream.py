@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from signalpost.storage import Query, open_database
+from signalpost.storage.migrate import upgrade
 from signalpost.storage.tables import activities, messages
 from tests.acceptance.test_smpp_acceptance import control, smsc_process
 from tests.support.databases import DbTarget, copy_sqlite, drop_schema
@@ -47,6 +48,7 @@ def upstream_db(
     assert db_target.schema is not None
     target = DbTarget(db_target.url, f"{db_target.schema}_up")
     asyncio.run(drop_schema(target.url, target.schema or ""))
+    upgrade(target.url, target.schema)  # before the server starts: it has a health deadline
     yield target
     asyncio.run(drop_schema(target.url, target.schema or ""))
     del request
@@ -111,7 +113,10 @@ def first_env(config: Path) -> dict[str, str]:
     }
 
 
-UPSTREAM_ENV = {"SIGNALPOST_ALLOW_PRIVATE_WEBHOOKS": "true"}
+UPSTREAM_ENV = {
+    "SIGNALPOST_ALLOW_PRIVATE_WEBHOOKS": "true",
+    "SIGNALPOST_SENTDM_RATE_LIMIT": "100000/minute",  # submits and polls of a whole run
+}
 
 
 def register_webhook(up: ServerProcess, key: str, url: str) -> str:
@@ -154,7 +159,7 @@ def rows(db: DbTarget, ids: list[str]) -> list[Any]:
     return [r for r in asyncio.run(_rows(db, stmt)) if r["id"] in wanted]
 
 
-def wait_final(db: DbTarget, ids: list[str], timeout: float = 60) -> list[Any]:
+def wait_final(db: DbTarget, ids: list[str], timeout: float = 120) -> list[Any]:
     deadline = time.monotonic() + timeout
     while True:
         found = rows(db, ids)
