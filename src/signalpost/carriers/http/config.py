@@ -10,6 +10,7 @@ profile_id = "..."            # sent.dm: x-profile-id (optional)
 webhook_secret = "whsec_..."  # verifies events posted to /carriers/{name}/events
 channels = ["sms", "whatsapp"]  # default: what the provider carries
 rate = 0                      # requests per second; 0: no limit
+default_sender = "+1..."      # MailerSend: the account's number for messages without one
 ```
 """
 
@@ -47,6 +48,7 @@ class ProviderConfig:
     poll_interval_seconds: float = 5.0
     failure_threshold: int = 5  # consecutive failures that open the circuit
     open_seconds: float = 30.0  # how long an open circuit waits before a probe
+    default_sender: str | None = None  # MailerSend: "from" of messages without a sender
 
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
@@ -64,6 +66,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "poll_interval_seconds": (int, float),
     "failure_threshold": int,
     "open_seconds": (int, float),
+    "default_sender": str,
 }
 _REQUIRED = ("name", "kind", "base_url", "api_key")
 

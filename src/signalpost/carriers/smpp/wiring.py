@@ -7,6 +7,7 @@ import httpx
 from signalpost.carriers.base import Carrier
 from signalpost.carriers.breaker import CircuitBreaker
 from signalpost.carriers.http import HttpCarrier, ProviderConfig, SentDmCarrier
+from signalpost.carriers.http.mailersend import MailerSendCarrier
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.carriers.simulator import SimulatorCarrier
 from signalpost.carriers.smpp.carrier import SmppCarrier
@@ -54,7 +55,7 @@ def http_carrier(config: ProviderConfig, db: Database, client: httpx.AsyncClient
     """The carrier for an HTTP provider of the carriers file."""
     if config.kind == "sentdm":
         return SentDmCarrier(config, db, client)
-    raise ConfigError(f"providers: kind {config.kind!r} is not supported yet")
+    return MailerSendCarrier(config, db, client)
 
 
 def build_registry(
