@@ -93,6 +93,7 @@ def running_server(
     extra_env: Mapping[str, str] | None = None,
     args: list[str] | None = None,
     port: int | None = None,
+    health_timeout: float = 30.0,
 ) -> Iterator[ServerProcess]:
     port = port or free_port()
     log = tmp / f"server-{port}.log"
@@ -100,7 +101,7 @@ def running_server(
     process = start_process(["serve", *(args or [])], db, log, env)
     server = ServerProcess(process, f"http://127.0.0.1:{port}", log)
     try:
-        _wait_healthy(server)
+        _wait_healthy(server, health_timeout)
         yield server
     finally:
         if process.poll() is None:
