@@ -66,7 +66,7 @@ class CarrierRegistry:
         return None
 
     def _pick(self, names: tuple[str, ...], avoid: str | None) -> Carrier:
-        ordered = [n for n in names if n != avoid] + [n for n in names if n == avoid]
+        ordered = names if avoid is None else sorted(names, key=lambda n: n == avoid)
         for name in ordered:
             carrier = self.carriers[name]
             if carrier.available and self.breakers[name].allows():
