@@ -31,6 +31,7 @@ from bench import (
     send_accept,
     stats,
     status_lookup,
+    upstream,
     webhook_fairness,
     webhooks,
 )
@@ -117,6 +118,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     exports.NAME: exports.run,
     listings.NAME: listings.run,
     mixed.NAME: mixed.run,
+    upstream.NAME: upstream.run,
     "smpp": optional("smpp", "bench.smpp", "bench_smpp", quick={"messages": 2_000}),
 }
 

@@ -220,14 +220,16 @@ def running_server(
     *,
     extra_env: Mapping[str, str] | None = None,
     args: list[str] | None = None,
+    port: int | None = None,
+    health_timeout: float = 30.0,
 ) -> Iterator[ServerProcess]:
-    port = free_port()
+    port = port or free_port()
     log = tmp / f"server-{port}.log"
     env = {"SIGNALPOST_PORT": str(port), **(extra_env or {})}
     process = start_process(["serve", *(args or [])], db, log, env)
     server = ServerProcess(process, f"http://127.0.0.1:{port}", log)
     try:
-        _wait_healthy(server)
+        _wait_healthy(server, health_timeout)
         yield server
     finally:
         stop(process)

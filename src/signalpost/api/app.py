@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from signalpost.api import lamah, mailersend, native, sentdm, sfmc
+from signalpost.api import carriers, lamah, mailersend, native, sentdm, sfmc
 from signalpost.api.native.errors import render_error
 from signalpost.api.system import operations_router, system_router
 from signalpost.console.web import build_router as console_router
@@ -32,6 +32,7 @@ def create_app(ctx: Context, *, workers: Callable[[], bool] | None = None) -> Ap
         app.include(router)
     app.include(lamah.build_router(ctx))
     app.include(console_router(ctx))
+    app.include(carriers.build_router(ctx))
     return app
 
 

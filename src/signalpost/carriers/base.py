@@ -9,7 +9,20 @@ from enum import StrEnum
 
 from signalpost.domain.lifecycle import Status
 
-__all__ = ["Carrier", "Receipt", "ReceiptSink", "Submission", "SubmitOutcome", "SubmitResult"]
+__all__ = [
+    "NO_RESPONSE",
+    "Carrier",
+    "Receipt",
+    "ReceiptSink",
+    "Submission",
+    "SubmitOutcome",
+    "SubmitResult",
+]
+
+NO_RESPONSE = "NO_RESPONSE"
+"""``error_code`` of a TRANSIENT answer when the request may have reached the carrier (the
+connection broke after it was sent): the message is asked of the same carrier again (an
+``idempotent`` one answers as the first time), never failed over, lest it go out twice."""
 
 
 @dataclass(frozen=True, slots=True)

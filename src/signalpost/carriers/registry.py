@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from signalpost.carriers.base import Carrier, ReceiptSink
+from signalpost.carriers.breaker import CircuitBreaker, CircuitState
 
 __all__ = ["CarrierRegistry"]
 
@@ -15,17 +16,25 @@ class CarrierRegistry:
     The longest destination prefix whose route carries the message's channel wins, else the
     default carrier if it carries the channel, else there is no route: a channel is only
     ever handed to a carrier that carries it.  A route may list fallbacks: the first
-    carrier of the route that is ``available`` takes the message (the first one if none
-    is).  A route carries the channels it is limited to, and only those its carriers carry.
-    Messages sent with a test key always leave through the test carrier (the simulator,
-    registered without any route when another carrier is configured), whatever the routes
-    say.
+    carrier of the route that is ``available`` and whose circuit lets traffic through
+    takes the message (the first one if none does), preferring any other to the one a
+    message last failed on (``avoid``).  A route carries the channels it is limited to,
+    and only those its carriers carry.  Messages sent with a test key always leave through
+    the test carrier (the simulator, registered without any route when another carrier is
+    configured), whatever the routes say.
     """
 
     def __init__(
-        self, carriers: Iterable[Carrier], *, default: str | None, test: str = "simulator"
+        self,
+        carriers: Iterable[Carrier],
+        *,
+        default: str | None,
+        test: str = "simulator",
+        breakers: dict[str, CircuitBreaker] | None = None,
     ) -> None:
         self.carriers = {c.name: c for c in carriers}
+        self.breakers = {name: CircuitBreaker() for name in self.carriers}
+        self.breakers.update(breakers or {})
         if default is not None and default not in self.carriers:
             raise ValueError(f"unknown default carrier {default!r}")
         self.default = default
@@ -50,17 +59,46 @@ class CarrierRegistry:
         self.prefixes.append((prefix, names, only))
         self.prefixes.sort(key=lambda p: -len(p[0]))
 
-    def route(self, to: str, channel: str, *, test: bool = False) -> Carrier | None:
+    def route(
+        self, to: str, channel: str, *, test: bool = False, avoid: str | None = None
+    ) -> Carrier | None:
         """The carrier for a message, or None when no configured carrier carries it."""
         if test and self.test is not None:
             return self.carriers[self.test]
         for prefix, names, only in self.prefixes:
             if to.startswith(prefix) and channel in only:
-                candidates = [self.carriers[n] for n in names]
-                return next((c for c in candidates if c.available), candidates[0])
+                return self._pick(names, avoid)
         if self.default is not None and channel in self.carriers[self.default].channels:
             return self.carriers[self.default]
         return None
+
+    def _pick(self, names: tuple[str, ...], avoid: str | None) -> Carrier:
+        ordered = names if avoid is None else sorted(names, key=lambda n: n == avoid)
+        for name in ordered:
+            carrier = self.carriers[name]
+            if carrier.available and self.breakers[name].allows():
+                return carrier
+        return self.carriers[names[0]]
+
+    def alternative(self, to: str, channel: str, failed: str) -> str | None:
+        """Another carrier of the message's route that could take it now, if any."""
+        for prefix, names, only in self.prefixes:
+            if to.startswith(prefix) and channel in only:
+                for name in names:
+                    breaker = self.breakers[name]
+                    usable = breaker.state != CircuitState.OPEN and self.carriers[name].available
+                    if name != failed and usable:
+                        return name
+                return None
+        return None
+
+    def record(self, carrier: str, *, ok: bool) -> None:
+        """Tell a carrier's circuit breaker how a submit went."""
+        breaker = self.breakers[carrier]
+        if ok:
+            breaker.success()
+        else:
+            breaker.failure()
 
     @property
     def channels(self) -> frozenset[str]:

@@ -27,6 +27,7 @@ __all__ = [
     "hold",
     "hold_depth",
     "insert_attempts",
+    "last_failures",
     "oldest_orphans",
     "open_attempts",
     "park_orphans",
@@ -79,6 +80,13 @@ _RESCHEDULE = Query(
 _INSERT_ATTEMPT = Query(insert(a))
 _OPEN_ATTEMPTS = Query(
     lambda d: select(a).where(in_list(a.c.message_id, "ids", d), a.c.status == "in_flight")
+)
+_LAST_ATTEMPTS = Query(
+    lambda d: (
+        select(a.c.message_id, a.c.carrier, a.c.status, a.c.error_code)
+        .where(in_list(a.c.message_id, "ids", d))
+        .order_by(a.c.message_id, a.c.attempt_no)
+    )
 )
 _UPDATE_ATTEMPT = Query(
     update(a)
@@ -135,6 +143,22 @@ async def insert_attempts(conn: Connection, rows: Iterable[Mapping[str, Any]]) -
 async def open_attempts(conn: Connection, message_ids: Sequence[str]) -> list[Row]:
     """Attempts still in flight (their worker died before recording the carrier's answer)."""
     return await conn.fetch(_OPEN_ATTEMPTS, {"ids": list(message_ids)})
+
+
+async def last_failures(
+    conn: Connection, message_ids: Sequence[str], uncertain: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """For messages back in the queue, the carrier their last attempt failed on: those that
+    failed for sure, and those that may have gone out (error code ``uncertain``)."""
+    last: dict[str, Row] = {}
+    for r in await conn.fetch(_LAST_ATTEMPTS, {"ids": list(message_ids)}):
+        last[r["message_id"]] = r
+    failed: dict[str, str] = {}
+    unsure: dict[str, str] = {}
+    for mid, r in last.items():
+        if r["status"] == "transient":
+            (unsure if r["error_code"] == uncertain else failed)[mid] = r["carrier"]
+    return failed, unsure
 
 
 async def update_attempts(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:

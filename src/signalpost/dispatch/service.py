@@ -28,7 +28,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from signalpost.carriers.base import Carrier, Receipt, Submission, SubmitOutcome, SubmitResult
+from signalpost.carriers.base import (
+    NO_RESPONSE,
+    Carrier,
+    Receipt,
+    Submission,
+    SubmitOutcome,
+    SubmitResult,
+)
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.dispatch import repository as queue
 from signalpost.domain.backoff import backoff_delay
@@ -107,6 +114,10 @@ class Dispatcher:
     async def _prepare(self, conn: Connection, ids: list[str], now: int) -> list[_Pending]:
         rows = await messages_repo.lock_many(conn, ids)
         open_attempts = {r["message_id"]: r for r in await queue.open_attempts(conn, ids)}
+        retried = [r["id"] for r in rows if r["status"] == Status.QUEUED and r["attempts"]]
+        failed_on, unsure_on = (
+            await queue.last_failures(conn, retried, NO_RESPONSE) if retried else ({}, {})
+        )
         changes: list[Change] = []
         finished: list[str] = []
         pending: list[_Pending] = []
@@ -121,7 +132,10 @@ class Dispatcher:
                 changes.append(_expired_in_queue(row["id"], now))
                 finished.append(row["id"])
                 continue
-            carrier = self.carriers.route(row["to_number"], row["channel"], test=row["test"])
+            last = failed_on.get(row["id"])
+            carrier = self.carriers.carriers.get(unsure_on.get(row["id"], "")) or (
+                self.carriers.route(row["to_number"], row["channel"], test=row["test"], avoid=last)
+            )
             if carrier is None:  # the route went away after the message was accepted
                 changes.append(_no_route(row, now))
                 finished.append(row["id"])
@@ -130,9 +144,16 @@ class Dispatcher:
             attempt_id, attempt_no = self._attempt_for(
                 row, carrier, previous, now, new_attempts, closed
             )
+            moved = f"Failed over from {last}" if last and last != carrier.name else None
             for step in _BEFORE_ROUTED.get(status, ()):
-                inc = 1 if step == Status.ROUTED and previous is None else 0
-                changes.append(Change(row["id"], step, now, carrier=carrier.name, attempts_inc=inc))
+                routed = step == Status.ROUTED
+                inc = 1 if routed and previous is None else 0
+                reason = moved if routed else None
+                changes.append(
+                    Change(
+                        row["id"], step, now, reason=reason, carrier=carrier.name, attempts_inc=inc
+                    )
+                )
             pending.append(
                 _Pending(_submission(row, attempt_id), carrier, attempt_no, row["request_id"])
             )
@@ -209,6 +230,8 @@ class Dispatcher:
                 _log_submits(group, answers)
             for answer in answers:
                 results[answer.attempt_id] = answer
+                ok = answer.outcome != SubmitOutcome.TRANSIENT
+                self.carriers.record(carrier.name, ok=ok)
         return results
 
     async def _record(self, pending: list[_Pending], results: dict[str, SubmitResult]) -> None:
@@ -262,17 +285,7 @@ class Dispatcher:
                 )
                 finished.append(mid)
             else:
-                changes.append(
-                    Change(
-                        mid,
-                        Status.QUEUED,
-                        now,
-                        reason=f"Temporary carrier error ({res.error_code or 'unknown'}), retrying",
-                        error_code=res.error_code,
-                        description="Message queued for a retry",
-                    )
-                )
-                retry[mid] = now + int(backoff_seconds(self.policy, p.attempt_no) * 1_000_000)
+                changes.append(self._requeued(p, res, now, retry))
         async with self.db.transaction() as conn:
             await self.recorder.apply(conn, changes, strict=False)
             await queue.update_attempts(conn, attempts)
@@ -284,6 +297,30 @@ class Dispatcher:
                     await self._apply_receipts(
                         conn, carrier_name, [_orphan_receipt(o) for o in orphans]
                     )
+
+    def _requeued(self, p: _Pending, res: SubmitResult, now: int, retry: dict[str, int]) -> Change:
+        """A transient failure: to the route's next carrier at once, else retry later."""
+        s = p.submission
+        code = res.error_code or "unknown"
+        uncertain = res.error_code == NO_RESPONSE
+        other = None if uncertain else self.carriers.alternative(s.to, s.channel, p.carrier.name)
+        if other is not None:
+            retry[s.message_id] = now
+            reason = f"Carrier {p.carrier.name} failed ({code}), failing over to {other}"
+            if res.reason:
+                reason += f": {res.reason}"
+        else:
+            delay = backoff_seconds(self.policy, p.attempt_no)
+            retry[s.message_id] = now + int(delay * 1_000_000)
+            reason = f"Temporary carrier error ({code}), retrying"
+        return Change(
+            s.message_id,
+            Status.QUEUED,
+            now,
+            reason=reason,
+            error_code=res.error_code,
+            description="Message queued for a retry",
+        )
 
     # -------------------------------------------------------------- receipts
 

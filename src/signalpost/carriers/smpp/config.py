@@ -18,9 +18,16 @@ receipt_id = "same"         # how receipt texts write the submit_sm_resp id (see
 inbound = { organization_id = "…", profile_id = "…" }  # owner of mobile-originated messages
 inbound_numbers = { "+14155550100" = { organization_id = "…" } }  # per our number
 
+[[providers]]                # HTTP providers (see signalpost.carriers.http.config)
+name = "upstream"
+kind = "sentdm"
+base_url = "https://api.sent.dm"
+api_key = "..."
+
 [[routes]]
 prefix = "+1"
-connections = ["carrier-a", "carrier-b"]   # the first that is bound; the rest are failover
+connections = ["upstream", "carrier-a"]   # the first that can take it; the rest are failover
+channels = ["sms"]           # optional: only these channels (of those every carrier carries)
 ```
 
 A route with the empty prefix is the default for SMS.  Numbers are E.164 with ``+``.
@@ -43,6 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from signalpost.carriers.http.config import ProviderConfig, ProviderConfigError, parse_providers
 from signalpost.carriers.smpp.status import ReceiptIds
 
 __all__ = ["ConfigError", "ConnectionConfig", "InboundOwner", "Route", "SmppConfig", "load_config"]
@@ -105,12 +113,14 @@ class ConnectionConfig:
 class Route:
     prefix: str
     connections: tuple[str, ...]
+    channels: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SmppConfig:
     connections: tuple[ConnectionConfig, ...]
     routes: tuple[Route, ...] = ()
+    providers: tuple[ProviderConfig, ...] = ()
 
 
 _REQUIRED = ("name", "host", "port", "system_id", "password")
@@ -217,25 +227,34 @@ def _route(raw: Any, index: int, names: set[str]) -> Route:
     unknown = [t for t in targets if t not in names]
     if unknown:
         raise ConfigError(f"{where}: unknown connection {unknown[0]!r}")
-    return Route(raw.get("prefix", ""), tuple(targets))
+    channels = raw.get("channels")
+    if channels is not None and (
+        not isinstance(channels, list) or not all(isinstance(c, str) for c in channels)
+    ):
+        raise ConfigError(f"{where}.channels must be a list of channel names")
+    return Route(raw.get("prefix", ""), tuple(targets), tuple(channels) if channels else None)
 
 
 def parse_config(data: Mapping[str, Any]) -> SmppConfig:
     """Validate a parsed configuration document."""
-    raw_connections = data.get("connections")
-    if not isinstance(raw_connections, list) or not raw_connections:
-        raise ConfigError("at least one entry in connections is required")
+    try:
+        providers = parse_providers(data.get("providers", []))
+    except ProviderConfigError as exc:
+        raise ConfigError(str(exc)) from exc
+    raw_connections = data.get("connections", [])
+    if not isinstance(raw_connections, list) or not (raw_connections or providers):
+        raise ConfigError("at least one entry in connections or providers is required")
     connections = tuple(_connection(c, i) for i, c in enumerate(raw_connections))
-    names = [c.name for c in connections]
+    names = [c.name for c in connections] + [p.name for p in providers]
     if len(set(names)) != len(names):
-        raise ConfigError("connection names must be unique")
+        raise ConfigError("connection and provider names must be unique")
     raw_routes = data.get("routes", [])
     if not isinstance(raw_routes, list):
         raise ConfigError("routes must be a list")
     routes = tuple(_route(r, i, set(names)) for i, r in enumerate(raw_routes))
     if not any(r.prefix == "" for r in routes):
         routes += (Route("", (names[0],)),)
-    return SmppConfig(connections, routes)
+    return SmppConfig(connections, routes, providers)
 
 
 def load_config(path: Path) -> SmppConfig:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
+
+from signalpost.carriers.base import Carrier
+from signalpost.carriers.breaker import CircuitBreaker
+from signalpost.carriers.http import HttpCarrier, ProviderConfig, SentDmCarrier
+from signalpost.carriers.http.mailersend import MailerSendCarrier
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.carriers.simulator import SimulatorCarrier
 from signalpost.carriers.smpp.carrier import SmppCarrier
@@ -21,20 +27,35 @@ def smpp_registry(
     currency: str,
     *,
     simulated_channels: frozenset[str] = frozenset(),
+    client: httpx.AsyncClient | None = None,
 ) -> CarrierRegistry:
     """SMS leaves over the configured routes; no other channel leaves at all, except those
     the operator sends to the simulator on purpose (``simulated_channels``).  The simulator
-    is registered in any case, for test keys."""
-    carriers = [
+    is registered in any case, for test keys.  HTTP providers send through ``client``
+    (one shared client; a new one when none is given)."""
+    client = client or httpx.AsyncClient(follow_redirects=False)
+    carriers: list[Carrier] = [
         SmppCarrier(c, db, recorder=recorder, currency=currency) for c in config.connections
     ]
-    registry = CarrierRegistry([simulator, *carriers], default=None)
+    carriers += [http_carrier(p, db, client) for p in config.providers]
+    breakers = {
+        p.name: CircuitBreaker(threshold=p.failure_threshold, open_seconds=p.open_seconds)
+        for p in config.providers
+    }
+    registry = CarrierRegistry([simulator, *carriers], default=None, breakers=breakers)
     for route in config.routes:
         first, *rest = route.connections
-        registry.add_route(route.prefix, first, fallbacks=rest)
+        registry.add_route(route.prefix, first, fallbacks=rest, channels=route.channels)
     if simulated_channels:
         registry.add_route("", simulator.name, channels=simulated_channels)
     return registry
+
+
+def http_carrier(config: ProviderConfig, db: Database, client: httpx.AsyncClient) -> HttpCarrier:
+    """The carrier for an HTTP provider of the carriers file."""
+    if config.kind == "sentdm":
+        return SentDmCarrier(config, db, client)
+    return MailerSendCarrier(config, db, client)
 
 
 def build_registry(

@@ -1,0 +1,218 @@
+"""What HTTP carriers share: submits within a concurrency and rate, the provider's error
+answers classified, polling for messages whose events are overdue.
+
+Outbound requests go through the ``httpx.AsyncClient`` given to the constructor (the
+transport seam: a guarded client, a test transport).  Error classes:
+
+- a connection that could not be made, a 5xx, a 401/403 (the account, not the message) and a 429
+  are TRANSIENT; a 429's ``Retry-After`` pauses every submit to the provider until it
+  passes (the carrier is not ``available`` meanwhile, so routes fail over);
+- a timeout or a connection lost after the request went out is TRANSIENT with
+  ``NO_RESPONSE``: the provider may have taken the message, so it is asked again (with the
+  same idempotency key where the provider has them), never failed over;
+- any other 4xx is PERMANENT: the message is ``failed`` with DELIVERY_008 and the
+  provider's own error code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from signalpost.carriers.base import (
+    NO_RESPONSE,
+    Carrier,
+    Receipt,
+    ReceiptSink,
+    Submission,
+    SubmitOutcome,
+    SubmitResult,
+)
+from signalpost.carriers.http import repository
+from signalpost.carriers.http.config import ProviderConfig
+from signalpost.domain.lifecycle import ReasonCode, Status
+from signalpost.storage import Database
+from signalpost.timeutil import now_us
+
+__all__ = ["BadEvent", "HttpCarrier", "retry_after_seconds"]
+
+log = logging.getLogger("signalpost.carriers.http")
+
+_POLL_BATCH = 100
+
+
+class BadEvent(ValueError):
+    """An event posted to a carrier's callback URL is not signed by it or not readable."""
+
+
+def retry_after_seconds(value: str | None, default: float = 1.0) -> float:
+    """``Retry-After`` in seconds (delta form; a date or garbage gives ``default``)."""
+    try:
+        return max(0.0, float(value)) if value is not None else default
+    except ValueError:
+        return default
+
+
+class HttpCarrier(Carrier):
+    """A provider's HTTP API behind the ``Carrier`` interface."""
+
+    def __init__(self, config: ProviderConfig, db: Database, client: httpx.AsyncClient) -> None:
+        self.name = config.name
+        self.config = config
+        self.channels = config.channels
+        self.db = db
+        self.client = client
+        self._slots = asyncio.Semaphore(config.concurrency)
+        self._paused_until = 0.0
+        self._next_at = 0.0
+        self._sink: ReceiptSink | None = None
+        self._poller: asyncio.Task[None] | None = None
+        self._polled: dict[str, float] = {}  # provider id -> when last asked, monotonic
+
+    # ------------------------------------------------------------------ provider specifics
+
+    @abstractmethod
+    async def _post(self, s: Submission) -> httpx.Response:
+        """Send one submission."""
+
+    @abstractmethod
+    def _accepted_id(self, response: httpx.Response) -> str | None:
+        """The provider's message id in a successful answer."""
+
+    @abstractmethod
+    def _error_code(self, response: httpx.Response) -> tuple[str, str]:
+        """The provider's error code and message in a refusal."""
+
+    @abstractmethod
+    async def _fetch(self, carrier_message_id: str) -> Receipt | None:
+        """The message's state at the provider, as a receipt (None: nothing final yet)."""
+
+    @abstractmethod
+    def parse_event(self, headers: Mapping[str, str], body: bytes) -> list[Receipt]:
+        """Verify and read an event posted to ``/carriers/{name}/events``."""
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def available(self) -> bool:
+        return time.monotonic() >= self._paused_until
+
+    async def start(self, sink: ReceiptSink) -> None:
+        self._sink = sink
+        self._poller = asyncio.create_task(self._poll_loop(), name=f"http-{self.name}-poll")
+
+    async def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+
+    # ------------------------------------------------------------------ submit
+
+    async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
+        return list(await asyncio.gather(*(self._submit_one(s) for s in batch)))
+
+    async def _submit_one(self, s: Submission) -> SubmitResult:
+        async with self._slots:
+            if not self.available:
+                return _transient(s, "THROTTLED", "the provider asked to slow down")
+            await self._pace()
+            try:
+                response = await self._post(s)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                return _transient(s, "CONNECTION", f"{type(exc).__name__}: {exc}"[:200])
+            except httpx.HTTPError as exc:  # sent, but no answer: it may have been taken
+                return _transient(s, NO_RESPONSE, f"{type(exc).__name__}: {exc}"[:200])
+        return self._classify(s, response)
+
+    async def _pace(self) -> None:
+        if self.config.rate <= 0:
+            return
+        now = time.monotonic()
+        at = max(now, self._next_at)
+        self._next_at = at + 1.0 / self.config.rate
+        if at > now:
+            await asyncio.sleep(at - now)
+
+    def _classify(self, s: Submission, response: httpx.Response) -> SubmitResult:
+        status = response.status_code
+        if status < 300:
+            cid = self._accepted_id(response)
+            if cid:
+                return SubmitResult(s.attempt_id, SubmitOutcome.ACCEPTED, carrier_message_id=cid)
+            return _transient(s, "NO_MESSAGE_ID", "the provider's answer had no message id")
+        code, message = self._error_code(response)
+        if status == 429:
+            pause = retry_after_seconds(response.headers.get("retry-after"))
+            self._paused_until = max(self._paused_until, time.monotonic() + pause)
+            return _transient(s, code or "HTTP_429", message)
+        if status >= 500 or status in (401, 403, 408):
+            return _transient(s, code or f"HTTP_{status}", message)
+        return SubmitResult(
+            s.attempt_id,
+            SubmitOutcome.PERMANENT,
+            status=Status.FAILED,
+            reason_code=ReasonCode.SUBMIT_REFUSED.value,
+            reason=message or f"The provider refused the message (HTTP {status})",
+            error_code=code or f"HTTP_{status}",
+        )
+
+    # ------------------------------------------------------------------ polling
+
+    async def _poll_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.poll_interval_seconds)
+            try:
+                await self.poll_once()
+            except Exception:
+                log.exception("polling %s failed", self.name)
+
+    async def poll_once(self) -> int:
+        """Ask the provider about messages without news for ``poll_after_seconds``."""
+        before = now_us() - int(self.config.poll_after_seconds * 1_000_000)
+        async with self.db.reader() as conn:
+            ids = await repository.overdue(conn, self.name, before, _POLL_BATCH)
+        ids = self._not_asked_lately(ids)
+        found = await asyncio.gather(*(self._fetch_quietly(cid) for cid in ids))
+        receipts = [r for r in found if r is not None]
+        if receipts and self._sink is not None:
+            await self._sink(self.name, receipts)
+        return len(receipts)
+
+    def _not_asked_lately(self, ids: list[str]) -> list[str]:
+        """Each message is asked about at most once per ``poll_after_seconds``."""
+        now = time.monotonic()
+        gap = self.config.poll_after_seconds
+        self._polled = {k: t for k, t in self._polled.items() if now - t < gap}
+        fresh = [cid for cid in ids if cid not in self._polled]
+        self._polled.update(dict.fromkeys(fresh, now))
+        return fresh
+
+    async def _fetch_quietly(self, carrier_message_id: str) -> Receipt | None:
+        async with self._slots:
+            try:
+                return await self._fetch(carrier_message_id)
+            except httpx.HTTPError as exc:
+                log.info("polling %s for %s: %s", self.name, carrier_message_id, exc)
+                return None
+
+
+def _transient(s: Submission, code: str, reason: str) -> SubmitResult:
+    return SubmitResult(s.attempt_id, SubmitOutcome.TRANSIENT, error_code=code, reason=reason)
+
+
+def json_object(response: httpx.Response) -> dict[str, Any]:
+    """The answer's JSON object, or an empty one."""
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

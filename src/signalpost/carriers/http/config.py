@@ -1,0 +1,118 @@
+"""HTTP providers in the carriers file, next to SMPP connections.
+
+```toml
+[[providers]]
+name = "upstream"             # the carrier name messages record
+kind = "sentdm"               # or "mailersend"
+base_url = "https://api.sent.dm"
+api_key = "..."
+profile_id = "..."            # sent.dm: x-profile-id (optional)
+webhook_secret = "whsec_..."  # verifies events posted to /carriers/{name}/events
+channels = ["sms", "whatsapp"]  # default: what the provider carries
+rate = 0                      # requests per second; 0: no limit
+default_sender = "+1..."      # MailerSend: the account's number for messages without one
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["KINDS", "ProviderConfig", "ProviderConfigError", "parse_providers"]
+
+KINDS: dict[str, frozenset[str]] = {
+    "sentdm": frozenset({"sms", "whatsapp"}),
+    "mailersend": frozenset({"sms"}),
+}
+
+
+class ProviderConfigError(ValueError):
+    """An HTTP provider's configuration is invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderConfig:
+    name: str
+    kind: str
+    base_url: str
+    api_key: str
+    profile_id: str | None = None
+    webhook_secret: str | None = None
+    channels: frozenset[str] = frozenset()
+    rate: float = 0.0
+    concurrency: int = 16
+    timeout_seconds: float = 10.0
+    poll_after_seconds: float = 60.0  # a sent message without news this long is polled
+    poll_interval_seconds: float = 5.0
+    failure_threshold: int = 5  # consecutive failures that open the circuit
+    open_seconds: float = 30.0  # how long an open circuit waits before a probe
+    default_sender: str | None = None  # MailerSend: "from" of messages without a sender
+
+
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "kind": str,
+    "base_url": str,
+    "api_key": str,
+    "profile_id": str,
+    "webhook_secret": str,
+    "channels": list,
+    "rate": (int, float),
+    "concurrency": int,
+    "timeout_seconds": (int, float),
+    "poll_after_seconds": (int, float),
+    "poll_interval_seconds": (int, float),
+    "failure_threshold": int,
+    "open_seconds": (int, float),
+    "default_sender": str,
+}
+_REQUIRED = ("name", "kind", "base_url", "api_key")
+
+
+def _provider(raw: Any, index: int) -> ProviderConfig:
+    where = f"providers[{index}]"
+    if not isinstance(raw, Mapping):
+        raise ProviderConfigError(f"{where} must be a table")
+    missing = [k for k in _REQUIRED if k not in raw]
+    if missing:
+        raise ProviderConfigError(f"{where}: missing {', '.join(missing)}")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        expected = _TYPES.get(key)
+        if expected is None:
+            raise ProviderConfigError(f"{where}: unknown setting {key!r}")
+        if not isinstance(value, expected) or (isinstance(value, bool)):
+            raise ProviderConfigError(f"{where}.{key} has the wrong type")
+        values[key] = value
+    kind = values["kind"]
+    if kind not in KINDS:
+        raise ProviderConfigError(f"{where}.kind must be one of {', '.join(KINDS)}")
+    channels = frozenset(values.pop("channels", KINDS[kind]))
+    if not channels or not channels <= KINDS[kind]:
+        raise ProviderConfigError(
+            f"{where}.channels must be among {', '.join(sorted(KINDS[kind]))}"
+        )
+    config = ProviderConfig(**values, channels=channels)
+    _check(config, where)
+    return config
+
+
+def _check(c: ProviderConfig, where: str) -> None:
+    if not c.base_url.startswith(("http://", "https://")):
+        raise ProviderConfigError(f"{where}.base_url must be an http(s) URL")
+    if not c.name or len(c.name) > 32:
+        raise ProviderConfigError(f"{where}.name must have 1 to 32 characters")
+    if c.rate < 0 or c.concurrency < 1 or c.failure_threshold < 1:
+        raise ProviderConfigError(f"{where}: rate >= 0, concurrency and failure_threshold >= 1")
+    positive = (c.timeout_seconds, c.poll_after_seconds, c.poll_interval_seconds, c.open_seconds)
+    if min(positive) <= 0:
+        raise ProviderConfigError(f"{where}: timeouts and intervals must be > 0")
+
+
+def parse_providers(raw: Any) -> tuple[ProviderConfig, ...]:
+    """Validate the ``providers`` list of a carriers file."""
+    if not isinstance(raw, list):
+        raise ProviderConfigError("providers must be a list")
+    return tuple(_provider(p, i) for i, p in enumerate(raw))

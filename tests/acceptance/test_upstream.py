@@ -1,0 +1,365 @@
+"""Signalpost in front of Signalpost: a second server is the first one's upstream provider
+over its sent.dm dialect (with its own simulator deciding each message's fate), an SMSC
+simulator the failover route, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from signalpost.storage import Query, open_database
+from signalpost.storage.migrate import upgrade
+from signalpost.storage.tables import activities, messages
+from tests.acceptance.test_smpp_acceptance import control, smsc_process
+from tests.support.databases import DbTarget, copy_sqlite, drop_schema
+from tests.support.server import ServerProcess, cli, free_port
+from tests.support.server import running_server as _running_server
+
+pytestmark = pytest.mark.slow
+
+
+def running_server(*args: Any, **kwargs: Any) -> Any:
+    """Two servers and an SMSC share a loaded machine here: allow them longer to start."""
+    return _running_server(*args, health_timeout=90.0, **kwargs)
+
+
+EXPECTED = {
+    "0001": ("failed", "DELIVERY_001"),
+    "0002": ("rejected", "DELIVERY_003"),
+    "0003": ("expired", "DELIVERY_002"),
+    "0004": ("delivered", None),  # refused twice at the upstream's own carrier, then delivered
+}
+SMS = ["+14155550001", "+14155550002", "+14155550003", "+14155550004", "+14155551234"]
+WHATSAPP = "+14155556789"
+
+
+@pytest.fixture
+def upstream_db(
+    request: pytest.FixtureRequest, db_target: DbTarget, tmp_path: Path, sqlite_template: Path
+) -> Iterator[DbTarget]:
+    """The upstream's own database, on the same backend as the first server's."""
+    if db_target.backend == "sqlite":
+        directory = tmp_path / "upstream"
+        directory.mkdir()
+        yield copy_sqlite(sqlite_template, directory)
+        return
+    assert db_target.schema is not None
+    target = DbTarget(db_target.url, f"{db_target.schema}_up")
+    asyncio.run(drop_schema(target.url, target.schema or ""))
+    upgrade(target.url, target.schema)  # before the server starts: it has a health deadline
+    yield target
+    asyncio.run(drop_schema(target.url, target.schema or ""))
+    del request
+
+
+def expected(number: str, channel: str) -> tuple[str, str | None]:
+    if channel == "whatsapp":
+        return ("read", None)
+    return EXPECTED.get(number[-4:], ("delivered", None))
+
+
+def carriers_file(
+    tmp: Path, up: ServerProcess, key: str, *, smsc: int | None = None, **extra: Any
+) -> Path:
+    settings = {"poll_after_seconds": 3600, "poll_interval_seconds": 0.2, **extra}
+    lines = "\n".join(f"{k} = {v!r}".replace("'", '"') for k, v in settings.items())
+    path = tmp / "carriers.toml"
+    text = f"""
+[[providers]]
+name = "upstream"
+kind = "sentdm"
+base_url = "{up.url}"
+api_key = "{key}"
+timeout_seconds = 5
+failure_threshold = 3
+open_seconds = 1
+{lines}
+"""
+    if smsc is not None:
+        text += f"""
+[[connections]]
+name = "smsc"
+host = "127.0.0.1"
+port = {smsc}
+system_id = "signalpost"
+password = "secret"
+reconnect_min_seconds = 0.05
+reconnect_max_seconds = 0.5
+"""
+    sms_route = '["upstream", "smsc"]' if smsc is not None else '["upstream"]'
+    text += f"""
+[[routes]]
+prefix = ""
+connections = {sms_route}
+channels = ["sms"]
+
+[[routes]]
+prefix = ""
+connections = ["upstream"]
+channels = ["whatsapp"]
+"""
+    path.write_text(text)
+    return path
+
+
+def first_env(config: Path) -> dict[str, str]:
+    return {
+        "SIGNALPOST_CARRIER": "smpp",
+        "SIGNALPOST_SMPP_CONFIG": str(config),
+        "SIGNALPOST_MAX_SUBMIT_ATTEMPTS": "500",
+        "SIGNALPOST_RETRY_MAX_SECONDS": "0.5",
+    }
+
+
+UPSTREAM_ENV = {
+    "SIGNALPOST_ALLOW_PRIVATE_WEBHOOKS": "true",
+    "SIGNALPOST_SENTDM_RATE_LIMIT": "100000/minute",  # submits and polls of a whole run
+}
+
+
+def register_webhook(up: ServerProcess, key: str, url: str) -> str:
+    with up.client() as client:
+        response = client.post(
+            "/v3/webhooks",
+            headers={"x-api-key": key},
+            json={"display_name": "downstream", "endpoint_url": url, "event_types": ["message"]},
+        )
+        assert response.status_code == 201, response.text
+        secret: str = response.json()["data"]["signing_secret"]
+        return secret
+
+
+def send(server: ServerProcess, key: str, to: list[str], channel: str = "sms") -> list[str]:
+    with server.client(key) as client:
+        response = client.post(
+            "/v1/messages", json={"to": to, "text": "Hello", "channels": [channel]}
+        )
+        assert response.status_code == 202, response.text
+        return [m["id"] for m in response.json()["messages"]]
+
+
+async def _rows(db: DbTarget, stmt: Any) -> list[Any]:
+    database = open_database(db.url, schema=db.schema, pool_size=2)
+    await database.connect()
+    try:
+        async with database.reader() as conn:
+            return list(await conn.fetch(Query(stmt)))
+    finally:
+        await database.close()
+
+
+def rows(db: DbTarget, ids: list[str]) -> list[Any]:
+    m = messages.c
+    stmt = select(
+        m.id, m.to_number, m.channel, m.status, m.reason_code, m.carrier, m.carrier_message_id
+    )
+    wanted = set(ids)
+    return [r for r in asyncio.run(_rows(db, stmt)) if r["id"] in wanted]
+
+
+def wait_final(db: DbTarget, ids: list[str], timeout: float = 120) -> list[Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = rows(db, ids)
+        pending = [r for r in found if r["status"] != expected(r["to_number"], r["channel"])[0]]
+        if len(found) == len(ids) and not pending:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not final: {[dict(r) for r in pending[:5]]}")
+        time.sleep(0.2)
+
+
+def check_final(found: list[Any]) -> None:
+    for r in found:
+        assert (r["status"], r["reason_code"]) == expected(r["to_number"], r["channel"]), dict(r)
+        assert r["carrier_message_id"], dict(r)
+
+
+def upstream_statuses(db: DbTarget) -> dict[str, str]:
+    m = messages.c
+    return {r["id"]: r["status"] for r in asyncio.run(_rows(db, select(m.id, m.status)))}
+
+
+def test_final_statuses_arrive_by_signed_webhooks(
+    db_target: DbTarget, upstream_db: DbTarget, tmp_path: Path
+) -> None:
+    with running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV) as up:
+        up_key = cli(upstream_db, "org", "create", "Upstream")["api_key"]
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/carriers/upstream/events"
+        secret = register_webhook(up, up_key, url)
+        config = carriers_file(tmp_path, up, up_key, webhook_secret=secret)
+        org = cli(db_target, "org", "create", "Acme")
+        with running_server(db_target, tmp_path, extra_env=first_env(config), port=port) as first:
+            ids = send(first, org["api_key"], SMS) + send(
+                first, org["api_key"], [WHATSAPP], "whatsapp"
+            )
+            found = wait_final(db_target, ids)
+        check_final(found)
+        assert {r["carrier"] for r in found} == {"upstream"}
+        at_upstream = upstream_statuses(upstream_db)
+        for r in found:  # the provider's id is its message, in the same final state
+            assert at_upstream[r["carrier_message_id"]] == r["status"]
+
+
+def test_polling_completes_messages_without_webhooks(
+    db_target: DbTarget, upstream_db: DbTarget, tmp_path: Path
+) -> None:
+    with running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV) as up:
+        up_key = cli(upstream_db, "org", "create", "Upstream")["api_key"]
+        config = carriers_file(tmp_path, up, up_key, poll_after_seconds=0.3)
+        org = cli(db_target, "org", "create", "Acme")
+        with running_server(db_target, tmp_path, extra_env=first_env(config)) as first:
+            ids = send(first, org["api_key"], SMS) + send(
+                first, org["api_key"], [WHATSAPP], "whatsapp"
+            )
+            found = wait_final(db_target, ids)
+        check_final(found)
+
+
+def test_events_with_a_bad_signature_are_refused(
+    db_target: DbTarget, upstream_db: DbTarget, tmp_path: Path
+) -> None:
+    with running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV) as up:
+        config = carriers_file(tmp_path, up, "key", webhook_secret="whsec_dGVzdHRlc3R0ZXN0dGVzdA==")
+        with running_server(db_target, tmp_path, extra_env=first_env(config)) as first:
+            headers = {
+                "x-webhook-id": "evt",
+                "x-webhook-timestamp": str(int(time.time())),
+                "x-webhook-signature": "v1,bm90IGl0",
+            }
+            with httpx.Client(base_url=first.url) as client:
+                bad = client.post("/carriers/upstream/events", content=b"{}", headers=headers)
+                unknown = client.post("/carriers/nobody/events", content=b"{}", headers=headers)
+            assert bad.status_code == 401, bad.text
+            assert unknown.status_code == 404, unknown.text
+
+
+def test_stopping_the_upstream_fails_over_to_smpp_and_back(
+    db_target: DbTarget, upstream_db: DbTarget, tmp_path: Path
+) -> None:
+    with ExitStack() as stack:
+        smsc_port, ctl = stack.enter_context(smsc_process(tmp_path, "--receipt-delay-ms", "50"))
+        up_port, port = free_port(), free_port()
+        up = stack.enter_context(
+            running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV, port=up_port)
+        )
+        up_key = cli(upstream_db, "org", "create", "Upstream")["api_key"]
+        secret = register_webhook(up, up_key, f"http://127.0.0.1:{port}/carriers/upstream/events")
+        config = carriers_file(
+            tmp_path, up, up_key, webhook_secret=secret, poll_after_seconds=2, smsc=smsc_port
+        )
+        org = cli(db_target, "org", "create", "Acme")
+        first = stack.enter_context(
+            running_server(db_target, tmp_path, extra_env=first_env(config), port=port)
+        )
+        numbers = [f"+1415{200 + i // 50}{1000 + i % 50}" for i in range(300)]
+        before = send(first, org["api_key"], numbers[:100])
+        wait_until(lambda: any(r["carrier"] == "upstream" for r in rows(db_target, before)))
+        up.process.send_signal(signal.SIGKILL)  # mid-run
+        up.process.wait(10)
+        during = send(first, org["api_key"], numbers[100:200])
+        found = wait_final(db_target, during)
+        assert {r["carrier"] for r in found} == {"smsc"}
+        moved = asyncio.run(_rows(db_target, select(activities.c.reason)))
+        assert any("failing over to smsc" in (r["reason"] or "") for r in moved)
+        stack.enter_context(
+            running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV, port=up_port)
+        )
+        probes: list[str] = []
+        wait_until(lambda: probe(first, org["api_key"], db_target, probes) == "upstream", 30)
+        after = send(first, org["api_key"], numbers[200:])
+        found = wait_final(db_target, before + during + after + probes)
+        check_final(found)
+        assert {r["carrier"] for r in rows(db_target, after)} == {"upstream"}
+        # nothing lost, nothing twice: every destination went out exactly once
+        smsc_stats = control(ctl, {"cmd": "stats"})
+        assert smsc_stats["destinations_accepted_twice"] == 0
+        at_upstream = asyncio.run(_rows(upstream_db, select(messages.c.to_number)))
+        upstream_numbers = [r["to_number"] for r in at_upstream]
+        assert len(upstream_numbers) == len(set(upstream_numbers))
+        via_smsc = {r["to_number"] for r in found if r["carrier"] == "smsc"}
+        assert not via_smsc & set(upstream_numbers)
+        assert len(via_smsc) == smsc_stats["accepted"]
+
+
+def wait_until(condition: Any, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
+
+
+def probe(server: ServerProcess, key: str, db: DbTarget, sent: list[str]) -> str:
+    """Send one message and tell which carrier took it."""
+    [mid] = send(server, key, [f"+1415301{1000 + len(sent):04d}"])
+    sent.append(mid)
+    wait_until(lambda: rows(db, [mid])[0]["status"] in ("sent", "delivered"), 30)
+    carrier: str = rows(db, [mid])[0]["carrier"]
+    return carrier
+
+
+SENDING_NUMBER = "+18332647501"
+
+
+def mailersend_file(tmp: Path, up: ServerProcess, token: str, secret: str) -> Path:
+    path = tmp / "carriers.toml"
+    path.write_text(
+        f"""
+[[providers]]
+name = "ms"
+kind = "mailersend"
+base_url = "{up.url}"
+api_key = "{token}"
+webhook_secret = "{secret}"
+default_sender = "{SENDING_NUMBER}"
+poll_after_seconds = 3600
+"""
+    )
+    return path
+
+
+def mailersend_webhook(up: ServerProcess, token: str, url: str) -> str:
+    with up.client(token) as client:
+        numbers = client.get("/v1/sms-numbers")
+        assert numbers.status_code == 200, numbers.text
+        [number] = numbers.json()["data"]
+        response = client.post(
+            "/v1/sms-webhooks",
+            json={
+                "sms_number_id": number["id"],
+                "name": "downstream",
+                "url": url,
+                "events": ["sms.sent", "sms.delivered", "sms.failed"],
+            },
+        )
+        assert response.status_code == 201, response.text
+        secret: str = response.json()["data"]["signing_secret"]
+        return secret
+
+
+def test_mailersend_final_statuses_arrive_by_its_signed_webhooks(
+    db_target: DbTarget, upstream_db: DbTarget, tmp_path: Path
+) -> None:
+    with running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV) as up:
+        up_org = cli(upstream_db, "org", "create", "Upstream")
+        cli(upstream_db, "number", "add", "--org", up_org["id"], SENDING_NUMBER)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/carriers/ms/events"
+        secret = mailersend_webhook(up, up_org["api_key"], url)
+        config = mailersend_file(tmp_path, up, up_org["api_key"], secret)
+        org = cli(db_target, "org", "create", "Acme")
+        with running_server(db_target, tmp_path, extra_env=first_env(config), port=port) as first:
+            found = wait_final(db_target, send(first, org["api_key"], SMS))
+        check_final(found)
+        assert {r["carrier"] for r in found} == {"ms"}
