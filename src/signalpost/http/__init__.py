@@ -7,8 +7,9 @@ reads so the hot paths stay close to the bare handler.
 
 from signalpost.http.app import App
 from signalpost.http.request import Request
-from signalpost.http.response import Response, StreamingResponse, json_response
+from signalpost.http.response import Response, json_response
 from signalpost.http.router import Route, Router
+from signalpost.http.streaming import StreamingResponse
 
 __all__ = [
     "App",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 
-__all__ = ["JSON_HEADERS", "Response", "StreamingResponse", "json_response"]
+__all__ = ["JSON_HEADERS", "Response", "json_response"]
 
 JSON_HEADERS: tuple[tuple[bytes, bytes], ...] = ((b"content-type", b"application/json"),)
 
@@ -38,29 +37,6 @@ class Response:
         headers.append((b"content-length", str(len(self.body)).encode()))
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         await send({"type": "http.response.body", "body": self.body})
-
-
-class StreamingResponse(Response):
-    """A body sent chunk by chunk as ``chunks`` yields them, with flat memory."""
-
-    __slots__ = ("chunks",)
-
-    def __init__(
-        self,
-        chunks: AsyncIterator[bytes],
-        status: int = 200,
-        headers: list[tuple[bytes, bytes]] | tuple[tuple[bytes, bytes], ...] = (),
-        media_type: str | None = None,
-    ) -> None:
-        super().__init__(b"", status, headers, media_type)
-        self.chunks = chunks
-
-    async def send(self, send: Any) -> None:
-        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
-        async for chunk in self.chunks:
-            if chunk:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b""})
 
 
 def json_response(

@@ -197,4 +197,4 @@ def add_suppression_routes(router: Router, ctx: Context) -> None:
                     return
                 before = (page[-1].updated_at, page[-1].id)
 
-        return StreamingResponse(rows(), media_type="text/csv; charset=utf-8")
+        return StreamingResponse(rows(), 200, [(b"content-type", b"text/csv; charset=utf-8")])
