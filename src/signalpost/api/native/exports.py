@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from signalpost.activities.schemas import ActivityFilter
 from signalpost.api.common import bearer_token
 from signalpost.api.native import presenters
-from signalpost.api.native.params import CREATED_AFTER, CREATED_BEFORE, statuses_param
+from signalpost.api.native.params import (
+    activity_filter,
+    message_filter,
+)
 from signalpost.errors import ValidationFailed
 from signalpost.exports import service as exports
 from signalpost.exports.formats import FORMATS, encode
 from signalpost.http import Request, Router
 from signalpost.http.streaming import StreamingResponse
-from signalpost.messages.schemas import MessageFilter
 from signalpost.timeutil import now_us, seconds_text
 
 if TYPE_CHECKING:
@@ -72,15 +73,7 @@ def add_export_routes(router: Router, ctx: Context) -> None:
         """Every message matching the listing's filters, newest first, as CSV or NDJSON."""
         sc = await scope(request)
         fmt = _format(request)
-        flt = MessageFilter(
-            statuses=statuses_param(request),
-            channel=request.query("channel"),
-            to_number=request.query("to"),
-            from_number=request.query("from"),
-            batch_id=request.query("batch_id"),
-            created_from=CREATED_AFTER.read(request),
-            created_to=CREATED_BEFORE.read(request),
-        )
+        flt = message_filter(request)
         pages = exports.message_pages(ctx.db, sc, flt)
         body = encode(pages, lambda m: presenters.message(m, events=False), fmt, MESSAGE_COLUMNS)
         return StreamingResponse(body, 200, _headers("messages", fmt))
@@ -90,16 +83,7 @@ def add_export_routes(router: Router, ctx: Context) -> None:
         """Every activity matching the listing's filters, newest first, as CSV or NDJSON."""
         sc = await scope(request)
         fmt = _format(request)
-        flt = ActivityFilter(
-            statuses=statuses_param(request),
-            channel=request.query("channel"),
-            to_number=request.query("to"),
-            from_number=request.query("from"),
-            message_id=request.query("message_id"),
-            batch_id=request.query("batch_id"),
-            created_from=CREATED_AFTER.read(request),
-            created_to=CREATED_BEFORE.read(request),
-        )
+        flt = activity_filter(request)
         pages = exports.activity_pages(ctx.db, sc, flt)
         body = encode(pages, presenters.activity, fmt, ACTIVITY_COLUMNS)
         return StreamingResponse(body, 200, _headers("activities", fmt))

@@ -11,9 +11,11 @@ import base64
 
 import orjson
 
+from signalpost.activities.schemas import ActivityFilter
 from signalpost.errors import ValidationFailed
 from signalpost.http import Request
 from signalpost.http.params import INT64_MAX, IntParam, TimeParam
+from signalpost.messages.schemas import MessageFilter
 
 __all__ = [
     "ACTIVITY_LIMIT",
@@ -26,9 +28,11 @@ __all__ = [
     "OFFSET",
     "STATS_FROM",
     "STATS_TO",
+    "activity_filter",
     "cursor_int",
     "decode_cursor",
     "encode_cursor",
+    "message_filter",
     "statuses_param",
 ]
 
@@ -82,3 +86,30 @@ def statuses_param(request: Request) -> tuple[str, ...]:
     for raw in request.query_all("status") + request.query_all("status[]"):
         values.extend(v.strip().lower() for v in raw.split(",") if v.strip())
     return tuple(values)
+
+
+def message_filter(request: Request) -> MessageFilter:
+    """The message listing's filters (also those of its export)."""
+    return MessageFilter(
+        statuses=statuses_param(request),
+        channel=request.query("channel"),
+        to_number=request.query("to"),
+        from_number=request.query("from"),
+        batch_id=request.query("batch_id"),
+        created_from=CREATED_AFTER.read(request),
+        created_to=CREATED_BEFORE.read(request),
+    )
+
+
+def activity_filter(request: Request) -> ActivityFilter:
+    """The activity listing's filters (also those of its export)."""
+    return ActivityFilter(
+        statuses=statuses_param(request),
+        channel=request.query("channel"),
+        to_number=request.query("to"),
+        from_number=request.query("from"),
+        message_id=request.query("message_id"),
+        batch_id=request.query("batch_id"),
+        created_from=CREATED_AFTER.read(request),
+        created_to=CREATED_BEFORE.read(request),
+    )

@@ -9,7 +9,6 @@ import orjson
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Profile, Scope
 from signalpost.activities import service as activities
-from signalpost.activities.schemas import ActivityFilter
 from signalpost.api.common import bearer_token, parse_body
 from signalpost.api.native import presenters
 from signalpost.api.native.compliance import add_compliance_routes
@@ -23,10 +22,11 @@ from signalpost.api.native.params import (
     CREATED_BEFORE,
     LIMIT,
     OFFSET,
+    activity_filter,
     cursor_int,
     decode_cursor,
     encode_cursor,
-    statuses_param,
+    message_filter,
 )
 from signalpost.api.native.schemas import ProfileIn, SendIn, TemplateIn, TemplatePatch
 from signalpost.api.native.stats import add_stats_routes
@@ -38,7 +38,6 @@ from signalpost.idempotency import service as idempotency
 from signalpost.messages import service as messages
 from signalpost.messages.schemas import (
     Message,
-    MessageFilter,
     RecipientSpec,
     SendSpec,
     TemplateRef,
@@ -151,15 +150,7 @@ def build_router(ctx: Context) -> Router:
         """List messages, newest first, with keyset pagination."""
         sc = await scope(request)
         limit = LIMIT.value(request)
-        flt = MessageFilter(
-            statuses=statuses_param(request),
-            channel=request.query("channel"),
-            to_number=request.query("to"),
-            from_number=request.query("from"),
-            batch_id=request.query("batch_id"),
-            created_from=CREATED_AFTER.read(request),
-            created_to=CREATED_BEFORE.read(request),
-        )
+        flt = message_filter(request)
         cursor = decode_cursor(request.query("cursor"))
         before = (cursor_int(cursor[0]), str(cursor[-1])) if cursor else None
         async with db.reader() as conn:
@@ -177,6 +168,7 @@ def build_router(ctx: Context) -> Router:
             "to": "filter by recipient",
             "from": "filter by sender",
             "message_id": "filter by message",
+            "batch_id": "filter by batch",
             "created_after": CREATED_AFTER,
             "created_before": CREATED_BEFORE,
             "limit": ACTIVITY_LIMIT,
@@ -188,15 +180,7 @@ def build_router(ctx: Context) -> Router:
         """List activities across messages, newest first (or a live tail with ``after``)."""
         sc = await scope(request)
         limit = ACTIVITY_LIMIT.value(request)
-        flt = ActivityFilter(
-            statuses=statuses_param(request),
-            channel=request.query("channel"),
-            to_number=request.query("to"),
-            from_number=request.query("from"),
-            message_id=request.query("message_id"),
-            created_from=CREATED_AFTER.read(request),
-            created_to=CREATED_BEFORE.read(request),
-        )
+        flt = activity_filter(request)
         after = AFTER_ACTIVITY.read(request)
         page_cursor = decode_cursor(request.query("cursor"))
         async with db.reader() as conn:
