@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from signalpost.cli.csv_send import send_file
-from signalpost.cli.output import CliError, emit, is_terminal, say
+from signalpost.cli.output import CliError, emit, error_line, is_terminal, say
 from signalpost.config import Settings
 
 __all__ = ["client_for", "register"]
@@ -38,16 +38,6 @@ def show(response: httpx.Response, args: argparse.Namespace) -> int:
         raise CliError(error_line(response))
     emit(response.json())
     return 0
-
-
-def error_line(response: httpx.Response) -> str:
-    try:
-        error = response.json().get("error") or {}
-    except ValueError:
-        error = {}
-    if isinstance(error, dict) and error.get("message"):
-        return f"{error['message']} ({error.get('code', response.status_code)})"
-    return f"the server answered {response.status_code}"
 
 
 def cmd_send(settings: Settings, args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from signalpost.cli.output import CliError, emit, is_terminal
+from signalpost.cli.output import CliError, emit, error_line, is_terminal
 from signalpost.domain.phone import InvalidPhoneNumber, parse_phone
 from signalpost.domain.templates import MissingVariables, render
 
@@ -145,7 +145,6 @@ def _post(client: httpx.Client, body: dict[str, Any], rows: list[Row], summary: 
         for row in rows:  # find which rows the server refuses, and why
             _post(client, body, [row], summary)
         return
-    from signalpost.cli.client import error_line
 
     for row in rows:
         summary.refuse(row, error_line(response))

@@ -7,9 +7,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import httpx
 import orjson
 
-__all__ = ["CliError", "emit", "is_terminal", "say", "table"]
+__all__ = ["CliError", "emit", "error_line", "is_terminal", "say", "table"]
 
 
 class CliError(Exception):
@@ -63,3 +64,14 @@ def table(data: Any) -> str:
         lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
         return "\n".join(line.rstrip() for line in lines)
     return _cell(data)
+
+
+def error_line(response: httpx.Response) -> str:
+    """A server's error answer as one line: its message and code."""
+    try:
+        error = response.json().get("error") or {}
+    except ValueError:
+        error = {}
+    if isinstance(error, dict) and error.get("message"):
+        return f"{error['message']} ({error.get('code', response.status_code)})"
+    return f"the server answered {response.status_code}"
