@@ -150,15 +150,8 @@ async def check_books(
 
 
 async def test_a_counting_smsc_gets_every_receipt_to_its_own_part(
-    db: Database, caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest
+    db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if db.dialect == "postgresql":
-        # Known open fault: on PostgreSQL, about 1 % of the second run's receipts (hex ids
-        # reused from the first run, sent before submit_sm_resp) land on another part.  The
-        # test runs and reports XFAIL until the ledger is fixed; it passes on SQLite.
-        request.applymarker(
-            pytest.mark.xfail(reason="early receipts of reused ids on PostgreSQL", strict=False)
-        )
     caplog.set_level(logging.INFO, "signalpost.smpp")
     # decimal ids with receipts right after each submit_sm_resp, then (the SMSC restarted
     # and counts from 1 again) hexadecimal ids with receipts even before it

@@ -145,6 +145,27 @@ async def test_a_stale_duplicate_never_lands_on_a_later_part(db: Database) -> No
         assert expired == 1
 
 
+async def test_a_duplicate_parked_just_before_a_reused_id_is_submitted_stays_its_own(
+    db: Database,
+) -> None:
+    # The SMSC sends "5"'s receipt again after a reconnect; a microsecond later it restarts
+    # its counter and gives "5" to a new part: the copy is not that part's receipt.
+    async with db.transaction() as conn:
+        await ledger.record_submits(conn, [record("smsc", "5", NOW)], NOW)
+        await ledger.apply_receipts(conn, "smsc", [receipt("5", Status.DELIVERED, NOW)], NOW + 1)
+        await ledger.apply_receipts(conn, "smsc", [receipt("5", Status.DELIVERED, NOW)], NOW + 2)
+        assert await ledger.record_submits(conn, [record("smsc", "5", NOW + 3)], NOW + 4) == []
+        assert await part_states(conn, "smsc") == {"5": ["delivered", "sent"]}
+        assert await parked(conn, "smsc") == 1
+        # its own receipt, which came in after its submit_sm went out, is applied
+        [report] = await ledger.apply_receipts(
+            conn, "smsc", [receipt("5", Status.FAILED, NOW + 5)], NOW + 5
+        )
+    assert report.receipt.status == Status.FAILED
+    async with db.reader() as conn:
+        assert await part_states(conn, "smsc") == {"5": ["delivered", "failed"]}
+
+
 async def test_connections_are_separate_id_spaces(db: Database) -> None:
     async with db.transaction() as conn:
         await ledger.record_submits(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from signalpost.carriers.base import Carrier, Submission, SubmitResult
 from signalpost.carriers.registry import CarrierRegistry
-from signalpost.carriers.smpp.ledger import CLOCK_TOLERANCE_US, target_part
+from signalpost.carriers.smpp.ledger import target_part
 from signalpost.carriers.smpp.outbound import address_type, relative_validity
 from signalpost.carriers.smpp.status import (
     PartState,
@@ -170,7 +170,7 @@ def test_a_receipt_targets_the_newest_part_submitted_before_it(
 ) -> None:
     parts = [{"id": i, "submitted_at": at} for i, at in enumerate(submitted)]
     target: object = target_part(cast("list[Row]", parts), received)
-    eligible = [p for p in parts if p["submitted_at"] <= received + CLOCK_TOLERANCE_US]
+    eligible = [p for p in parts if p["submitted_at"] <= received]
     if not eligible:
         assert target is None
     else:

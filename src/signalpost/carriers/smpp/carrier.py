@@ -175,9 +175,9 @@ class SmppCarrier(Carrier):
     async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
         if not batch:
             return []
-        now = now_us()
         async with self.db.reader() as conn:
             books = await ledger.load_books(conn, [s.message_id for s in batch])
+            now = await ledger.clock_us(conn)  # before any submit_sm of the batch goes out
         plans = [self._plan(s, books.get(s.message_id), now) for s in batch]
         await asyncio.gather(*(self._send(plan, part) for plan in plans for part in plan.to_send))
         settled = [self._settle(plan, now) for plan in plans]
@@ -387,7 +387,8 @@ class SmppCarrier(Carrier):
         self.stats["receipts"] += len(receipts)
         async with self._books_lock, self.db.transaction() as conn:
             await ledger.mark_reported(conn, self._take_reported())
-            reports = await ledger.apply_receipts(conn, self.name, receipts, now)
+            received_at = await ledger.clock_us(conn)  # after every receipt was read
+            reports = await ledger.apply_receipts(conn, self.name, receipts, received_at)
             if mobile:
                 statuses = await store_mobile_originated(
                     conn, self.recorder, self.config, [m for _, m in mobile], currency=self.currency

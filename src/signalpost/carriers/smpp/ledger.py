@@ -9,7 +9,11 @@ to the platform until the report is acknowledged (``report_due``).
 **Which part a receipt is for.**  Exactly the part whose ``submit_sm_resp`` carried the
 receipt's id on the same connection (after the connection's configured base conversion,
 :class:`~signalpost.carriers.smpp.status.ReceiptIds`; nothing is guessed), and of the parts
-that ever carried that id, the newest one submitted before the receipt arrived.  A receipt
+that ever carried that id, the newest one submitted before the receipt arrived.  "Before"
+is read on one clock, :func:`clock_us` (the database server's on PostgreSQL, so processes on
+several machines agree): a part's ``submitted_at`` is read before its ``submit_sm`` is
+written, a receipt's ``received_at`` after it was read off the socket, so a part whose
+``submit_sm`` went out after a receipt came in is never that receipt's target.  A receipt
 applies only while that part is still open.  Otherwise it is *parked* (stored, so it can be
 acknowledged to the SMSC): when it overtook our record of its ``submit_sm_resp``, or when
 the SMSC reused an id whose earlier part is already final.  A parked receipt is applied as
@@ -38,7 +42,6 @@ from signalpost.domain.lifecycle import Status
 from signalpost.storage import Connection, Row
 
 __all__ = [
-    "CLOCK_TOLERANCE_US",
     "CLOSED",
     "PARKED_MAX_AGE_US",
     "PARTIAL",
@@ -47,6 +50,7 @@ __all__ = [
     "Report",
     "SubmitRecord",
     "apply_receipts",
+    "clock_us",
     "expire_parked",
     "load_books",
     "mark_reported",
@@ -60,8 +64,6 @@ SENT = "sent"
 CLOSED = "closed"
 PARKED_MAX_AGE_US = 3600 * 1_000_000
 """How long a parked receipt waits for its part (a submit is recorded within seconds)."""
-CLOCK_TOLERANCE_US = 5_000_000
-"""How far apart the clocks of two processes sharing the books may be."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,12 +162,17 @@ async def mark_reported(conn: Connection, group_ids: Iterable[str]) -> None:
     await repo.mark_reported(conn, sorted(set(group_ids)))
 
 
+async def clock_us(conn: Connection) -> int:
+    """Now on the books' clock (module docstring), in microseconds."""
+    return await repo.clock_us(conn)
+
+
 def target_part(parts: Iterable[Row], received_at: int) -> Row | None:
     """Of the parts that carried a receipt's key, the one it is for: the newest submitted
     before it was received (``None`` when there is none)."""
     best: Row | None = None
     for part in parts:
-        if part["submitted_at"] > received_at + CLOCK_TOLERANCE_US:
+        if part["submitted_at"] > received_at:
             continue
         if best is None or (part["submitted_at"], part["id"]) > (best["submitted_at"], best["id"]):
             best = part
