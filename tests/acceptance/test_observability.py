@@ -78,6 +78,9 @@ def test_metrics_and_logs_follow_a_message(
         assert sent.headers["x-request-id"] == "trace-42"
         ids = [m["id"] for m in sent.json()["messages"]]
         wait_final(client, ids)
+        looked_up = client.get(f"/v3/messages/{ids[0]}", headers={"x-api-key": org["api_key"]})
+        sentdm_request = looked_up.json()["meta"]["request_id"]
+        assert looked_up.headers["x-request-id"] == sentdm_request
         wait_for(lambda: len(receiver.requests()) >= 1, "the webhook delivery")
 
         def delivered_webhooks() -> float:
@@ -110,6 +113,8 @@ def test_metrics_and_logs_follow_a_message(
     assert ("signalpost_webhook_backlog_events", frozenset()) not in after
 
     lines = log_lines(server)
+    # the id a sent.dm caller sees in its envelope is the one its request is logged under
+    assert any(line.get("request_id") == sentdm_request for line in lines)
     traced = [line for line in lines if line.get("request_id") == "trace-42"]
     loggers = {str(line["logger"]) for line in traced}
     assert {"signalpost.messages", "signalpost.dispatch", "signalpost.webhooks"} <= loggers, loggers

@@ -1,7 +1,8 @@
 """The v3 response envelope and the headers every v3 response carries.
 
 ``{"success", "data", "error", "meta": {"request_id", "timestamp", "version"}}`` with
-``X-Request-Id``, ``X-Response-Time``, ``X-API-Version`` and, once the caller is known,
+``X-Request-Id`` (added by the application, the same id as ``meta.request_id``),
+``X-Response-Time``, ``X-API-Version`` and, once the caller is known,
 ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``.
 """
 
@@ -15,6 +16,7 @@ import orjson
 from signalpost.accounts.schemas import Principal, Scope
 from signalpost.api.sentdm.wire import request_id, timestamp
 from signalpost.http import Response
+from signalpost.observability.context import current_request_id
 
 __all__ = ["Call", "envelope", "respond", "respond_json", "respond_raw"]
 
@@ -37,7 +39,10 @@ class Call:
 
     @classmethod
     def start(cls) -> Call:
-        return cls(request_id(), time.perf_counter(), time.time_ns() // 1000)
+        """A call under the request's own id (the one in ``X-Request-Id`` and the logs)."""
+        return cls(
+            current_request_id() or request_id(), time.perf_counter(), time.time_ns() // 1000
+        )
 
     @property
     def tenant(self) -> Scope:
@@ -81,12 +86,7 @@ def respond_json(call: Call, data: bytes, status: int = 200) -> Response:
 def respond_raw(call: Call, body: bytes, status: int) -> Response:
     """A response with a ready body and the common headers."""
     elapsed = b"%.0fms" % ((time.perf_counter() - call.started) * 1000)
-    headers = [
-        _CONTENT_TYPE,
-        _API_VERSION,
-        (b"x-request-id", call.request_id.encode()),
-        (b"x-response-time", elapsed),
-    ]
+    headers = [_CONTENT_TYPE, _API_VERSION, (b"x-response-time", elapsed)]
     headers += call.headers
     return Response(body, status, headers)
 

@@ -14,9 +14,8 @@ that tells them apart (``DELIVERY_002``, ``DELIVERY_003``).
 
 from __future__ import annotations
 
-import os
-
 from signalpost.domain.pricing import format_price
+from signalpost.observability.context import new_request_id
 from signalpost.timeutil import seconds_text
 
 __all__ = [
@@ -29,24 +28,15 @@ __all__ = [
     "webhook_time",
 ]
 
-_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
 _TO_SENTDM = {"expired": "failed", "rejected": "failed"}
 
 REASONED = frozenset({"failed", "filtered", "blocked"})
 """sent.dm statuses that carry ``reason_code`` and ``reason`` (absent on every other)."""
 
 
-_TO_ALPHABET = bytes(ord(_ALPHABET[b % 62]) for b in range(256))
-_REQUEST_IDS: list[str] = []  # made 256 at a time: one random read instead of one a request
-
-
 def request_id() -> str:
     """``req_`` and ten letters or digits, as in every example of the seeds."""
-    if not _REQUEST_IDS:
-        letters = os.urandom(2560).translate(_TO_ALPHABET).decode("ascii")
-        _REQUEST_IDS.extend(["req_" + letters[i : i + 10] for i in range(0, 2560, 10)])
-    return _REQUEST_IDS.pop()
+    return new_request_id()
 
 
 def timestamp(us: int) -> str:
