@@ -53,6 +53,7 @@ def _rows(org_id: str, count: int, now: int) -> tuple[list[dict[str, Any]], list
                 "scheduled_at": None, "expires_at": created + 86_400_000_000,
                 "created_at": created, "updated_at": created + 900_000, "sent_at": created,
                 "delivered_at": created + 900_000, "attempts": 1, "revision": 3,
+                "test": False, "request_id": None,
             }
         )  # fmt: skip
         for step, status in enumerate(_STEPS):
@@ -61,7 +62,8 @@ def _rows(org_id: str, count: int, now: int) -> tuple[list[dict[str, Any]], list
                     "message_id": mid, "tenant_id": org_id, "status": status,
                     "description": f"Message {status}", "reason_code": None, "reason": None,
                     "error_code": None, "price_micros": 7_500 if step == 1 else None,
-                    "created_at": created + step * 300_000,
+                    "created_at": created + step * 300_000, "channel": "sms",
+                    "from_number": None,
                 }
             )  # fmt: skip
     return messages, acts
