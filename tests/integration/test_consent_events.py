@@ -4,26 +4,30 @@ both databases: once per real change, only to the endpoints of the tenant it bel
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
 
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
 from signalpost.api.app import create_app
 from signalpost.config import Settings
+from signalpost.consent import service as consent
+from signalpost.consent.schemas import ConsentChange, ConsentStatus
 from signalpost.context import Context
 from signalpost.domain.lifecycle import ReasonCode, Status
 from signalpost.messages import service as messages
 from signalpost.messages.inbound import InboundMessage, receive
 from signalpost.messages.schemas import RecipientSpec, SendSpec
 from signalpost.messages.transitions import Change
-from signalpost.storage import Query
+from signalpost.storage import Connection, Database, Query, open_database
 from signalpost.storage.tables import webhook_events as ev
 from signalpost.timeutil import now_us
 from tests.support.databases import DbTarget
@@ -318,3 +322,58 @@ async def test_the_dialects_opt_outs_are_events_too(
         ("recipient.opted_in", A, "api"),
         ("recipient.opted_out", A, "api"),
     ]
+
+
+_BLOCKED = Query(
+    text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        " AND query LIKE '%consent_recipients%' AND datname = current_database()"
+    )
+)
+
+
+async def _blocked(database: Database) -> None:
+    """Return once a statement on the recipients waits for another transaction's lock."""
+    deadline = time.monotonic() + 60
+    while True:
+        async with database.reader() as conn:
+            if await conn.fetchval(_BLOCKED):
+                return
+        assert time.monotonic() < deadline, "the second opt-out never waited for the first"
+        await asyncio.sleep(0.02)
+
+
+async def test_concurrent_opt_outs_of_a_new_number_are_one_change(pg_target: DbTarget) -> None:
+    """On PostgreSQL, where two transactions can opt the same number out at once."""
+    database = open_database(pg_target.url, schema=pg_target.schema, pool_size=4)
+    await database.connect()
+    try:
+        async with database.transaction() as conn:
+            org = await accounts.create_organization(conn, "Acme")
+        scope = Scope(org.id, None)
+        seen: list[ConsentChange] = []
+
+        async def observe(conn: Connection, changes: Sequence[ConsentChange]) -> None:
+            seen.extend(changes)
+
+        recorder = consent.ConsentRecorder([observe])
+        written, release = asyncio.Event(), asyncio.Event()
+
+        async def opt_out(hold: bool) -> None:
+            async with database.transaction() as conn:
+                await consent.set_status_of_numbers(
+                    conn, scope, [A], ConsentStatus.OPTED_OUT, recorder=recorder
+                )
+                if hold:
+                    written.set()
+                    await release.wait()
+
+        first = asyncio.create_task(opt_out(hold=True))
+        await written.wait()
+        second = asyncio.create_task(opt_out(hold=False))
+        await _blocked(database)
+        release.set()
+        await asyncio.gather(first, second)
+        assert [(c.recipient.phone_number, c.opted_out) for c in seen] == [(A, True)]
+    finally:
+        await database.close()
