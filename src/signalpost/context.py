@@ -11,6 +11,7 @@ from signalpost.accounts.service import Authenticator
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.carriers.smpp.wiring import build_registry
 from signalpost.config import Settings
+from signalpost.consent.service import ConsentRecorder
 from signalpost.dispatch.service import Dispatcher, DispatchPolicy
 from signalpost.dispatch.tasks import WorkerPool
 from signalpost.domain.pricing import RateCard
@@ -49,6 +50,7 @@ class Context:
     carriers: CarrierRegistry
     dispatcher: Dispatcher
     webhooks: WebhookEngine
+    consent: ConsentRecorder
     _next_retention: float = 0.0
 
     @classmethod
@@ -67,6 +69,7 @@ class Context:
         recorder.observers.append(webhooks.outbox)  # events in the state change's transaction
         recorder.observers.append(stats.record)  # rollups too
         recorder.observers.append(count_messages)
+        consent = ConsentRecorder([webhooks.outbox.consent_changed])  # opt-outs and opt-ins
         carriers = build_registry(settings, db, recorder, rates.currency)
         policy = DispatchPolicy(
             batch_size=settings.dispatch_batch_size,
@@ -87,8 +90,8 @@ class Context:
             max_recipients=settings.max_recipients_per_request,
             recorder=recorder,
         )
-        recorder.observers.append(KeywordResponder(send_policy))  # STOP/START/HELP inbound
-        recorder.observers.append(CarrierSuppressor())  # numbers not in service
+        recorder.observers.append(KeywordResponder(send_policy, consent))  # STOP/START/HELP
+        recorder.observers.append(CarrierSuppressor(consent))  # numbers not in service
         return cls(
             settings=settings,
             db=db,
@@ -99,6 +102,7 @@ class Context:
             carriers=carriers,
             dispatcher=Dispatcher(db, recorder, carriers, policy),
             webhooks=webhooks,
+            consent=consent,
         )
 
     def worker_pool(self) -> WorkerPool:

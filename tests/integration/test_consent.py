@@ -22,6 +22,7 @@ from signalpost.storage import Connection, Database, Query
 from signalpost.storage.tables import dispatch_queue
 
 _QUEUED = Query(select(dispatch_queue.c.message_id))
+_NONE = consent.ConsentRecorder()  # no observers
 
 
 async def _tenant(db: Database, name: str = "Acme") -> Scope:
@@ -42,7 +43,9 @@ def _policy(recorder: Recorder | None = None) -> messages.SendPolicy:
 async def test_remember_keeps_an_existing_decision(db: Database) -> None:
     scope = await _tenant(db)
     async with db.transaction() as conn:
-        await consent.set_status_of_numbers(conn, scope, ["+14155550111"], ConsentStatus.OPTED_OUT)
+        await consent.set_status_of_numbers(
+            conn, scope, ["+14155550111"], ConsentStatus.OPTED_OUT, recorder=_NONE
+        )
         await consent.remember(conn, scope, ["+14155550111", "+14155550112", "+14155550112"])
     async with db.reader() as conn:
         everyone = await consent.list_recipients(conn, scope, RecipientFilter(), limit=10)
@@ -63,9 +66,11 @@ async def test_set_status_by_id_and_tenancy(db: Database) -> None:
         await consent.remember(conn, scope, ["+14155550113"])
     rid = consent.recipient_id(scope.tenant_id, "+14155550113")
     async with db.transaction() as conn:
-        changed = await consent.set_status(conn, scope, rid, ConsentStatus.OPTED_OUT)
+        changed = await consent.set_status(
+            conn, scope, rid, ConsentStatus.OPTED_OUT, recorder=_NONE
+        )
         with pytest.raises(RecipientNotFound):
-            await consent.set_status(conn, other, rid, ConsentStatus.OPTED_OUT)
+            await consent.set_status(conn, other, rid, ConsentStatus.OPTED_OUT, recorder=_NONE)
     assert changed.status == ConsentStatus.OPTED_OUT
     async with db.reader() as conn:
         assert await consent.opted_out_among(conn, scope, ["+14155550113"]) == {"+14155550113"}
@@ -92,7 +97,9 @@ async def test_send_filters_opted_out_recipients_with_one_lookup(
 ) -> None:
     scope = await _tenant(db)
     async with db.transaction() as conn:
-        await consent.set_status_of_numbers(conn, scope, ["+14155550121"], ConsentStatus.OPTED_OUT)
+        await consent.set_status_of_numbers(
+            conn, scope, ["+14155550121"], ConsentStatus.OPTED_OUT, recorder=_NONE
+        )
     lookups: list[list[str]] = []
     original = consent_repo.opted_out_among
 
@@ -134,7 +141,9 @@ async def test_send_filters_opted_out_recipients_with_one_lookup(
 async def test_send_to_only_opted_out_recipients_is_accepted(db: Database) -> None:
     scope = await _tenant(db)
     async with db.transaction() as conn:
-        await consent.set_status_of_numbers(conn, scope, ["+14155550131"], ConsentStatus.OPTED_OUT)
+        await consent.set_status_of_numbers(
+            conn, scope, ["+14155550131"], ConsentStatus.OPTED_OUT, recorder=_NONE
+        )
         result = await messages.send(
             conn, _policy(), scope, SendSpec(recipients=(RecipientSpec("+14155550131"),), text="x")
         )
@@ -146,7 +155,9 @@ async def test_send_to_only_opted_out_recipients_is_accepted(db: Database) -> No
 async def test_opt_out_of_another_tenant_does_not_filter(db: Database) -> None:
     scope, other = await _tenant(db, "A"), await _tenant(db, "B")
     async with db.transaction() as conn:
-        await consent.set_status_of_numbers(conn, other, ["+14155550141"], ConsentStatus.OPTED_OUT)
+        await consent.set_status_of_numbers(
+            conn, other, ["+14155550141"], ConsentStatus.OPTED_OUT, recorder=_NONE
+        )
         result = await messages.send(
             conn, _policy(), scope, SendSpec(recipients=(RecipientSpec("+14155550141"),), text="x")
         )

@@ -45,7 +45,7 @@ def _wired() -> tuple[Recorder, messages.SendPolicy]:
         max_recipients=100,
         recorder=recorder,
     )
-    recorder.observers.append(KeywordResponder(policy))
+    recorder.observers.append(KeywordResponder(policy, consent.ConsentRecorder()))
     return recorder, policy
 
 
@@ -203,7 +203,7 @@ async def test_marketing_waits_out_quiet_hours_and_transactional_goes(db: Databa
 
 async def test_a_number_not_in_service_is_suppressed(db: Database) -> None:
     recorder, policy = _wired()
-    recorder.observers.append(CarrierSuppressor())
+    recorder.observers.append(CarrierSuppressor(consent.ConsentRecorder()))
     scope = await _tenant(db)
     spec = SendSpec(recipients=(RecipientSpec(HANDSET), RecipientSpec(OURS)), text="Hi")
     async with db.transaction() as conn:

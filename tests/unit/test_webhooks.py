@@ -12,6 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from signalpost.consent.schemas import (
+    ConsentChange,
+    ConsentStatus,
+    Recipient,
+    SuppressionSource,
+)
+from signalpost.domain.keywords import KeywordAction
 from signalpost.domain.lifecycle import Status
 from signalpost.messages.transitions import Applied
 from signalpost.webhooks import formats, signing
@@ -150,6 +157,92 @@ def test_native_events_name_customer_visible_steps_only() -> None:
     assert native.event_types(_applied(Status.ACCEPTED)) == []
 
 
+def _inbound(keyword: KeywordAction | None) -> Applied:
+    step = _applied(Status.RECEIVED)
+    message = {**step.message, "tenant_id": "profile", "from_number": "+14155551234"}
+    message.update(to_number="+14155550100", body="Stop", price_micros=0, carrier=None)
+    activity = {**step.activity, "description": "Received", "price_micros": 0}
+    return Applied(message, Status.RECEIVED, activity, 1, keyword=keyword)
+
+
+def _change(status: ConsentStatus, tenant: str = "org") -> ConsentChange:
+    recipient = Recipient(
+        "r1",
+        tenant,
+        "+14155551234",
+        status,
+        1_700_000_000_000_000,
+        1_700_000_002_000_000,
+        "'STOP' received from the recipient",
+        SuppressionSource.KEYWORD,
+    )
+    return ConsentChange(recipient, "org", "STOP", "m1")
+
+
+def test_native_names_inbound_messages_and_consent_changes() -> None:
+    native = formats.get("native")
+    assert {"message.received", "recipient.opted_out", "recipient.opted_in"} <= set(native.catalog)
+    assert native.event_types(_inbound(None)) == ["message.received"]
+    assert native.consent_event_types(_change(ConsentStatus.OPTED_OUT)) == ["recipient.opted_out"]
+    assert native.consent_event_types(_change(ConsentStatus.ACTIVE)) == ["recipient.opted_in"]
+    assert native.matches(["recipient"], "recipient.opted_in")
+    assert not native.matches(["message"], "recipient.opted_out")
+
+
+def test_native_inbound_payload_carries_the_message_its_tenant_and_keyword() -> None:
+    native = NativeFormat()
+    event = orjson.loads(
+        native.payload("message.received", _inbound(KeywordAction.OPT_OUT), "e", 1_700_000_001)
+    )
+    assert event["type"] == "message.received"
+    data = event["data"]
+    assert (data["from"], data["to"], data["text"]) == ("+14155551234", "+14155550100", "Stop")
+    assert (data["organization_id"], data["profile_id"]) == ("org", "profile")
+    assert data["keyword"] == "opt_out"
+    assert data["received_at"] == "2023-11-14T22:13:20.000000Z"
+    assert data["activity"]["sequence"] == 1
+    plain = orjson.loads(native.payload("message.received", _inbound(None), "e", 1))
+    assert plain["data"]["keyword"] is None
+
+
+def test_native_consent_payload_and_signature() -> None:
+    native = NativeFormat()
+    info = EndpointInfo("ep", "org", "org", "native", "https://example.com/")
+    context = formats.ConsentEventContext(
+        "recipient.opted_out", _change(ConsentStatus.OPTED_OUT), "e3", 1_700_000_002_000_000, info
+    )
+    body = native.build_consent(context)
+    secret = signing.new_whsec()
+    event = Webhook(secret).verify(body, native.headers(secret, "e3", int(time.time()), body))
+    assert event == {
+        "type": "recipient.opted_out",
+        "id": "e3",
+        "timestamp": "2023-11-14T22:13:22.000000Z",
+        "data": {
+            "phone_number": "+14155551234",
+            "status": "opted_out",
+            "organization_id": "org",
+            "profile_id": None,
+            "reason": "'STOP' received from the recipient",
+            "source": "keyword",
+            "keyword": "STOP",
+            "message_id": "m1",
+            "changed_at": "2023-11-14T22:13:22.000000Z",
+        },
+    }
+
+
+def test_other_dialects_ignore_consent_changes() -> None:
+    formats.discover()
+    others = [d for d in formats.dialects() if d != "native"]
+    assert {"sentdm", "mailersend"} <= set(others)
+    for dialect in others:
+        fmt = formats.get(dialect)
+        for status in ConsentStatus:
+            assert fmt.consent_event_types(_change(status)) == [], dialect
+        assert not {"recipient.opted_out", "recipient.opted_in"} & set(fmt.catalog), dialect
+
+
 def test_native_payload_and_signature_verify_with_standardwebhooks() -> None:
     native = NativeFormat()
     secret = signing.new_whsec()
@@ -218,6 +311,7 @@ def test_a_format_with_the_required_members_gets_every_hook() -> None:
     assert formats.get("minimal-test") is registered
     applied = _applied(Status.SENT)
     assert registered.event_types(applied) == ["duck.sent"]
+    assert registered.consent_event_types(_change(ConsentStatus.OPTED_OUT)) == []
     info = EndpointInfo("ep", "t", "o", "minimal-test", "https://example.com/")
     event = formats.EventContext("duck.sent", applied, "e1", 5, info)
     body = registered.build(event)

@@ -18,6 +18,7 @@ __all__ = [
     "get",
     "get_many",
     "insert_missing",
+    "lock_statuses",
     "opted_out_among",
     "search",
     "set_status",
@@ -54,6 +55,14 @@ _UPSERT = Query(_upsert)
 _GET = Query(select(r).where(r.c.tenant_id == bindparam("tenant"), r.c.id == bindparam("id")))
 _GET_MANY = Query(
     lambda d: select(r).where(r.c.tenant_id == bindparam("tenant"), in_list(r.c.id, "ids", d))
+)
+_LOCK_STATUSES = Query(
+    lambda d: (
+        select(r.c.id, r.c.status)
+        .where(r.c.tenant_id == bindparam("tenant"), in_list(r.c.id, "ids", d))
+        .order_by(r.c.id)
+        .with_for_update()
+    )
 )
 _OPTED_OUT = Query(
     lambda d: select(r.c.phone_number).where(
@@ -92,6 +101,13 @@ async def insert_missing(conn: Connection, rows: Iterable[Mapping[str, Any]]) ->
 async def upsert(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
     """Insert rows, or set the status of the (tenant, number) already there."""
     await conn.executemany(_UPSERT, rows)
+
+
+async def lock_statuses(conn: Connection, tenant_id: str, ids: Sequence[str]) -> dict[str, str]:
+    """The status of each stored recipient among ``ids``, its row locked until the
+    transaction ends (in id order, so two changes of overlapping numbers cannot deadlock)."""
+    rows = await conn.fetch(_LOCK_STATUSES, {"tenant": tenant_id, "ids": sorted(ids)})
+    return {row[0]: row[1] for row in rows}
 
 
 async def opted_out_among(

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["ConsentStatus", "Recipient", "RecipientFilter", "SuppressionSource"]
+from signalpost.storage import Connection
+
+__all__ = [
+    "ConsentChange",
+    "ConsentObserver",
+    "ConsentStatus",
+    "Recipient",
+    "RecipientFilter",
+    "SuppressionSource",
+]
 
 
 class ConsentStatus(StrEnum):
@@ -42,3 +52,26 @@ class Recipient:
 class RecipientFilter:
     status: ConsentStatus | None = None
     sent_from: str | None = None  # E.164 sender: only recipients messaged from this number
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChange:
+    """A number whose consent changed: it went on the suppression list, or came off it.
+
+    Only real changes are recorded: opting out a number already opted out (or back in one
+    that never was) is none.  ``keyword`` and ``message_id`` name the inbound message that
+    caused the change when its source is ``keyword``.
+    """
+
+    recipient: Recipient  # as it is after the change
+    organization_id: str
+    keyword: str | None = None
+    message_id: str | None = None
+
+    @property
+    def opted_out(self) -> bool:
+        return self.recipient.status is ConsentStatus.OPTED_OUT
+
+
+ConsentObserver = Callable[[Connection, Sequence[ConsentChange]], Awaitable[None]]
+"""Told of consent changes inside the transaction that makes them (the webhook outbox)."""

@@ -3,6 +3,12 @@
 A recipient's id is derived from its tenant and number (a name-based UUID), so any part of
 the platform can name a recipient without a lookup and the same number always has the same
 id.  Sends look the opted-out numbers up once per request (:func:`opted_out_among`).
+
+Every change of a number's status goes through :func:`set_status_of_numbers` or
+:func:`set_status`, whatever asked for it (a keyword, the API, an import, a carrier report,
+a dialect).  Each tells its :class:`ConsentRecorder` of the numbers whose status really
+changed, in the same transaction, so the observers (the webhook outbox) see every opt-out
+and opt-in exactly once.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from signalpost.accounts.schemas import Scope
 from signalpost.consent import repository as repo
 from signalpost.consent.exceptions import RecipientNotFound
 from signalpost.consent.schemas import (
+    ConsentChange,
+    ConsentObserver,
     ConsentStatus,
     Recipient,
     RecipientFilter,
@@ -26,6 +34,7 @@ from signalpost.storage import Connection, Row
 from signalpost.timeutil import now_us
 
 __all__ = [
+    "ConsentRecorder",
     "get",
     "get_many",
     "list_recipients",
@@ -38,6 +47,18 @@ __all__ = [
 ]
 
 _NAMESPACE = uuid.UUID("0c6c2f0e-5a8e-4b1d-9f3a-7d2e41b6c8a5")
+
+
+class ConsentRecorder:
+    """Hands the consent changes of a transaction to its observers, in that transaction."""
+
+    def __init__(self, observers: Sequence[ConsentObserver] = ()) -> None:
+        self.observers: list[ConsentObserver] = list(observers)
+
+    async def notify(self, conn: Connection, changes: Sequence[ConsentChange]) -> None:
+        if changes:
+            for observer in self.observers:
+                await observer(conn, changes)
 
 
 @lru_cache(maxsize=65_536)  # presenters ask again for the same few recipients
@@ -108,10 +129,17 @@ async def set_status_of_numbers(
     numbers: Sequence[str],
     status: ConsentStatus,
     *,
+    recorder: ConsentRecorder,
     reason: str | None = None,
     source: SuppressionSource = SuppressionSource.API,
+    keyword: str | None = None,
+    message_id: str | None = None,
 ) -> list[Recipient]:
-    """Opt numbers out (or back in), recording them as recipients if they are new."""
+    """Opt numbers out (or back in), recording them as recipients if they are new.
+
+    Every number gets the reason and source given; those whose status changed are told to
+    ``recorder`` (``keyword`` and ``message_id``: the inbound message behind a keyword).
+    """
     e164s: list[str] = []
     for index, raw in enumerate(numbers):
         try:
@@ -120,8 +148,23 @@ async def set_status_of_numbers(
             raise ValidationFailed(details={f"numbers.{index}": [str(exc)]}) from exc
     now = now_us()
     unique = list(dict.fromkeys(e164s))
-    await repo.upsert(conn, [_row(scope, n, status, now, reason, source) for n in unique])
-    return await get_many(conn, scope, [recipient_id(scope.tenant_id, n) for n in unique])
+    if not unique:
+        return []
+    rows = [_row(scope, n, status, now, reason, source) for n in unique]
+    ids = [str(row["id"]) for row in rows]
+    # A new number is stored active first, then every row is locked and read: of two
+    # transactions changing the same number, the second sees the first's change.
+    await repo.insert_missing(conn, [{**row, "status": ConsentStatus.ACTIVE.value} for row in rows])
+    before = await repo.lock_statuses(conn, scope.tenant_id, ids)
+    await repo.upsert(conn, rows)
+    recipients = await get_many(conn, scope, ids)
+    changes = [
+        ConsentChange(r, scope.organization_id, keyword, message_id)
+        for r in recipients
+        if before.get(r.id) != status.value
+    ]
+    await recorder.notify(conn, changes)
+    return recipients
 
 
 async def get(conn: Connection, scope: Scope, rid: str) -> Recipient:
@@ -143,16 +186,21 @@ async def set_status(
     rid: str,
     status: ConsentStatus,
     *,
+    recorder: ConsentRecorder,
     reason: str | None = None,
     source: SuppressionSource = SuppressionSource.API,
 ) -> Recipient:
-    """Opt one recipient out or back in."""
-    changed = await repo.set_status(
+    """Opt one recipient out or back in; a change is told to ``recorder``."""
+    before = await repo.lock_statuses(conn, scope.tenant_id, [rid])
+    if rid not in before:
+        raise RecipientNotFound()
+    await repo.set_status(
         conn, scope.tenant_id, rid, status.value, now_us(), reason=reason, source=source.value
     )
-    if not changed:
-        raise RecipientNotFound()
-    return await get(conn, scope, rid)
+    recipient = await get(conn, scope, rid)
+    if before[rid] != status.value:
+        await recorder.notify(conn, [ConsentChange(recipient, scope.organization_id)])
+    return recipient
 
 
 async def list_recipients(

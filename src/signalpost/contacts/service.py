@@ -104,6 +104,7 @@ async def update(
     *,
     default_channel: str | None = None,
     opt_out: bool | None = None,
+    consent_recorder: consent.ConsentRecorder,
 ) -> Contact:
     """Change a contact's default channel or opt-out; None leaves a field as it is."""
     if default_channel is not None and default_channel not in CHANNELS:
@@ -115,7 +116,9 @@ async def update(
     await repo.update_one(conn, scope.tenant_id, contact, row)
     if opt_out is not None:
         status = ConsentStatus.OPTED_OUT if opt_out else ConsentStatus.ACTIVE
-        await consent.set_status_of_numbers(conn, scope, [current.phone_number], status)
+        await consent.set_status_of_numbers(
+            conn, scope, [current.phone_number], status, recorder=consent_recorder
+        )
     return await get(conn, scope, contact)
 
 

@@ -17,12 +17,16 @@ from enum import StrEnum
 
 __all__ = [
     "DEFAULT_KEYWORDS",
+    "MAX_KEYWORD",
     "KeywordAction",
     "KeywordConflict",
     "Keywords",
     "classify",
     "normalise",
 ]
+
+MAX_KEYWORD = 64
+"""No inbound text longer than this is a keyword (words are at most 64 characters)."""
 
 
 class KeywordAction(StrEnum):
@@ -115,6 +119,6 @@ DEFAULT_KEYWORDS = Keywords.of(
 
 def classify(text: str, keywords: Keywords = DEFAULT_KEYWORDS) -> KeywordAction | None:
     """The action a whole inbound message asks for, or None if it is not a keyword."""
-    if len(text) > 64:  # no keyword is that long; spare normalising long messages
+    if len(text) > MAX_KEYWORD:  # no keyword is that long; spare normalising long messages
         return None
     return keywords.action_of(normalise(text))

@@ -2,8 +2,11 @@
 
 A carrier that receives a message (an SMPP ``deliver_sm`` that is not a receipt) calls
 :func:`receive` inside its transaction.  Each message gets its row and one ``received``
-activity, and the recorder's observers (webhooks) see the step, in that transaction, like
-every other state change.  ``to_number`` is the platform's number the message was sent
+activity, and the recorder's observers (webhooks, keywords) see the step, in that
+transaction, like every other state change.  A message whose whole text is one of its
+tenant's keywords (STOP, START, HELP and the tenant's own) carries the keyword's action in
+its step (:attr:`Applied.keyword`), so the webhook of the message and the opt-out it causes
+agree.  ``to_number`` is the platform's number the message was sent
 to, ``from_number`` the sender; inbound messages cost nothing.
 """
 
@@ -13,8 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from signalpost.accounts.schemas import Scope
 from signalpost.activities import repository as activities_repo
+from signalpost.compliance import service as compliance
 from signalpost.domain import encoding
+from signalpost.domain.keywords import MAX_KEYWORD, KeywordAction, classify
 from signalpost.domain.lifecycle import Status, describe
 from signalpost.domain.phone import InvalidPhoneNumber, parse_phone
 from signalpost.messages import repository as repo
@@ -100,10 +106,32 @@ async def receive(
         }
         for row in rows
     ]
+    keywords = await _keywords(conn, rows)
     await repo.insert_many(conn, rows)
     await activities_repo.insert_many(conn, activities)
     await recorder.notify(
         conn,
-        [Applied(row, Status.RECEIVED, act, 1) for row, act in zip(rows, activities, strict=True)],
+        [
+            Applied(row, Status.RECEIVED, act, 1, keyword=keyword)
+            for row, act, keyword in zip(rows, activities, keywords, strict=True)
+        ],
     )
     return [row["id"] for row in rows]
+
+
+async def _keywords(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[KeywordAction | None]:
+    """The keyword action of each message, by its tenant's words (settings read once each)."""
+    found: list[KeywordAction | None] = []
+    by_tenant: dict[str, Any] = {}
+    for row in rows:
+        body = row["body"] or ""
+        if len(body) > MAX_KEYWORD:  # no keyword is that long: spare the settings lookup
+            found.append(None)
+            continue
+        tenant = row["tenant_id"]
+        if tenant not in by_tenant:
+            organization = row["organization_id"]
+            scope = Scope(organization, None if tenant == organization else tenant)
+            by_tenant[tenant] = (await compliance.settings_for(conn, scope)).keywords
+        found.append(classify(body, by_tenant[tenant]))
+    return found

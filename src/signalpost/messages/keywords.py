@@ -2,9 +2,11 @@
 
 :class:`KeywordResponder` observes every recorded step.  For each inbound message
 (``received``) whose whole text is a keyword of its tenant (the defaults of
-:mod:`signalpost.domain.keywords` plus the tenant's own words) it opts the sender out or
-back in and, unless the tenant turned auto-replies off, answers from the number the message
-was sent to.  It runs in the transaction that stores the inbound message, so an opt-out is
+:mod:`signalpost.domain.keywords` plus the tenant's own words, as
+:func:`~signalpost.messages.inbound.receive` classified it) it opts the sender out or
+back in (told to the consent recorder, so ``recipient.opted_out`` names the message)
+and, unless the tenant turned auto-replies off, answers from the number the message was
+sent to.  It runs in the transaction that stores the inbound message, so an opt-out is
 never lost and a send that follows it already sees it.  Inbound messages arrive through
 :func:`signalpost.messages.inbound.receive`, whatever carried them (SMPP, an HTTP provider,
 a dialect's inbound route), so every path is covered.
@@ -22,7 +24,7 @@ from signalpost.accounts.schemas import Scope
 from signalpost.compliance import service as compliance
 from signalpost.consent import service as consent
 from signalpost.consent.schemas import ConsentStatus, SuppressionSource
-from signalpost.domain.keywords import KeywordAction, classify
+from signalpost.domain.keywords import KeywordAction
 from signalpost.domain.lifecycle import Status
 from signalpost.errors import AppError
 from signalpost.messages.schemas import RecipientSpec, SendSpec
@@ -49,23 +51,21 @@ def _scope_of(message: dict[str, object]) -> Scope:
 class KeywordResponder:
     """A recorder observer that acts on keywords in inbound messages (see the module)."""
 
-    def __init__(self, policy: SendPolicy) -> None:
+    def __init__(self, policy: SendPolicy, consent_recorder: consent.ConsentRecorder) -> None:
         self.policy = policy
+        self.consent = consent_recorder
 
     async def __call__(self, conn: Connection, applied: Sequence[Applied]) -> None:
         for step in applied:
-            if step.activity["status"] == Status.RECEIVED.value:
-                await self._inbound(conn, step.message)
+            if step.activity["status"] == Status.RECEIVED.value and step.keyword is not None:
+                await self._inbound(conn, step.message, step.keyword)
 
-    async def _inbound(self, conn: Connection, message: dict[str, object]) -> None:
+    async def _inbound(
+        self, conn: Connection, message: dict[str, object], action: KeywordAction
+    ) -> None:
         body = str(message["body"] or "")
-        if len(body) > 64:  # no keyword is that long: spare the settings lookup
-            return
         scope = _scope_of(message)
         settings = await compliance.settings_for(conn, scope)
-        action = classify(body, settings.keywords)
-        if action is None:
-            return
         handset = str(message["from_number"])
         status = _CONSENT.get(action)
         if status is not None:
@@ -75,8 +75,11 @@ class KeywordResponder:
                     scope,
                     [handset],
                     status,
+                    recorder=self.consent,
                     reason=f"{body.strip()[:32]!r} received from the recipient",
                     source=SuppressionSource.KEYWORD,
+                    keyword=body.strip()[:64],
+                    message_id=str(message["id"]),
                 )
             except AppError:  # not a phone number: nobody to opt out
                 log.warning("keyword %s from %r: not a phone number", action.value, handset)

@@ -25,7 +25,11 @@ _REASON = "The carrier reported the number as invalid or not in service"
 
 
 class CarrierSuppressor:
-    """A recorder observer (see the module)."""
+    """A recorder observer (see the module); the numbers it suppresses are told to
+    ``consent_recorder``."""
+
+    def __init__(self, consent_recorder: consent.ConsentRecorder) -> None:
+        self.consent = consent_recorder
 
     async def __call__(self, conn: Connection, applied: Sequence[Applied]) -> None:
         by_tenant: dict[tuple[str, str], list[str]] = {}
@@ -41,6 +45,7 @@ class CarrierSuppressor:
                 scope,
                 numbers,
                 ConsentStatus.OPTED_OUT,
+                recorder=self.consent,
                 reason=_REASON,
                 source=SuppressionSource.CARRIER,
             )

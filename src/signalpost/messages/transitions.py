@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from signalpost.activities import repository as activities_repo
+from signalpost.domain.keywords import KeywordAction
 from signalpost.domain.lifecycle import IllegalTransition, Status, describe, plan_transition
 from signalpost.messages import repository as repo
 from signalpost.storage import Connection
@@ -56,6 +57,9 @@ class Applied:
     """The step's place in its message's history: it increases with every step (with
     gaps), so receivers of events delivered out of order can put them back in order."""
     previous_carrier: str | None = None
+    keyword: KeywordAction | None = None
+    """Of an inbound message (``received``): the keyword its whole text is for its tenant,
+    if it is one (classified once, as it is stored, for every observer)."""
 
 
 Observer = Callable[[Connection, Sequence[Applied]], Awaitable[None]]

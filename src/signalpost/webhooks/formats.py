@@ -21,6 +21,10 @@ it reflects the message as it was at that step; ``occurred_at`` is in microsecon
 ``headers`` runs at each delivery attempt; ``timestamp`` is the attempt time in Unix
 seconds.  Both must be pure and fast: they run on the send and dispatch hot paths.
 
+Consent changes (a number opted out or back in) are events too, for the formats that name
+them: :meth:`WebhookFormat.consent_event_types` (default: none, so a dialect without such
+events ignores them) and :meth:`WebhookFormat.build_consent`.
+
 Formats that need more context override the richer hooks, whose defaults call the three
 methods above: :meth:`WebhookFormat.build` receives an :class:`EventContext` (with the
 endpoint: id, url, attributes) and :meth:`WebhookFormat.sign` a :class:`SigningContext`
@@ -49,6 +53,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from signalpost.consent.schemas import ConsentChange
 from signalpost.domain.lifecycle import Status
 from signalpost.domain.pricing import format_price
 from signalpost.messages.transitions import Applied
@@ -57,6 +62,7 @@ from signalpost.webhooks import signing
 from signalpost.webhooks.schemas import DeliveryPolicy, DisableRule, EndpointRef
 
 __all__ = [
+    "ConsentEventContext",
     "DisableRule",
     "EndpointInfo",
     "EventContext",
@@ -118,6 +124,17 @@ class EventContext:
 
     event_type: str
     applied: Applied
+    event_id: str
+    occurred_at: int  # microseconds
+    endpoint: EndpointInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentEventContext:
+    """Everything known when the event of a consent change is written."""
+
+    event_type: str
+    change: ConsentChange
     event_id: str
     occurred_at: int  # microseconds
     endpoint: EndpointInfo
@@ -191,6 +208,15 @@ class WebhookFormat(ABC):
         the text); runs after :meth:`matches`.  Default: yes."""
         del endpoint, applied
         return True
+
+    def consent_event_types(self, change: ConsentChange) -> list[str]:
+        """The event types a consent change produces in this dialect (default: none)."""
+        del change
+        return []
+
+    def build_consent(self, event: ConsentEventContext) -> bytes:
+        """The request body of a consent change's event (formats that name such events)."""
+        raise NotImplementedError(f"{self.dialect} names no consent events")
 
     def new_secret(self) -> str:
         """A fresh signing secret for a new endpoint or a rotation."""
@@ -275,7 +301,9 @@ NATIVE_STATUSES: tuple[Status, ...] = (
     Status.FILTERED,
     Status.CANCELLED,
 )
-_NATIVE_TYPES = {s.value: f"message.{s.value}" for s in NATIVE_STATUSES}
+_NATIVE_TYPES = {s.value: f"message.{s.value}" for s in (*NATIVE_STATUSES, Status.RECEIVED)}
+OPTED_OUT = "recipient.opted_out"
+OPTED_IN = "recipient.opted_in"
 
 
 def _price(micros: int | None) -> str | None:
@@ -327,27 +355,85 @@ def native_activity(activity: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _scope_fields(organization_id: str, tenant_id: str) -> dict[str, Any]:
+    """Whose the event is: the organization, and the profile when it is a profile's."""
+    profile = None if tenant_id == organization_id else tenant_id
+    return {"organization_id": organization_id, "profile_id": profile}
+
+
+def native_inbound(applied: Applied) -> dict[str, Any]:
+    """An inbound message as ``message.received`` carries it."""
+    row = applied.message
+    return {
+        "id": row["id"],
+        "from": row["from_number"],
+        "to": row["to_number"],
+        "text": row["body"],
+        "channel": row["channel"],
+        "status": row["status"],
+        "segments": row["segments"],
+        "encoding": row["encoding"],
+        "region_code": row.get("region_code"),
+        "received_at": iso(row["created_at"]),
+        **_scope_fields(row["organization_id"], row["tenant_id"]),
+        "keyword": applied.keyword.value if applied.keyword is not None else None,
+    }
+
+
+def native_consent(change: ConsentChange) -> dict[str, Any]:
+    """A consent change as ``recipient.opted_out`` and ``recipient.opted_in`` carry it."""
+    r = change.recipient
+    return {
+        "phone_number": r.phone_number,
+        "status": r.status.value,
+        **_scope_fields(change.organization_id, r.tenant_id),
+        "reason": r.reason,
+        "source": r.source.value if r.source else None,
+        "keyword": change.keyword,
+        "message_id": change.message_id,
+        "changed_at": iso(r.updated_at),
+    }
+
+
 class NativeFormat(WebhookFormat):
     """The native API's events, signed with Standard Webhooks.
 
     Body: ``{"type": "message.delivered", "id": <event id>, "timestamp": <ISO 8601>,
     "data": {<the message as the API shows it>, "activity": {<the step>}}}``; the step's
     ``sequence`` increases with every step of the message, so a receiver can order events
-    that arrive out of order.  Headers:
+    that arrive out of order.  ``message.received`` (an inbound message) carries the
+    inbound message, with the keyword it was if any, and its step; ``recipient.opted_out``
+    and ``recipient.opted_in`` carry a number whose consent changed (:func:`native_consent`).
+    Headers:
     ``webhook-id`` (the event id, stable across retries), ``webhook-timestamp`` and
     ``webhook-signature`` (one ``v1,`` signature per valid secret, space separated, so a
     receiver keeps verifying during a secret rotation).
     """
 
     dialect = "native"
-    catalog = tuple(_NATIVE_TYPES.values())
+    catalog = (*_NATIVE_TYPES.values(), OPTED_OUT, OPTED_IN)
 
     def event_types(self, applied: Applied) -> list[str]:
         name = _NATIVE_TYPES.get(applied.activity["status"])
         return [name] if name else []
 
+    def consent_event_types(self, change: ConsentChange) -> list[str]:
+        return [OPTED_OUT if change.opted_out else OPTED_IN]
+
+    def build_consent(self, event: ConsentEventContext) -> bytes:
+        body = {
+            "type": event.event_type,
+            "id": event.event_id,
+            "timestamp": iso(event.occurred_at),
+            "data": native_consent(event.change),
+        }
+        return orjson.dumps(body)
+
     def payload(self, event_type: str, applied: Applied, event_id: str, occurred_at: int) -> bytes:
-        data = native_message(applied.message)
+        if applied.activity["status"] == Status.RECEIVED.value:
+            data = native_inbound(applied)
+        else:
+            data = native_message(applied.message)
         data["activity"] = native_activity(applied.activity)
         data["activity"]["sequence"] = applied.sequence  # orders a message's events
         body = {"type": event_type, "id": event_id, "timestamp": iso(occurred_at), "data": data}

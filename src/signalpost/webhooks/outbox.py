@@ -7,6 +7,9 @@ inserts one event row per (endpoint, event type), due at once; a disabled endpoi
 events are written paused, delivered once it is enabled again (or not written at all if
 its format keeps no events while disabled).  Because it runs inside the
 caller's transaction, a crash either keeps the step and its events or neither.
+:meth:`Outbox.consent_changed` does the same for consent changes (a number opted out or
+back in), as an observer of the consent recorder: the change's tenant's endpoints whose
+format names such events get one each.
 
 It runs on the send and dispatch hot paths for every message, so the endpoints of each
 tenant are cached in-process (:class:`EndpointCache`, ``ttl`` seconds, negative answers
@@ -23,12 +26,19 @@ from typing import Any
 
 import orjson
 
+from signalpost.consent.schemas import ConsentChange
 from signalpost.messages.transitions import Applied
+from signalpost.observability.context import current_request_id
 from signalpost.storage import Connection, Row
 from signalpost.timeutil import new_id, now_us
 from signalpost.webhooks import formats
 from signalpost.webhooks import repository as repo
-from signalpost.webhooks.formats import EndpointInfo, EventContext, WebhookFormat
+from signalpost.webhooks.formats import (
+    ConsentEventContext,
+    EndpointInfo,
+    EventContext,
+    WebhookFormat,
+)
 from signalpost.webhooks.schemas import DeliveryStatus, EndpointRef
 
 __all__ = ["EndpointCache", "Outbox"]
@@ -118,24 +128,68 @@ class Outbox:
             targets = endpoints.get(step.message["tenant_id"])
             if targets:
                 rows.extend(_events_for(step, targets, now))
+        await self._write(conn, rows)
+
+    async def consent_changed(self, conn: Connection, changes: Sequence[ConsentChange]) -> None:
+        """The consent recorder's observer: an event per change and subscribed endpoint."""
+        tenants = {c.recipient.tenant_id for c in changes}
+        endpoints = await self.cache.for_tenants(conn, tenants)
+        if not any(endpoints.values()):
+            return
+        now = now_us()
+        rows: list[dict[str, Any]] = []
+        for change in changes:
+            for endpoint, fmt in _formats(endpoints.get(change.recipient.tenant_id, ())):
+                for event_type in _safe_consent_types(fmt, change):
+                    if fmt.matches(endpoint.event_types, event_type):
+                        rows.append(_consent_row(fmt, endpoint, event_type, change, now))
+        await self._write(conn, rows)
+
+    async def _write(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         if rows:
             await repo.insert_events(conn, rows)
             if self.wake is not None:
                 self.wake()
 
 
-def _events_for(
-    step: Applied, targets: Sequence[EndpointRef], now: int
-) -> Iterable[dict[str, Any]]:
-    types_by_dialect: dict[str, list[str]] = {}
+def _formats(targets: Sequence[EndpointRef]) -> Iterable[tuple[EndpointRef, WebhookFormat]]:
+    """Each endpoint that takes events now or keeps them while disabled, with its format."""
     for endpoint in targets:
         try:
             fmt = formats.get(endpoint.dialect)
         except formats.UnknownDialect:
             log.error("no webhook format for dialect %r in this process", endpoint.dialect)
             continue
-        if not endpoint.enabled and not fmt.keeps_events_while_disabled:
-            continue
+        if endpoint.enabled or fmt.keeps_events_while_disabled:
+            yield endpoint, fmt
+
+
+def _safe_consent_types(fmt: WebhookFormat, change: ConsentChange) -> list[str]:
+    try:
+        return list(fmt.consent_event_types(change))
+    except Exception:
+        log.exception(
+            "webhook format %s failed to name the events of a consent change", fmt.dialect
+        )
+        return []
+
+
+def _consent_row(
+    fmt: WebhookFormat, endpoint: EndpointRef, event_type: str, change: ConsentChange, now: int
+) -> dict[str, Any]:
+    row = _new_row(endpoint, event_type, None, current_request_id(), now)
+    context = ConsentEventContext(
+        event_type, change, row["id"], change.recipient.updated_at, EndpointInfo.of(endpoint)
+    )
+    _build(row, lambda: fmt.build_consent(context), fmt, now)
+    return row
+
+
+def _events_for(
+    step: Applied, targets: Sequence[EndpointRef], now: int
+) -> Iterable[dict[str, Any]]:
+    types_by_dialect: dict[str, list[str]] = {}
+    for endpoint, fmt in _formats(targets):
         types = types_by_dialect.get(endpoint.dialect)
         if types is None:
             types = types_by_dialect[endpoint.dialect] = _safe_types(fmt, step)
@@ -155,13 +209,24 @@ def _safe_types(fmt: WebhookFormat, step: Applied) -> list[str]:
 def _event_row(
     fmt: WebhookFormat, endpoint: EndpointRef, event_type: str, step: Applied, now: int
 ) -> dict[str, Any]:
-    event_id = new_id()
-    row: dict[str, Any] = {
-        "id": event_id,
+    message = step.message
+    row = _new_row(endpoint, event_type, message.get("id"), message.get("request_id"), now)
+    context = EventContext(
+        event_type, step, row["id"], step.activity["created_at"], EndpointInfo.of(endpoint)
+    )
+    _build(row, lambda: fmt.build(context), fmt, now)
+    return row
+
+
+def _new_row(
+    endpoint: EndpointRef, event_type: str, message_id: str | None, request_id: str | None, now: int
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
         "endpoint_id": endpoint.id,
         "tenant_id": endpoint.tenant_id,
         "event_type": event_type,
-        "message_id": step.message.get("id"),
+        "message_id": message_id,
         "payload": "",
         # A disabled endpoint's events wait, paused, until it is enabled again.
         "status": (DeliveryStatus.PENDING if endpoint.enabled else DeliveryStatus.PAUSED).value,
@@ -172,16 +237,16 @@ def _event_row(
         "finished_at": None,
         "last_status_code": None,
         "last_error": None,
-        "request_id": step.message.get("request_id"),
+        "request_id": request_id,
     }
-    context = EventContext(
-        event_type, step, event_id, step.activity["created_at"], EndpointInfo.of(endpoint)
-    )
+
+
+def _build(row: dict[str, Any], build: Callable[[], bytes], fmt: WebhookFormat, now: int) -> None:
+    """Put the payload in the row; a format that fails to build it leaves the event failed."""
     try:
-        row["payload"] = fmt.build(context).decode()
+        row["payload"] = build().decode()
     except Exception as exc:
         # A format bug must not roll back the state change; the event is kept, visibly failed.
-        log.exception("webhook format %s failed to build %s", fmt.dialect, event_type)
+        log.exception("webhook format %s failed to build %s", fmt.dialect, row["event_type"])
         row.update(status=DeliveryStatus.FAILED.value, due_at=None, finished_at=now)
         row["last_error"] = f"payload could not be built: {type(exc).__name__}: {exc}"[:500]
-    return row

@@ -138,6 +138,10 @@ def install(api: MailerSendApi) -> None:
         body = await parse_body(request, RecipientPatch)
         async with db.transaction() as conn:
             changed = await consent.set_status(
-                conn, scope, _recipient_id(request), _STATUSES[body.status]
+                conn,
+                scope,
+                _recipient_id(request),
+                _STATUSES[body.status],
+                recorder=api.ctx.consent,
             )
         return json_response({"data": presenters.recipient(changed)})

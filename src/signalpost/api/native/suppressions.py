@@ -132,7 +132,12 @@ def add_suppression_routes(router: Router, ctx: Context) -> None:
         numbers = [_e164(n, f"phone_numbers.{i}") for i, n in enumerate(body.phone_numbers)]
         async with db.transaction() as conn:
             added = await consent.set_status_of_numbers(
-                conn, sc, numbers, ConsentStatus.OPTED_OUT, reason=body.reason
+                conn,
+                sc,
+                numbers,
+                ConsentStatus.OPTED_OUT,
+                recorder=ctx.consent,
+                reason=body.reason,
             )
         return json_response({"data": [_present(r) for r in added]}, 201)
 
@@ -145,7 +150,12 @@ def add_suppression_routes(router: Router, ctx: Context) -> None:
             if not await consent.opted_out_among(conn, sc, [number]):
                 raise NotSuppressed()
             await consent.set_status_of_numbers(
-                conn, sc, [number], ConsentStatus.ACTIVE, reason="removed from the list"
+                conn,
+                sc,
+                [number],
+                ConsentStatus.ACTIVE,
+                recorder=ctx.consent,
+                reason="removed from the list",
             )
         return Response(b"", 204)
 
@@ -169,6 +179,7 @@ def add_suppression_routes(router: Router, ctx: Context) -> None:
                         sc,
                         numbers[start : start + 1000],
                         ConsentStatus.OPTED_OUT,
+                        recorder=ctx.consent,
                         reason=reason,
                         source=SuppressionSource.IMPORT,
                     )

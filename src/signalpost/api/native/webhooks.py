@@ -49,8 +49,9 @@ class WebhookIn(BaseModel):
     url: str = Field(max_length=2048, description="https URL that receives the events")
     event_types: list[str] = Field(
         default_factory=list,
-        description="event types to send (e.g. message.delivered, or message for all); "
-        "empty for every event",
+        description="event types to send (e.g. message.delivered, message.received, "
+        "recipient.opted_out; or a family: message, recipient); empty for every event "
+        "(GET /v1/webhooks/event-types lists them)",
     )
     description: str | None = Field(None, max_length=500)
     enabled: bool = True

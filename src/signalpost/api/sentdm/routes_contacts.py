@@ -89,6 +89,7 @@ def register(router: Router, d: SentDm) -> None:
                 contact_id,
                 default_channel=body.default_channel,
                 opt_out=body.opt_out,
+                consent_recorder=d.ctx.consent,
             )
             return 200, presenters.contact(contact)
 
