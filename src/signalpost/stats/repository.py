@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal_column, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
@@ -47,7 +47,7 @@ async def add_deltas(conn: Connection, deltas: Mapping[RowKey, Sequence[int]]) -
         await conn.executemany(_UPSERT, rows)
 
 
-def _totals(by_value: bool, by_tenant: bool, by_organization: bool, latency: bool) -> Select[Any]:
+def _totals(by_value: bool, by_tenant: bool, by_organization: bool) -> Select[Any]:
     columns: list[Any] = [s.c.start]
     grouping: list[Any] = [s.c.start]
     if by_value:
@@ -58,8 +58,7 @@ def _totals(by_value: bool, by_tenant: bool, by_organization: bool, latency: boo
         grouping.append(s.c.tenant_id)
     columns.append(s.c.status)
     grouping.append(s.c.status)
-    summed = _SUMMED[3:] if latency else _SUMMED[:3]
-    columns += [func.sum(s.c[name]).label(name) for name in summed]
+    columns += [func.sum(s.c[name]).label(name) for name in _SUMMED]
     owner = s.c.organization_id if by_organization else s.c.tenant_id
     stmt = select(*columns).where(
         owner == bindparam("owner"),
@@ -68,18 +67,14 @@ def _totals(by_value: bool, by_tenant: bool, by_organization: bool, latency: boo
         s.c.start >= bindparam("start"),
         s.c.start < bindparam("end"),
     )
-    if latency:  # only delivered and read rows have times: summing the rest is waste
-        stmt = stmt.where(s.c.status.in_([literal_column(f"'{v}'") for v in _DELIVERED]))
     return stmt.group_by(*grouping)
 
 
-_DELIVERED = ("delivered", "read")
 _QUERIES = {
-    (v, t, o, lat): Query(_totals(v, t, o, lat))
+    (v, t, o): Query(_totals(v, t, o))
     for v in (False, True)
     for t in (False, True)
     for o in (False, True)
-    for lat in (False, True)
 }
 
 
@@ -94,12 +89,12 @@ async def totals(
     end: int,
     by_value: bool,
     by_tenant: bool,
-    latency: bool = False,
 ) -> list[Row]:
-    """Sums per period (and value or tenant) and status over one dimension's rows.
+    """Sums per period (and value or tenant) and status over one dimension's rows, in one
+    pass over them.
 
     Each row is ``start, [value,] [tenant_id,] status`` then ``messages, segments,
-    cost_micros`` or, with ``latency``, the latency buckets of delivered and read rows.
+    cost_micros`` and the latency buckets (non-zero only on delivered and read rows).
     Every dimension counts each message once, so any of them gives totals.
     """
     params = {
@@ -109,4 +104,4 @@ async def totals(
         "start": start,
         "end": end,
     }
-    return await conn.fetch(_QUERIES[(by_value, by_tenant, by_organization, latency)], params)
+    return await conn.fetch(_QUERIES[(by_value, by_tenant, by_organization)], params)

@@ -17,11 +17,12 @@ from signalpost.messages.transitions import Applied
 from signalpost.stats import repository as repo
 from signalpost.stats.rollup import DAY_US, HOUR_US, deltas
 from signalpost.stats.schemas import GROUP_BY, INTERVALS, StatsQuery, StatsReport, Summary
-from signalpost.storage import Connection, Row
+from signalpost.storage import Connection
 
 __all__ = ["make_query", "record", "report"]
 
 _MAX_PERIODS = {"hour": 24 * 93, "day": 3 * 366}
+_DELIVERED = frozenset({"delivered", "read"})  # the statuses whose rows hold latencies
 
 
 async def record(conn: Connection, applied: Sequence[Applied]) -> None:
@@ -95,22 +96,19 @@ async def report(conn: Connection, scope: Scope, query: StatsQuery) -> StatsRepo
     by_organization = scope.profile_id is None
     dimension, by_value, by_tenant = _grouping(query.group_by)
 
-    async def fetch(latency: bool) -> list[Row]:
-        return await repo.totals(
-            conn,
-            owner=scope.organization_id if by_organization else scope.tenant_id,
-            by_organization=by_organization,
-            span=query.interval,
-            dimension=dimension,
-            start=query.start,
-            end=query.end,
-            by_value=by_value,
-            by_tenant=by_tenant,
-            latency=latency,
-        )
-
-    rows = await fetch(False)
+    rows = await repo.totals(
+        conn,
+        owner=scope.organization_id if by_organization else scope.tenant_id,
+        by_organization=by_organization,
+        span=query.interval,
+        dimension=dimension,
+        start=query.start,
+        end=query.end,
+        by_value=by_value,
+        by_tenant=by_tenant,
+    )
     head = 2 + by_value + by_tenant  # start, [value], [tenant], status
+    latency_at = head + 3  # after messages, segments, cost
     totals = Summary()
     periods: dict[tuple[int, str | None], Summary] = {}
     for row in rows:
@@ -121,14 +119,12 @@ async def report(conn: Connection, scope: Scope, query: StatsQuery) -> StatsRepo
         summary = periods.get(key)
         if summary is None:
             summary = periods[key] = Summary()
-        _add(summary, values[head - 1], values[head:])
-        _add(totals, values[head - 1], values[head:])
-    for row in await fetch(True):
-        values = tuple(row)
-        key = (int(values[0]), _group_of(values, query.group_by))
-        if key in periods:
-            _add_latency(periods[key], values[head:])
-            _add_latency(totals, values[head:])
+        status = values[head - 1]
+        _add(summary, status, values[head:])
+        _add(totals, status, values[head:])
+        if status in _DELIVERED:
+            _add_latency(summary, values[latency_at:])
+            _add_latency(totals, values[latency_at:])
     keys = sorted(periods, key=lambda k: (k[0], k[1] or ""))
     ordered = [(period, group, periods[(period, group)]) for period, group in keys]
     return StatsReport(query, totals, ordered)
