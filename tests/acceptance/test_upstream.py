@@ -325,6 +325,7 @@ api_key = "{token}"
 webhook_secret = "{secret}"
 default_sender = "{SENDING_NUMBER}"
 poll_after_seconds = 3600
+allow_private = true
 """
     )
     return path
