@@ -41,7 +41,9 @@ def smpp_registry(
     registry = CarrierRegistry([simulator, *carriers], default=None, breakers=breakers)
     for route in config.routes:
         first, *rest = route.connections
-        registry.add_route(route.prefix, first, fallbacks=rest, channels=route.channels)
+        registry.add_route(
+            route.prefix, first, fallbacks=rest, channels=route.channels, weights=route.weights
+        )
     if simulated_channels:
         registry.add_route("", simulator.name, channels=simulated_channels)
     return registry
