@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from typing import cast
 
 import pytest
 from hypothesis import given, settings
@@ -14,8 +15,12 @@ from hypothesis import strategies as st
 from signalpost.carriers.base import Carrier, Submission, SubmitResult
 from signalpost.carriers.breaker import CircuitBreaker
 from signalpost.carriers.registry import CarrierRegistry
+from signalpost.carriers.simulator import SimulatorCarrier
 from signalpost.carriers.smpp.config import ConfigError, parse_config
+from signalpost.carriers.smpp.wiring import smpp_registry
 from signalpost.domain.routing import weighted_order
+from signalpost.messages.transitions import Recorder
+from signalpost.storage import Database
 
 TO = "+14155550100"
 MESSAGES = 3000
@@ -169,3 +174,13 @@ def test_the_carriers_file_gives_weights_as_tables() -> None:
 def test_weighted_route_errors_say_what_is_wrong(connections: object, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_config(_document(connections))
+
+
+def test_the_carriers_file_weights_reach_the_registry() -> None:
+    config = parse_config(_document([{"name": "a", "weight": 1}, {"name": "b", "weight": 0}]))
+    db = cast(Database, None)
+    simulator = SimulatorCarrier(db)
+    registry = smpp_registry(config, db, Recorder(), simulator, "USD")
+    [entry] = [r for r in registry.routes if r.prefix == "+1"]
+    assert (entry.names, entry.weights) == (("a", "b"), (1, 0))
+    assert {registry.route(TO, "sms", key=f"m-{i}").name for i in range(50)} == {"a"}  # type: ignore[union-attr]

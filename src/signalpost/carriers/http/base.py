@@ -66,6 +66,7 @@ __all__ = [
     "header",
     "json_object",
     "retry_after_seconds",
+    "text",
 ]
 
 log = logging.getLogger("signalpost.carriers.http")
