@@ -73,6 +73,7 @@ kind = "sentdm"
 base_url = "{up.url}"
 api_key = "{api_key}"
 concurrency = {CONCURRENCY}
+allow_private = true
 
 [[routes]]
 prefix = ""

@@ -82,6 +82,7 @@ api_key = "{key}"
 timeout_seconds = 5
 failure_threshold = 3
 open_seconds = 1
+allow_private = true  # the upstream listens on loopback
 {lines}
 """
     if smsc is not None:
@@ -324,6 +325,7 @@ api_key = "{token}"
 webhook_secret = "{secret}"
 default_sender = "{SENDING_NUMBER}"
 poll_after_seconds = 3600
+allow_private = true
 """
     )
     return path

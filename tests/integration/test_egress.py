@@ -18,6 +18,7 @@ from signalpost.egress import (
     AddressRefused,
     ConnectFailed,
     ConnectionClosed,
+    ConnectTimedOut,
     EgressClient,
     InvalidResponse,
     IPAddress,
@@ -322,3 +323,29 @@ async def test_attempt_errors_carry_the_kind_and_the_clients_words() -> None:
             ok = await deliverer.post(f"http://127.0.0.1:{up}/hook", b"{}", {})
     assert failed.error == f"connect: connection refused by 127.0.0.1:{port}"
     assert (ok.ok, ok.status_code, ok.response_body) == (True, 200, "01234567")
+
+
+async def test_a_connection_not_made_in_time_is_told_from_an_answer_not_given() -> None:
+    """A listener whose accept queue is full drops new connection attempts: the request
+    never left (a carrier may fail over), unlike a request waiting for its answer."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        queued = [socket.create_connection(("127.0.0.1", port), timeout=5)]  # fills it
+        try:
+            client = EgressClient(AddressGuard(allow_private=True), connect_timeout=0.3)
+            try:
+                with pytest.raises(ConnectTimedOut) as caught:
+                    await client.post(f"http://127.0.0.1:{port}/", b"{}", {}, timeout=5)
+            finally:
+                await client.aclose()
+        finally:
+            for s in queued:
+                s.close()
+    assert str(caught.value) == f"timed out after 0.3 s connecting to 127.0.0.1:{port}"
+    async with serving(_never_answer) as (_, port):
+        async with client_for(AddressGuard(allow_private=True)) as answering:
+            with pytest.raises(TimedOut) as waited:
+                await answering.post(f"http://127.0.0.1:{port}/", b"{}", {}, timeout=0.3)
+    assert not isinstance(waited.value, ConnectTimedOut)

@@ -111,3 +111,44 @@ async def test_a_lost_answer_is_asked_of_the_same_carrier_again(ctx: Context) ->
         message = await messages.get_message(conn, scope, mid, with_events=False)
     assert (message.status, message.carrier) == ("sent", "a")
     assert (a.seen, b.seen) == ([mid, mid, mid], [])
+
+
+async def _many_messages(ctx: Context, count: int) -> tuple[Scope, list[str]]:
+    async with ctx.db.transaction() as conn:
+        org = await accounts.create_organization(conn, "Test")
+        scope = Scope(org.id, None)
+        recipients = tuple(RecipientSpec(f"+1415555{i:04d}") for i in range(count))
+        result = await messages.send(conn, ctx.send_policy, scope, SendSpec(recipients, text="hi"))
+    return scope, [m.id for m in result.messages]
+
+
+async def test_a_weighted_route_sends_to_both_carriers_and_fails_over(ctx: Context) -> None:
+    a, b = Scripted("a"), Scripted("b", ["CONNECTION"])  # b fails the first message it gets
+    registry = CarrierRegistry([a, b], default=None)
+    registry.add_route("+1", "a", fallbacks=["b"], weights=[3, 1])
+    policy = DispatchPolicy(retry_base_seconds=0.001, retry_max_seconds=0.001)
+    dispatcher = Dispatcher(ctx.db, ctx.recorder, registry, policy)
+    scope, ids = await _many_messages(ctx, 60)
+    for _ in range(10):  # a failover is due at once: the rounds end when nothing is left
+        if not await dispatcher.run_once("test"):
+            break
+    async with ctx.db.reader() as conn:
+        sent = [await messages.get_message(conn, scope, mid, with_events=False) for mid in ids]
+        rows = await conn.fetch(
+            Query(
+                select(activities.c.message_id, activities.c.status, activities.c.reason).where(
+                    activities.c.reason.is_not(None)
+                )
+            )
+        )
+    assert {m.status for m in sent} == {"sent"}
+    on = {m.id: m.carrier for m in sent}
+    assert set(on.values()) == {"a", "b"}  # the traffic is split (3 to 1 in expectation)
+    moved = b.seen[0]  # failed on b, so it went to a and never back to b
+    assert on[moved] == "a"
+    assert b.seen.count(moved) == 1
+    assert a.seen.count(moved) == 1
+    moves = {(r[1], r[2]) for r in rows if r[0] == moved}
+    assert ("queued", "Carrier b failed (CONNECTION), failing over to a") in moves
+    assert ("routed", "Failed over from b") in moves
+    assert sorted(a.seen + b.seen) == sorted([*ids, moved])  # nobody else sent twice

@@ -1,4 +1,4 @@
-"""The MailerSend carrier against a scripted provider (httpx.MockTransport)."""
+"""The MailerSend carrier against a scripted provider (its requests answered in-process)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import hashlib
 import hmac
 from typing import Any, cast
 
-import httpx
 import orjson
 import pytest
 
@@ -14,7 +13,9 @@ from signalpost.carriers.base import Submission, SubmitOutcome
 from signalpost.carriers.http import BadEvent, ProviderConfig
 from signalpost.carriers.http.mailersend import MailerSendCarrier
 from signalpost.domain.lifecycle import Status
+from signalpost.egress import Reply
 from signalpost.storage import Database
+from tests.support.scripted_provider import Call, ScriptedClient, answer
 
 SECRET = "s3cr3t-signing-token"
 
@@ -29,7 +30,7 @@ def _carrier(handler: Any) -> MailerSendCarrier:
         channels=frozenset({"sms"}),
         default_sender="+18332647501",
     )
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    client = ScriptedClient(handler)
     return MailerSendCarrier(settings, cast(Database, None), client)
 
 
@@ -38,17 +39,17 @@ def _submission() -> Submission:
 
 
 async def test_submit_sends_from_the_default_number_and_keeps_the_send_id() -> None:
-    seen: list[httpx.Request] = []
+    seen: list[Call] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Call) -> Reply:
         seen.append(request)
-        return httpx.Response(202, headers={"x-sms-message-id": "ms-42"})
+        return answer(202, headers={"x-sms-message-id": "ms-42"})
 
     [result] = await _carrier(handler).submit([_submission()])
     assert (result.outcome, result.carrier_message_id) == (SubmitOutcome.ACCEPTED, "ms-42")
-    assert seen[0].url.path == "/v1/sms"
+    assert seen[0].path == "/v1/sms"
     assert seen[0].headers["authorization"] == "Bearer token-1"
-    assert orjson.loads(seen[0].content) == {
+    assert orjson.loads(seen[0].body) == {
         "from": "+18332647501",
         "to": ["+14155551234"],
         "text": "Hi",
@@ -56,10 +57,10 @@ async def test_submit_sends_from_the_default_number_and_keeps_the_send_id() -> N
 
 
 async def test_a_validation_error_is_permanent_with_the_field_named() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Call) -> Reply:
         del request
         body = {"message": "The from must be a number.", "errors": {"from": ["bad"]}}
-        return httpx.Response(422, json=body)
+        return answer(422, json=body)
 
     [result] = await _carrier(handler).submit([_submission()])
     assert result.outcome == SubmitOutcome.PERMANENT
@@ -88,7 +89,7 @@ def test_signed_events_become_receipts(
     headers, body = _signed(
         {"type": f"sms.{status}", "data": {"sms_message_id": "ms-42", "status": status, "sms": sms}}
     )
-    [receipt] = _carrier(lambda r: httpx.Response(500)).parse_event(headers, body)
+    [receipt] = _carrier(lambda r: answer(500)).parse_event(headers, body)
     assert (receipt.carrier_message_id, receipt.status, receipt.reason_code) == (
         "ms-42",
         expected,
@@ -99,14 +100,14 @@ def test_signed_events_become_receipts(
 def test_an_event_with_another_signature_is_refused() -> None:
     headers, body = _signed({"type": "sms.delivered", "data": {"sms_message_id": "x"}})
     with pytest.raises(BadEvent):
-        _carrier(lambda r: httpx.Response(500)).parse_event(headers, body + b" ")
+        _carrier(lambda r: answer(500)).parse_event(headers, body + b" ")
 
 
 async def test_polling_reads_the_first_sms_of_the_send() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        assert request.url.path == "/v1/sms-messages/ms-42"
+    def handler(request: Call) -> Reply:
+        assert request.path == "/v1/sms-messages/ms-42"
         sms = [{"status": "failed", "error_type": "rejected", "error_description": "no"}]
-        return httpx.Response(200, json={"data": {"id": "ms-42", "sms": sms}})
+        return answer(200, json={"data": {"id": "ms-42", "sms": sms}})
 
     receipt = await _carrier(handler)._fetch("ms-42")
     assert receipt is not None

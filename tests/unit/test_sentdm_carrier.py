@@ -1,12 +1,12 @@
-"""The sent.dm carrier against a scripted provider (httpx.MockTransport): answers mapped to
-outcomes, Retry-After honoured, events verified and mapped."""
+"""The sent.dm carrier against a scripted provider (its requests answered in-process):
+answers and egress failures mapped to outcomes, Retry-After honoured, events verified and
+mapped."""
 
 from __future__ import annotations
 
 import time
 from typing import Any, cast
 
-import httpx
 import orjson
 import pytest
 
@@ -14,8 +14,21 @@ from signalpost.carriers.base import NO_RESPONSE, Submission, SubmitOutcome
 from signalpost.carriers.http import BadEvent, ProviderConfig, SentDmCarrier
 from signalpost.carriers.http.sentdm import receipt_status
 from signalpost.domain.lifecycle import Status
+from signalpost.egress import (
+    AddressRefused,
+    ConnectFailed,
+    ConnectionClosed,
+    ConnectTimedOut,
+    EgressError,
+    InvalidResponse,
+    Reply,
+    ResolveFailed,
+    TimedOut,
+    TlsFailed,
+)
 from signalpost.storage import Database
 from signalpost.webhooks.signing import new_whsec, standard_signature
+from tests.support.scripted_provider import Call, ScriptedClient, answer
 
 SECRET = new_whsec()
 
@@ -31,7 +44,7 @@ def _carrier(handler: Any, **config: Any) -> SentDmCarrier:
         channels=frozenset({"sms", "whatsapp"}),
         **config,
     )
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    client = ScriptedClient(handler)
     return SentDmCarrier(settings, cast(Database, None), client)
 
 
@@ -49,16 +62,16 @@ def _submission(to: str = "+14155551234", mid: str = "m-1") -> Submission:
     )
 
 
-def _accepted(request: httpx.Request) -> httpx.Response:
-    body = orjson.loads(request.content)
+def _accepted(request: Call) -> Reply:
+    body = orjson.loads(request.body)
     data = {"recipients": [{"message_id": "up-" + body["to"][0][-4:], "to": body["to"][0]}]}
-    return httpx.Response(202, json={"success": True, "data": data, "error": None})
+    return answer(202, json={"success": True, "data": data, "error": None})
 
 
 async def test_submit_sends_key_profile_and_idempotency_key_and_keeps_the_provider_id() -> None:
-    seen: list[httpx.Request] = []
+    seen: list[Call] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Call) -> Reply:
         seen.append(request)
         return _accepted(request)
 
@@ -66,11 +79,11 @@ async def test_submit_sends_key_profile_and_idempotency_key_and_keeps_the_provid
     assert result.outcome == SubmitOutcome.ACCEPTED
     assert result.carrier_message_id == "up-1234"
     request = seen[0]
-    assert request.url.path == "/v3/messages"
+    assert request.path == "/v3/messages"
     assert request.headers["x-api-key"] == "key-1"
     assert request.headers["x-profile-id"] == "11111111-1111-1111-1111-111111111111"
     assert request.headers["idempotency-key"] == "m-1"
-    assert orjson.loads(request.content) == {
+    assert orjson.loads(request.body) == {
         "to": ["+14155551234"],
         "channel": ["sms"],
         "text": "Hello",
@@ -90,12 +103,12 @@ async def test_submit_sends_key_profile_and_idempotency_key_and_keeps_the_provid
 async def test_errors_are_transient_or_permanent(
     status: int, outcome: SubmitOutcome, code: str
 ) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Call) -> Reply:
         del request
         if status >= 500:
-            return httpx.Response(status, text="upstream trouble")
+            return answer(status, text="upstream trouble")
         error = {"code": "AUTH_001" if status == 401 else "VALIDATION_001", "message": "no"}
-        return httpx.Response(status, json={"success": False, "data": None, "error": error})
+        return answer(status, json={"success": False, "data": None, "error": error})
 
     [result] = await _carrier(handler).submit([_submission()])
     assert (result.outcome, result.error_code) == (outcome, code)
@@ -107,11 +120,11 @@ async def test_errors_are_transient_or_permanent(
 async def test_429_pauses_the_carrier_for_retry_after() -> None:
     calls = 0
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Call) -> Reply:
         nonlocal calls
         calls += 1
         del request
-        return httpx.Response(429, headers={"retry-after": "30"}, json={"error": None})
+        return answer(429, headers={"retry-after": "30"}, json={"error": None})
 
     carrier = _carrier(handler)
     [first] = await carrier.submit([_submission()])
@@ -124,17 +137,48 @@ async def test_429_pauses_the_carrier_for_retry_after() -> None:
     assert carrier.available
 
 
-async def test_a_refused_connection_may_fail_over_but_a_lost_answer_may_not() -> None:
-    def refused(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (ConnectFailed("connection refused by upstream.test:80"), "CONNECTION"),
+        (ConnectTimedOut("timed out after 5 s connecting to upstream.test:80"), "CONNECTION"),
+        (ResolveFailed("cannot resolve upstream.test: no addresses"), "CONNECTION"),
+        (TlsFailed("the TLS certificate of upstream.test:443 was not accepted"), "CONNECTION"),
+        (
+            AddressRefused("upstream.test resolves to 10.0.0.7, a private address"),
+            "ADDRESS_REFUSED",
+        ),
+        (TimedOut("timed out after 10 s waiting for a response"), NO_RESPONSE),
+        (ConnectionClosed("upstream.test:80 closed the connection before a response"), NO_RESPONSE),
+        (InvalidResponse("invalid HTTP response from upstream.test:80"), NO_RESPONSE),
+    ],
+)
+async def test_a_request_that_never_left_may_fail_over_but_a_lost_answer_may_not(
+    error: EgressError, code: str
+) -> None:
+    def handler(request: Call) -> Reply:
+        del request
+        raise error
 
-    def lost(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("no answer", request=request)
+    [result] = await _carrier(handler).submit([_submission()])
+    assert (result.outcome, result.error_code) == (SubmitOutcome.TRANSIENT, code)
+    assert str(error) in (result.reason or "")
 
-    [a] = await _carrier(refused).submit([_submission()])
-    [b] = await _carrier(lost).submit([_submission()])
-    assert (a.outcome, a.error_code) == (SubmitOutcome.TRANSIENT, "CONNECTION")
-    assert (b.outcome, b.error_code) == (SubmitOutcome.TRANSIENT, NO_RESPONSE)
+
+async def test_a_refused_address_names_the_setting_that_allows_it() -> None:
+    def handler(request: Call) -> Reply:
+        del request
+        raise AddressRefused("upstream.test resolves to 127.0.0.1, a loopback address")
+
+    [result] = await _carrier(handler).submit([_submission()])
+    assert "allow_private = true" in (result.reason or "")
+
+
+async def test_stopping_the_carrier_closes_its_client() -> None:
+    client = ScriptedClient(_accepted)
+    carrier = SentDmCarrier(_carrier(_accepted).config, cast(Database, None), client)
+    await carrier.stop()
+    assert client.closed
 
 
 def _event(status: str, **payload: Any) -> tuple[dict[str, str], bytes]:

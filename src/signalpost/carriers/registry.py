@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from signalpost.carriers.base import Carrier, ReceiptSink
 from signalpost.carriers.breaker import CircuitBreaker, CircuitState
+from signalpost.domain.routing import weighted_order
 
-__all__ = ["CarrierRegistry"]
+__all__ = ["CarrierRegistry", "RouteEntry"]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteEntry:
+    """A route: its destination prefix, carriers, their weights (None: in order of
+    preference) and the channels it carries."""
+
+    prefix: str
+    names: tuple[str, ...]
+    channels: frozenset[str]
+    weights: tuple[int, ...] | None = None
+
+    def order(self, key: str | None) -> list[str]:
+        """The carriers in the order a message (``key``: its id) is offered to them."""
+        if self.weights is None:
+            return list(self.names)
+        return weighted_order(list(zip(self.names, self.weights, strict=True)), key)
 
 
 class CarrierRegistry:
@@ -15,13 +34,16 @@ class CarrierRegistry:
 
     The longest destination prefix whose route carries the message's channel wins, else the
     default carrier if it carries the channel, else there is no route: a channel is only
-    ever handed to a carrier that carries it.  A route may list fallbacks: the first
-    carrier of the route that is ``available`` and whose circuit lets traffic through
-    takes the message (the first one if none does), preferring any other to the one a
-    message last failed on (``avoid``).  A route carries the channels it is limited to,
-    and only those its carriers carry.  Messages sent with a test key always leave through
-    the test carrier (the simulator, registered without any route when another carrier is
-    configured), whatever the routes say.
+    ever handed to a carrier that carries it.  A route lists its carriers in order of
+    preference, or with weights (:mod:`signalpost.domain.routing`: each message gets its
+    own order of the carriers, fixed by its id, so that traffic splits in proportion to the
+    weights among the carriers that can take it).  The first carrier in the message's order
+    that is ``available`` and whose circuit lets traffic through takes the message (the
+    first one if none does), preferring any other to the one the message last failed on
+    (``avoid``).  A route carries the channels it is limited to, and only those its
+    carriers carry.  Messages sent with a test key always leave through the test carrier
+    (the simulator, registered without any route when another carrier is configured),
+    whatever the routes say.
     """
 
     def __init__(
@@ -39,8 +61,7 @@ class CarrierRegistry:
             raise ValueError(f"unknown default carrier {default!r}")
         self.default = default
         self.test = test if test in self.carriers else default
-        # (prefix, carrier names in order of preference, channels), longest first
-        self.prefixes: list[tuple[str, tuple[str, ...], frozenset[str]]] = []
+        self.routes: list[RouteEntry] = []  # longest prefix first
 
     def add_route(
         self,
@@ -49,47 +70,70 @@ class CarrierRegistry:
         *,
         fallbacks: Iterable[str] = (),
         channels: Iterable[str] | None = None,
+        weights: Sequence[int] | None = None,
     ) -> None:
+        """A route to ``carrier`` then ``fallbacks`` in order, or, with ``weights`` (one
+        per carrier, >= 0, 0 for standby), split among them in proportion."""
         names = (carrier, *fallbacks)
         for name in names:
             if name not in self.carriers:
                 raise ValueError(f"unknown carrier {name!r}")
+        if weights is not None:
+            if len(weights) != len(names) or min(weights) < 0 or sum(weights) <= 0:
+                raise ValueError("a weight >= 0 per carrier, at least one of them > 0")
+            if len(set(names)) != len(names):
+                raise ValueError("a weighted route names each carrier once")
         carried = frozenset.intersection(*(self.carriers[n].channels for n in names))
         only = carried if channels is None else carried & frozenset(channels)
-        self.prefixes.append((prefix, names, only))
-        self.prefixes.sort(key=lambda p: -len(p[0]))
+        entry = RouteEntry(prefix, names, only, None if weights is None else tuple(weights))
+        self.routes.append(entry)
+        self.routes.sort(key=lambda r: -len(r.prefix))
+
+    def _route_for(self, to: str, channel: str) -> RouteEntry | None:
+        for entry in self.routes:
+            if to.startswith(entry.prefix) and channel in entry.channels:
+                return entry
+        return None
 
     def route(
-        self, to: str, channel: str, *, test: bool = False, avoid: str | None = None
+        self,
+        to: str,
+        channel: str,
+        *,
+        test: bool = False,
+        avoid: str | None = None,
+        key: str | None = None,
     ) -> Carrier | None:
-        """The carrier for a message, or None when no configured carrier carries it."""
+        """The carrier for a message (``key``: its id, which fixes its order on a weighted
+        route), or None when no configured carrier carries it."""
         if test and self.test is not None:
             return self.carriers[self.test]
-        for prefix, names, only in self.prefixes:
-            if to.startswith(prefix) and channel in only:
-                return self._pick(names, avoid)
+        entry = self._route_for(to, channel)
+        if entry is not None:
+            return self._pick(entry.order(key), avoid)
         if self.default is not None and channel in self.carriers[self.default].channels:
             return self.carriers[self.default]
         return None
 
-    def _pick(self, names: tuple[str, ...], avoid: str | None) -> Carrier:
-        ordered = names if avoid is None else sorted(names, key=lambda n: n == avoid)
+    def _pick(self, order: list[str], avoid: str | None) -> Carrier:
+        ordered = order if avoid is None else sorted(order, key=lambda n: n == avoid)
         for name in ordered:
             carrier = self.carriers[name]
             if carrier.available and self.breakers[name].allows():
                 return carrier
-        return self.carriers[names[0]]
+        return self.carriers[order[0]]
 
-    def alternative(self, to: str, channel: str, failed: str) -> str | None:
-        """Another carrier of the message's route that could take it now, if any."""
-        for prefix, names, only in self.prefixes:
-            if to.startswith(prefix) and channel in only:
-                for name in names:
-                    breaker = self.breakers[name]
-                    usable = breaker.state != CircuitState.OPEN and self.carriers[name].available
-                    if name != failed and usable:
-                        return name
-                return None
+    def alternative(self, to: str, channel: str, failed: str, key: str | None = None) -> str | None:
+        """Another carrier of the message's route that could take it now, if any (the next
+        in the message's order, ``key`` being its id)."""
+        entry = self._route_for(to, channel)
+        if entry is None:
+            return None
+        for name in entry.order(key):
+            breaker = self.breakers[name]
+            usable = breaker.state != CircuitState.OPEN and self.carriers[name].available
+            if name != failed and usable:
+                return name
         return None
 
     def record(self, carrier: str, *, ok: bool) -> None:
@@ -103,7 +147,7 @@ class CarrierRegistry:
     @property
     def channels(self) -> frozenset[str]:
         """Every channel some route (or the default carrier) carries."""
-        carried = {c for _, _, only in self.prefixes for c in only}
+        carried = {c for entry in self.routes for c in entry.channels}
         if self.default is not None:
             carried |= self.carriers[self.default].channels
         return frozenset(carried)

@@ -134,7 +134,9 @@ class Dispatcher:
                 continue
             last = failed_on.get(row["id"])
             carrier = self.carriers.carriers.get(unsure_on.get(row["id"], "")) or (
-                self.carriers.route(row["to_number"], row["channel"], test=row["test"], avoid=last)
+                self.carriers.route(
+                    row["to_number"], row["channel"], test=row["test"], avoid=last, key=row["id"]
+                )
             )
             if carrier is None:  # the route went away after the message was accepted
                 changes.append(_no_route(row, now))
@@ -303,7 +305,11 @@ class Dispatcher:
         s = p.submission
         code = res.error_code or "unknown"
         uncertain = res.error_code == NO_RESPONSE
-        other = None if uncertain else self.carriers.alternative(s.to, s.channel, p.carrier.name)
+        other = (
+            None
+            if uncertain
+            else self.carriers.alternative(s.to, s.channel, p.carrier.name, key=s.message_id)
+        )
         if other is not None:
             retry[s.message_id] = now
             reason = f"Carrier {p.carrier.name} failed ({code}), failing over to {other}"

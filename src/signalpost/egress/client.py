@@ -25,6 +25,7 @@ from yarl import URL
 from signalpost.egress.errors import (
     ConnectFailed,
     ConnectionClosed,
+    ConnectTimedOut,
     EgressError,
     InvalidResponse,
     InvalidTarget,
@@ -208,7 +209,7 @@ class EgressClient:
         where = self._where(target)
         connect = min(timeout, self.connect_timeout)
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
-            return TimedOut(f"timed out after {connect:g} s connecting to {where}")
+            return ConnectTimedOut(f"timed out after {connect:g} s connecting to {where}")
         if isinstance(exc, TimeoutError):
             return TimedOut(f"timed out after {timeout:g} s waiting for a response from {where}")
         if isinstance(exc, aiohttp.ClientConnectorCertificateError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "AddressRefused",
     "ConnectFailed",
+    "ConnectTimedOut",
     "ConnectionClosed",
     "EgressError",
     "InvalidResponse",
@@ -84,3 +85,7 @@ class InvalidResponse(EgressError):
     """The target's answer is not valid HTTP."""
 
     kind = "protocol"
+
+
+class ConnectTimedOut(TimedOut):
+    """No connection could be made in time: the request never left."""

@@ -1,12 +1,19 @@
 """What HTTP carriers share: submits within a concurrency and rate, the provider's error
 answers classified, polling for messages whose events are overdue.
 
-Outbound requests go through the ``httpx.AsyncClient`` given to the constructor (the
-transport seam: a guarded client, a test transport).  Error classes:
+Outbound requests go through the :class:`Requester` given to the constructor: the guarded
+:class:`~signalpost.egress.EgressClient` (resolves the provider's host once, vets every
+address, connects only to a vetted one), or a scripted one in tests.  Error classes:
 
-- a connection that could not be made, a 5xx, a 401/403 (the account, not the message) and a 429
-  are TRANSIENT; a 429's ``Retry-After`` pauses every submit to the provider until it
-  passes (the carrier is not ``available`` meanwhile, so routes fail over);
+- a connection that could not be made (DNS, refused, TLS, a connect timeout), a 5xx, a
+  401/403 (the account, not the message) and a 429 are TRANSIENT; a 429's ``Retry-After``
+  pauses every submit to the provider until it passes (the carrier is not ``available``
+  meanwhile, so routes fail over);
+- a provider whose address is refused (loopback, private, link-local... without
+  ``allow_private`` on the provider) is TRANSIENT with ``ADDRESS_REFUSED``: nothing was
+  sent and the message is not at fault, so it fails over to the route's next carrier (the
+  failures open the provider's circuit) or waits for the operator to fix the carriers
+  file, up to ``max_submit_attempts``; the refusal is logged as an error;
 - a timeout or a connection lost after the request went out is TRANSIENT with
   ``NO_RESPONSE``: the provider may have taken the message, so it is asked again (with the
   same idempotency key where the provider has them), never failed over;
@@ -22,9 +29,9 @@ import logging
 import time
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-import httpx
+import orjson
 
 from signalpost.carriers.base import (
     NO_RESPONSE,
@@ -38,14 +45,57 @@ from signalpost.carriers.base import (
 from signalpost.carriers.http import repository
 from signalpost.carriers.http.config import ProviderConfig
 from signalpost.domain.lifecycle import ReasonCode, Status
+from signalpost.egress import (
+    AddressRefused,
+    ConnectFailed,
+    ConnectTimedOut,
+    EgressError,
+    InvalidTarget,
+    Reply,
+    ResolveFailed,
+    TlsFailed,
+)
 from signalpost.storage import Database
 from signalpost.timeutil import now_us
 
-__all__ = ["BadEvent", "HttpCarrier", "retry_after_seconds"]
+__all__ = [
+    "ADDRESS_REFUSED",
+    "BadEvent",
+    "HttpCarrier",
+    "Requester",
+    "header",
+    "json_object",
+    "retry_after_seconds",
+    "text",
+]
 
 log = logging.getLogger("signalpost.carriers.http")
 
 _POLL_BATCH = 100
+ADDRESS_REFUSED = "ADDRESS_REFUSED"
+# Failures before anything was sent: another carrier may take the message.
+_NOT_SENT = (ResolveFailed, ConnectFailed, ConnectTimedOut, TlsFailed)
+
+
+class Requester(Protocol):
+    """How a carrier makes requests (:class:`~signalpost.egress.EgressClient` in service)."""
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float,
+        read_limit: int = 65536,
+    ) -> Reply:
+        """One request; raises :class:`~signalpost.egress.EgressError` without an answer."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        ...
 
 
 class BadEvent(ValueError):
@@ -63,7 +113,7 @@ def retry_after_seconds(value: str | None, default: float = 1.0) -> float:
 class HttpCarrier(Carrier):
     """A provider's HTTP API behind the ``Carrier`` interface."""
 
-    def __init__(self, config: ProviderConfig, db: Database, client: httpx.AsyncClient) -> None:
+    def __init__(self, config: ProviderConfig, db: Database, client: Requester) -> None:
         self.name = config.name
         self.config = config
         self.channels = config.channels
@@ -75,19 +125,20 @@ class HttpCarrier(Carrier):
         self._sink: ReceiptSink | None = None
         self._poller: asyncio.Task[None] | None = None
         self._polled: dict[str, float] = {}  # provider id -> when last asked, monotonic
+        self._last_refusal: str | None = None
 
     # ------------------------------------------------------------------ provider specifics
 
     @abstractmethod
-    async def _post(self, s: Submission) -> httpx.Response:
+    async def _post(self, s: Submission) -> Reply:
         """Send one submission."""
 
     @abstractmethod
-    def _accepted_id(self, response: httpx.Response) -> str | None:
+    def _accepted_id(self, response: Reply) -> str | None:
         """The provider's message id in a successful answer."""
 
     @abstractmethod
-    def _error_code(self, response: httpx.Response) -> tuple[str, str]:
+    def _error_code(self, response: Reply) -> tuple[str, str]:
         """The provider's error code and message in a refusal."""
 
     @abstractmethod
@@ -114,6 +165,7 @@ class HttpCarrier(Carrier):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
+        await self.client.aclose()
 
     # ------------------------------------------------------------------ submit
 
@@ -127,11 +179,24 @@ class HttpCarrier(Carrier):
             await self._pace()
             try:
                 response = await self._post(s)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                return _transient(s, "CONNECTION", f"{type(exc).__name__}: {exc}"[:200])
-            except httpx.HTTPError as exc:  # sent, but no answer: it may have been taken
-                return _transient(s, NO_RESPONSE, f"{type(exc).__name__}: {exc}"[:200])
+            except (AddressRefused, InvalidTarget) as exc:
+                return _transient(s, ADDRESS_REFUSED, self._refused(exc))
+            except _NOT_SENT as exc:
+                return _transient(s, "CONNECTION", f"{exc.kind}: {exc}"[:200])
+            except EgressError as exc:  # sent, but no answer: it may have been taken
+                return _transient(s, NO_RESPONSE, f"{exc.kind}: {exc}"[:200])
         return self._classify(s, response)
+
+    def _refused(self, exc: EgressError) -> str:
+        """The reason for a provider the egress rules do not let us reach (logged once per
+        distinct reason: every submit meets it until the carriers file changes)."""
+        reason = f"{exc}; the provider {self.name!r} is not reachable under the egress rules"
+        if isinstance(exc, AddressRefused) and not self.config.allow_private:
+            reason += " (allow_private = true on the provider in the carriers file allows it)"
+        if reason != self._last_refusal:
+            self._last_refusal = reason
+            log.error("carrier %s: %s", self.name, reason)
+        return reason[:300]
 
     async def _pace(self) -> None:
         if self.config.rate <= 0:
@@ -142,8 +207,8 @@ class HttpCarrier(Carrier):
         if at > now:
             await asyncio.sleep(at - now)
 
-    def _classify(self, s: Submission, response: httpx.Response) -> SubmitResult:
-        status = response.status_code
+    def _classify(self, s: Submission, response: Reply) -> SubmitResult:
+        status = response.status
         if status < 300:
             cid = self._accepted_id(response)
             if cid:
@@ -151,7 +216,7 @@ class HttpCarrier(Carrier):
             return _transient(s, "NO_MESSAGE_ID", "the provider's answer had no message id")
         code, message = self._error_code(response)
         if status == 429:
-            pause = retry_after_seconds(response.headers.get("retry-after"))
+            pause = retry_after_seconds(header(response, "retry-after"))
             self._paused_until = max(self._paused_until, time.monotonic() + pause)
             return _transient(s, code or "HTTP_429", message)
         if status >= 500 or status in (401, 403, 408):
@@ -200,7 +265,10 @@ class HttpCarrier(Carrier):
         async with self._slots:
             try:
                 return await self._fetch(carrier_message_id)
-            except httpx.HTTPError as exc:
+            except (AddressRefused, InvalidTarget) as exc:
+                self._refused(exc)
+                return None
+            except EgressError as exc:
                 log.info("polling %s for %s: %s", self.name, carrier_message_id, exc)
                 return None
 
@@ -209,10 +277,24 @@ def _transient(s: Submission, code: str, reason: str) -> SubmitResult:
     return SubmitResult(s.attempt_id, SubmitOutcome.TRANSIENT, error_code=code, reason=reason)
 
 
-def json_object(response: httpx.Response) -> dict[str, Any]:
+def json_object(response: Reply) -> dict[str, Any]:
     """The answer's JSON object, or an empty one."""
     try:
-        data = response.json()
-    except ValueError:
+        data = orjson.loads(response.body)
+    except orjson.JSONDecodeError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def text(response: Reply) -> str:
+    """The answer's body as text (bytes that are not UTF-8 replaced)."""
+    return response.body.decode("utf-8", "replace")
+
+
+def header(response: Reply, name: str) -> str | None:
+    """A header of the answer, whatever the case of its name."""
+    found = response.headers.get(name)
+    if found is None:
+        wanted = name.lower()
+        found = next((v for k, v in response.headers.items() if k.lower() == wanted), None)
+    return found

@@ -11,7 +11,15 @@ webhook_secret = "whsec_..."  # verifies events posted to /carriers/{name}/event
 channels = ["sms", "whatsapp"]  # default: what the provider carries
 rate = 0                      # requests per second; 0: no limit
 default_sender = "+1..."      # MailerSend: the account's number for messages without one
+allow_private = false         # true: base_url may be on loopback, private or link-local networks
 ```
+
+Requests to a provider go through the guarded egress client: its host is resolved once and
+every address vetted.  Without ``allow_private`` a ``base_url`` that names a loopback,
+private, link-local (or otherwise non-public) address or ``localhost`` is refused when the
+file is read, and a host that resolves to such an address is refused at each request (see
+``signalpost.carriers.http.base`` for what happens to the message).
+``SIGNALPOST_ALLOW_PRIVATE_WEBHOOKS`` is about webhook URLs and does not apply here.
 """
 
 from __future__ import annotations
@@ -19,6 +27,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+
+from signalpost.egress import AddressGuard, AddressRefused
 
 __all__ = ["KINDS", "ProviderConfig", "ProviderConfigError", "parse_providers"]
 
@@ -49,6 +60,7 @@ class ProviderConfig:
     failure_threshold: int = 5  # consecutive failures that open the circuit
     open_seconds: float = 30.0  # how long an open circuit waits before a probe
     default_sender: str | None = None  # MailerSend: "from" of messages without a sender
+    allow_private: bool = False  # the provider may be on loopback, private or link-local networks
 
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
@@ -67,6 +79,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "failure_threshold": int,
     "open_seconds": (int, float),
     "default_sender": str,
+    "allow_private": bool,
 }
 _REQUIRED = ("name", "kind", "base_url", "api_key")
 
@@ -83,7 +96,7 @@ def _provider(raw: Any, index: int) -> ProviderConfig:
         expected = _TYPES.get(key)
         if expected is None:
             raise ProviderConfigError(f"{where}: unknown setting {key!r}")
-        if not isinstance(value, expected) or (isinstance(value, bool)):
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             raise ProviderConfigError(f"{where}.{key} has the wrong type")
         values[key] = value
     kind = values["kind"]
@@ -102,6 +115,18 @@ def _provider(raw: Any, index: int) -> ProviderConfig:
 def _check(c: ProviderConfig, where: str) -> None:
     if not c.base_url.startswith(("http://", "https://")):
         raise ProviderConfigError(f"{where}.base_url must be an http(s) URL")
+    try:
+        host = urlsplit(c.base_url).hostname
+    except ValueError as exc:
+        raise ProviderConfigError(f"{where}.base_url is not a valid URL: {exc}") from exc
+    if not host:
+        raise ProviderConfigError(f"{where}.base_url has no host")
+    try:
+        AddressGuard(allow_private=c.allow_private).check_host(host)
+    except AddressRefused as exc:
+        raise ProviderConfigError(
+            f"{where}.base_url: {exc}; set allow_private = true on this provider to reach it"
+        ) from exc
     if not c.name or len(c.name) > 32:
         raise ProviderConfigError(f"{where}.name must have 1 to 32 characters")
     if c.rate < 0 or c.concurrency < 1 or c.failure_threshold < 1:

@@ -18,12 +18,12 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
 import orjson
 
 from signalpost.carriers.base import Receipt, Submission
-from signalpost.carriers.http.base import BadEvent, HttpCarrier, json_object
+from signalpost.carriers.http.base import BadEvent, HttpCarrier, header, json_object, text
 from signalpost.domain.lifecycle import ReasonCode, Status
+from signalpost.egress import Reply
 from signalpost.timeutil import now_us
 
 __all__ = ["MailerSendCarrier", "receipt_status"]
@@ -76,21 +76,22 @@ class MailerSendCarrier(HttpCarrier):
     def _url(self, path: str) -> str:
         return self.config.base_url.rstrip("/") + path
 
-    async def _post(self, s: Submission) -> httpx.Response:
+    async def _post(self, s: Submission) -> Reply:
         body = {"from": s.sender or self.config.default_sender, "to": [s.to], "text": s.body}
-        return await self.client.post(
+        return await self.client.request(
+            "POST",
             self._url("/v1/sms"),
-            content=orjson.dumps(body),
+            body=orjson.dumps(body),
             headers={**self._headers(), "content-type": "application/json"},
             timeout=self.config.timeout_seconds,
         )
 
-    def _accepted_id(self, response: httpx.Response) -> str | None:
-        return response.headers.get("x-sms-message-id") or None
+    def _accepted_id(self, response: Reply) -> str | None:
+        return header(response, "x-sms-message-id") or None
 
-    def _error_code(self, response: httpx.Response) -> tuple[str, str]:
+    def _error_code(self, response: Reply) -> tuple[str, str]:
         data = json_object(response)
-        message = str(data.get("message") or response.text)[:200]
+        message = str(data.get("message") or text(response))[:200]
         errors = data.get("errors")
         if isinstance(errors, dict) and errors:
             first = next(iter(errors))
@@ -98,12 +99,13 @@ class MailerSendCarrier(HttpCarrier):
         return "", message
 
     async def _fetch(self, carrier_message_id: str) -> Receipt | None:
-        response = await self.client.get(
+        response = await self.client.request(
+            "GET",
             self._url(f"/v1/sms-messages/{carrier_message_id}"),
             headers=self._headers(),
             timeout=self.config.timeout_seconds,
         )
-        if response.status_code != 200:
+        if response.status != 200:
             return None
         data = json_object(response).get("data")
         sms = data.get("sms") if isinstance(data, dict) else None

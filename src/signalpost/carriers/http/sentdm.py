@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
 import orjson
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from signalpost.carriers.base import Receipt, Submission
-from signalpost.carriers.http.base import BadEvent, HttpCarrier, json_object
+from signalpost.carriers.http.base import BadEvent, HttpCarrier, json_object, text
 from signalpost.domain.lifecycle import ReasonCode, Status
+from signalpost.egress import Reply
 from signalpost.timeutil import now_us
 
 __all__ = ["SentDmCarrier", "receipt_status"]
@@ -82,20 +82,21 @@ class SentDmCarrier(HttpCarrier):
     def _url(self, path: str) -> str:
         return self.config.base_url.rstrip("/") + path
 
-    async def _post(self, s: Submission) -> httpx.Response:
+    async def _post(self, s: Submission) -> Reply:
         body: dict[str, Any] = {"to": [s.to], "channel": [s.channel], "text": s.body}
         if s.sender:
             body["channels"] = {s.channel: [{"from": [s.sender]}]}
         headers = {**self._headers(), "idempotency-key": s.message_id}
         headers["content-type"] = "application/json"
-        return await self.client.post(
+        return await self.client.request(
+            "POST",
             self._url("/v3/messages"),
-            content=orjson.dumps(body),
+            body=orjson.dumps(body),
             headers=headers,
             timeout=self.config.timeout_seconds,
         )
 
-    def _accepted_id(self, response: httpx.Response) -> str | None:
+    def _accepted_id(self, response: Reply) -> str | None:
         data = json_object(response).get("data")
         recipients = data.get("recipients") if isinstance(data, dict) else None
         if isinstance(recipients, list) and recipients and isinstance(recipients[0], dict):
@@ -103,19 +104,20 @@ class SentDmCarrier(HttpCarrier):
             return cid if isinstance(cid, str) and cid else None
         return None
 
-    def _error_code(self, response: httpx.Response) -> tuple[str, str]:
+    def _error_code(self, response: Reply) -> tuple[str, str]:
         error = json_object(response).get("error")
         if isinstance(error, dict):
             return str(error.get("code") or ""), str(error.get("message") or "")[:200]
-        return "", response.text[:200]
+        return "", text(response)[:200]
 
     async def _fetch(self, carrier_message_id: str) -> Receipt | None:
-        response = await self.client.get(
+        response = await self.client.request(
+            "GET",
             self._url(f"/v3/messages/{carrier_message_id}"),
             headers=self._headers(),
             timeout=self.config.timeout_seconds,
         )
-        if response.status_code != 200:
+        if response.status != 200:
             return None
         data = json_object(response).get("data")
         if not isinstance(data, dict) or not isinstance(data.get("status"), str):

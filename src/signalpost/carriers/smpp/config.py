@@ -28,9 +28,21 @@ api_key = "..."
 prefix = "+1"
 connections = ["upstream", "carrier-a"]   # the first that can take it; the rest are failover
 channels = ["sms"]           # optional: only these channels (of those every carrier carries)
+
+[[routes]]
+prefix = "+44"
+connections = [{ name = "upstream", weight = 3 }, { name = "carrier-a", weight = 1 }]
 ```
 
 A route with the empty prefix is the default for SMS.  Numbers are E.164 with ``+``.
+
+``connections`` is either a list of names, in order of preference, or a list of tables
+``{ name = "...", weight = N }`` (integers >= 0, at least one > 0; each carrier once):
+traffic is then split in proportion to the weights among the carriers that can take it
+(available, circuit not open), each message's choice fixed by its id so a retry meets the
+carriers in the same order; a failed-over message goes to the next carrier in that order.
+Weight 0 is a standby, used only when no weighted carrier can take the message.  See
+``signalpost.domain.routing``.
 
 ``receipt_id`` says how a receipt names the part it is for, and is never guessed: a receipt
 applies only to the part whose ``submit_sm_resp`` carried that very id on this connection.
@@ -114,6 +126,7 @@ class Route:
     prefix: str
     connections: tuple[str, ...]
     channels: tuple[str, ...] | None = None
+    weights: tuple[int, ...] | None = None  # one per connection; None: in order of preference
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,13 +230,42 @@ def _check_connection(c: ConnectionConfig, where: str) -> None:
         raise ConfigError(f"{where}: system_id is at most 15 and password at most 8 characters")
 
 
+def _targets(raw: Any, where: str) -> tuple[tuple[str, ...], tuple[int, ...] | None]:
+    """A route's carrier names, and their weights when it gives them."""
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{where}.connections must be a non-empty list of connection names")
+    if all(isinstance(t, str) for t in raw):
+        return tuple(raw), None
+    if not all(isinstance(t, Mapping) for t in raw):
+        raise ConfigError(
+            f"{where}.connections must be all names (in order of preference) "
+            "or all {name, weight} tables"
+        )
+    names: list[str] = []
+    weights: list[int] = []
+    for i, entry in enumerate(raw):
+        name, weight = entry.get("name"), entry.get("weight")
+        unknown = set(entry) - {"name", "weight"}
+        if unknown:
+            raise ConfigError(f"{where}.connections[{i}]: unknown setting {sorted(unknown)[0]!r}")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{where}.connections[{i}] needs a name")
+        if not isinstance(weight, int) or isinstance(weight, bool) or weight < 0:
+            raise ConfigError(f"{where}.connections[{i}].weight must be an integer >= 0")
+        names.append(name)
+        weights.append(weight)
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{where}.connections names a connection twice")
+    if sum(weights) <= 0:
+        raise ConfigError(f"{where}.connections: at least one weight must be > 0")
+    return tuple(names), tuple(weights)
+
+
 def _route(raw: Any, index: int, names: set[str]) -> Route:
     where = f"routes[{index}]"
     if not isinstance(raw, Mapping) or not isinstance(raw.get("prefix", ""), str):
         raise ConfigError(f"{where} needs a prefix string")
-    targets = raw.get("connections")
-    if not isinstance(targets, list) or not targets or not all(isinstance(t, str) for t in targets):
-        raise ConfigError(f"{where}.connections must be a non-empty list of connection names")
+    targets, weights = _targets(raw.get("connections"), where)
     unknown = [t for t in targets if t not in names]
     if unknown:
         raise ConfigError(f"{where}: unknown connection {unknown[0]!r}")
@@ -232,7 +274,7 @@ def _route(raw: Any, index: int, names: set[str]) -> Route:
         not isinstance(channels, list) or not all(isinstance(c, str) for c in channels)
     ):
         raise ConfigError(f"{where}.channels must be a list of channel names")
-    return Route(raw.get("prefix", ""), tuple(targets), tuple(channels) if channels else None)
+    return Route(raw.get("prefix", ""), targets, tuple(channels) if channels else None, weights)
 
 
 def parse_config(data: Mapping[str, Any]) -> SmppConfig:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
-
 from signalpost.carriers.base import Carrier
 from signalpost.carriers.breaker import CircuitBreaker
 from signalpost.carriers.http import HttpCarrier, ProviderConfig, SentDmCarrier
@@ -13,6 +11,7 @@ from signalpost.carriers.simulator import SimulatorCarrier
 from signalpost.carriers.smpp.carrier import SmppCarrier
 from signalpost.carriers.smpp.config import ConfigError, SmppConfig, load_config
 from signalpost.config import Settings
+from signalpost.egress import AddressGuard, EgressClient, Resolver, system_resolver
 from signalpost.messages.transitions import Recorder
 from signalpost.storage import Database
 
@@ -27,17 +26,14 @@ def smpp_registry(
     currency: str,
     *,
     simulated_channels: frozenset[str] = frozenset(),
-    client: httpx.AsyncClient | None = None,
 ) -> CarrierRegistry:
     """SMS leaves over the configured routes; no other channel leaves at all, except those
     the operator sends to the simulator on purpose (``simulated_channels``).  The simulator
-    is registered in any case, for test keys.  HTTP providers send through ``client``
-    (one shared client; a new one when none is given)."""
-    client = client or httpx.AsyncClient(follow_redirects=False)
+    is registered in any case, for test keys."""
     carriers: list[Carrier] = [
         SmppCarrier(c, db, recorder=recorder, currency=currency) for c in config.connections
     ]
-    carriers += [http_carrier(p, db, client) for p in config.providers]
+    carriers += [http_carrier(p, db) for p in config.providers]
     breakers = {
         p.name: CircuitBreaker(threshold=p.failure_threshold, open_seconds=p.open_seconds)
         for p in config.providers
@@ -45,14 +41,26 @@ def smpp_registry(
     registry = CarrierRegistry([simulator, *carriers], default=None, breakers=breakers)
     for route in config.routes:
         first, *rest = route.connections
-        registry.add_route(route.prefix, first, fallbacks=rest, channels=route.channels)
+        registry.add_route(
+            route.prefix, first, fallbacks=rest, channels=route.channels, weights=route.weights
+        )
     if simulated_channels:
         registry.add_route("", simulator.name, channels=simulated_channels)
     return registry
 
 
-def http_carrier(config: ProviderConfig, db: Database, client: httpx.AsyncClient) -> HttpCarrier:
-    """The carrier for an HTTP provider of the carriers file."""
+def http_carrier(
+    config: ProviderConfig, db: Database, *, resolver: Resolver = system_resolver
+) -> HttpCarrier:
+    """The carrier for an HTTP provider of the carriers file.
+
+    It sends through a guarded :class:`EgressClient` of its own (the provider's
+    ``allow_private`` decides whether non-public addresses may be reached; its connections
+    are bounded by the provider's ``concurrency``), closed when the carrier stops.
+    ``resolver`` is a seam for tests.
+    """
+    guard = AddressGuard(allow_private=config.allow_private, resolver=resolver)
+    client = EgressClient(guard, connections=config.concurrency)
     if config.kind == "sentdm":
         return SentDmCarrier(config, db, client)
     return MailerSendCarrier(config, db, client)
