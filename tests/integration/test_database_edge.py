@@ -23,3 +23,18 @@ async def test_transaction_and_reader_yield_a_connection(db: Database) -> None:
         assert_type(conn, Connection)
         assert isinstance(conn, Connection)
         assert await conn.fetchval(_ONE) == 1
+
+
+async def test_the_scanner_reads_committed_data_without_the_readers_cache(db: Database) -> None:
+    """Exports read through ``scanner()``: the same committed data as the reader, and on
+    SQLite a connection of its own with a small page cache, so a long export neither evicts
+    the lookups' pages nor grows the process by the pages it reads once."""
+    async with db.scanner() as conn:
+        assert_type(conn, Connection)
+        assert await conn.fetchval(_ONE) == 1
+    if db.dialect != "sqlite":
+        return
+    cache = Query(text("PRAGMA cache_size"))
+    async with db.reader() as reader, db.scanner() as scanner:
+        assert await reader.fetchval(cache) == -65536
+        assert await scanner.fetchval(cache) == -2048

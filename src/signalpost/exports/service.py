@@ -23,7 +23,7 @@ async def message_pages(
     """The scope's messages matching ``flt``, newest first, ``page`` at a time."""
     before: tuple[int, str] | None = None
     while True:
-        async with db.reader() as conn:
+        async with db.scanner() as conn:
             rows = await messages.list_messages(conn, scope, flt, limit=page, before=before)
         if rows:
             yield rows
@@ -38,7 +38,7 @@ async def activity_pages(
     """The scope's activities matching ``flt``, newest first, ``page`` at a time."""
     before: tuple[int, int] | None = None
     while True:
-        async with db.reader() as conn:
+        async with db.scanner() as conn:
             rows = await activities.search(conn, scope, flt, limit=page, before=before)
         if rows:
             yield rows

@@ -203,6 +203,12 @@ class Database(ABC):
     def reader(self) -> AbstractAsyncContextManager[Connection]:
         """``async with db.reader() as conn``: a connection for reads of committed data."""
 
+    def scanner(self) -> AbstractAsyncContextManager[Connection]:
+        """``async with db.scanner() as conn``: a reader for long sequential reads (exports),
+        which must not push the pages that lookups keep hot out of the reader's cache, nor
+        grow the process's memory with pages read once."""
+        return self.reader()
+
 
 # --------------------------------------------------------------------------- SQLite
 
@@ -277,6 +283,12 @@ def _sqlite_integrity(exc: sqlite3.IntegrityError) -> IntegrityViolation:
     return IntegrityViolation(str(exc))
 
 
+CACHE_KIB = 65536
+"""Page cache of the SQLite writer and reader: the working set of lookups and sends."""
+SCAN_CACHE_KIB = 2048
+"""Page cache of the SQLite scanner: long reads touch each page once."""
+
+
 class SqliteDatabase(Database):
     """SQLite in WAL mode: one writer connection behind a lock, one reader connection."""
 
@@ -286,15 +298,16 @@ class SqliteDatabase(Database):
         self.path = path
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
+        self._scanner: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self, cache_kib: int = CACHE_KIB) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=10000")
-        conn.execute("PRAGMA cache_size=-65536")
+        conn.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
         return conn
 
     async def connect(self) -> None:
@@ -304,9 +317,10 @@ class SqliteDatabase(Database):
         self._reader = self._open() if self.path != ":memory:" else self._writer
 
     async def close(self) -> None:
-        for conn in {id(c): c for c in (self._reader, self._writer) if c}.values():
+        connections = (self._reader, self._writer, self._scanner)
+        for conn in {id(c): c for c in connections if c}.values():
             conn.close()
-        self._writer = self._reader = None
+        self._writer = self._reader = self._scanner = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
@@ -330,6 +344,17 @@ class SqliteDatabase(Database):
     def reader(self) -> _Ready:
         assert self._reader is not None, "database is not connected"
         return _Ready(SqliteConnection(self._reader))
+
+    def scanner(self) -> _Ready:
+        """A third connection, opened on first use, with a page cache of
+        :data:`SCAN_CACHE_KIB`: an export of millions of rows leaves the reader's cache and
+        the process's memory as they were."""
+        assert self._reader is not None, "database is not connected"
+        if self.path == ":memory:":
+            return self.reader()
+        if self._scanner is None:
+            self._scanner = self._open(SCAN_CACHE_KIB)
+        return _Ready(SqliteConnection(self._scanner))
 
 
 class _Ready:
