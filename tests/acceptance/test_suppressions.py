@@ -32,6 +32,12 @@ def test_suppression_list(server: ServerProcess, org: dict[str, str], db_target:
         headers = {"x-profile-id": profile["id"]}
         from_profile = client.post("/v1/messages", json={"to": [A], "text": "Hi"}, headers=headers)
         assert from_profile.json()["messages"][0]["status"] == "filtered"
+        # ... and only the organization can take a number off its own list
+        kept = client.delete(f"/v1/suppressions/{A}", headers=headers)
+        assert kept.status_code == 409, kept.text
+        assert kept.json()["error"]["code"] == "suppressed_by_organization"
+        again = client.post("/v1/messages", json={"to": [A], "text": "Hi"}, headers=headers)
+        assert again.json()["messages"][0]["status"] == "filtered"
         own = client.post("/v1/suppressions", json={"phone_numbers": [B]}, headers=headers)
         assert own.status_code == 201, own.text
         org_send = client.post("/v1/messages", json={"to": [B], "text": "Hi"}).json()

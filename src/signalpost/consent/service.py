@@ -115,6 +115,19 @@ async def opted_out_among(conn: Connection, scope: Scope, numbers: Sequence[str]
     return await repo.opted_out_among(conn, _tenants(scope), list(dict.fromkeys(numbers)))
 
 
+async def opted_out_by_organization_only(
+    conn: Connection, scope: Scope, numbers: Sequence[str]
+) -> set[str]:
+    """For a profile, the numbers among ``numbers`` that only its organization's list
+    holds (the profile cannot take them off; the organization can)."""
+    if scope.tenant_id == scope.organization_id or not numbers:
+        return set()
+    wanted = list(dict.fromkeys(numbers))
+    everywhere = await repo.opted_out_among(conn, _tenants(scope), wanted)
+    own = await repo.opted_out_among(conn, [scope.tenant_id], wanted)
+    return everywhere - own
+
+
 async def remember(conn: Connection, scope: Scope, numbers: Sequence[str]) -> None:
     """Record messaged numbers as recipients (``active`` when new; others keep their status)."""
     now = now_us()

@@ -22,7 +22,7 @@ from signalpost.api.common import bearer_token, parse_body
 from signalpost.consent import service as consent
 from signalpost.consent.schemas import ConsentStatus, Recipient, SuppressionSource
 from signalpost.domain.phone import InvalidPhoneNumber, parse_phone
-from signalpost.errors import NotFound, ValidationFailed
+from signalpost.errors import Conflict, NotFound, ValidationFailed
 from signalpost.http import Request, Response, Router, StreamingResponse, json_response
 from signalpost.http.params import IntParam
 from signalpost.timeutil import iso
@@ -49,6 +49,13 @@ class SuppressionIn(BaseModel):
 
 class NotSuppressed(NotFound):
     """The number is not on the suppression list."""
+
+
+class SuppressedByOrganization(Conflict):
+    """The number is on the organization's suppression list, which covers this profile:
+    only an organization key can take it off."""
+
+    code = "suppressed_by_organization"
 
 
 def _present(r: Recipient) -> dict[str, Any]:
@@ -141,7 +148,14 @@ def add_suppression_routes(router: Router, ctx: Context) -> None:
             )
         return json_response({"data": [_present(r) for r in added]}, 201)
 
-    @router.delete("/suppressions/{number}", responses={204: "removed"})
+    @router.delete(
+        "/suppressions/{number}",
+        responses={
+            204: "removed",
+            404: "not on the list",
+            409: "on the organization's list, which a profile cannot change",
+        },
+    )
     async def remove_suppression(request: Request) -> Response:
         """Take a number off the suppression list (it may be messaged again)."""
         sc = await scope(request)
@@ -149,6 +163,8 @@ def add_suppression_routes(router: Router, ctx: Context) -> None:
         async with db.transaction() as conn:
             if not await consent.opted_out_among(conn, sc, [number]):
                 raise NotSuppressed()
+            if await consent.opted_out_by_organization_only(conn, sc, [number]):
+                raise SuppressedByOrganization()
             await consent.set_status_of_numbers(
                 conn,
                 sc,
