@@ -21,6 +21,7 @@ from signalpost.messages.service import SendPolicy
 from signalpost.messages.suppression import CarrierSuppressor
 from signalpost.messages.transitions import Applied, Recorder
 from signalpost.observability.metrics import count_status_changes
+from signalpost.ratelimits import Counter, open_counter
 from signalpost.retention.schemas import RetentionPolicy
 from signalpost.retention.service import Purger
 from signalpost.stats import service as stats
@@ -49,6 +50,7 @@ class Context:
     carriers: CarrierRegistry
     dispatcher: Dispatcher
     webhooks: WebhookEngine
+    rate_counter: Counter  # the dialects' rate limits, shared by them all
     _next_retention: float = 0.0
 
     @classmethod
@@ -99,6 +101,7 @@ class Context:
             carriers=carriers,
             dispatcher=Dispatcher(db, recorder, carriers, policy),
             webhooks=webhooks,
+            rate_counter=open_counter(settings, db),
         )
 
     def worker_pool(self) -> WorkerPool:
@@ -135,4 +138,5 @@ class Context:
     async def close(self) -> None:
         await self.auth.close()
         await self.webhooks.close()
+        await self.rate_counter.close()
         await self.db.close()
