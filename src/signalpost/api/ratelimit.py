@@ -43,13 +43,12 @@ class Decision:
     header needs is worked out when asked for.
     """
 
-    __slots__ = ("_limit", "allowed", "count", "ends_at", "now")
+    __slots__ = ("_limit", "allowed", "count", "ends_at")
 
-    def __init__(self, limit: _Limit, window: Window, now: float) -> None:
+    def __init__(self, limit: _Limit, window: Window) -> None:
         self._limit = limit
         self.count = window.count
         self.ends_at = window.ends_at
-        self.now = now
         self.allowed = window.count <= limit.amount
 
     @property
@@ -67,8 +66,8 @@ class Decision:
 
     @property
     def retry_after(self) -> int:
-        """Seconds until the window ends, at least 1."""
-        return max(1, math.ceil(self.ends_at - self.now))
+        """Seconds from now until the window ends, at least 1."""
+        return max(1, math.ceil(self.ends_at - time.time()))
 
     def headers(self, *, reset: bool = True) -> list[Header]:
         """``X-RateLimit-Limit``, ``-Remaining`` and (unless ``reset`` is false) ``-Reset``."""
@@ -92,9 +91,14 @@ class RateLimiter:
         self._limits = {name: _Limit(spec) for name, spec in limits.items()}
         self._prefix = scope + ":"
         self._counter = counter if counter is not None else MemoryCounter()
+        # Counting in memory needs no await: called directly on the hot path.
+        self._memory = self._counter if isinstance(self._counter, MemoryCounter) else None
 
     async def hit(self, name: str, key: str) -> Decision:
         """Count one request of ``key`` against the limit called ``name``."""
         limit = self._limits[name]
-        window = await self._counter.hit(f"{self._prefix}{name}:{key}", limit.period)
-        return Decision(limit, window, time.time())
+        if self._memory is not None:
+            window = self._memory.hit_now(f"{self._prefix}{name}:{key}", limit.period)
+        else:
+            window = await self._counter.hit(f"{self._prefix}{name}:{key}", limit.period)
+        return Decision(limit, window)
