@@ -43,13 +43,13 @@ class Decision:
     header needs is worked out when asked for.
     """
 
-    __slots__ = ("_limit", "allowed", "count", "ends_at")
+    __slots__ = ("_limit", "_window", "allowed", "count")
 
     def __init__(self, limit: _Limit, window: Window) -> None:
         self._limit = limit
-        self.count = window.count
-        self.ends_at = window.ends_at
-        self.allowed = window.count <= limit.amount
+        self._window = window
+        self.count = window.count  # the window may count on: this request's count
+        self.allowed = self.count <= limit.amount
 
     @property
     def limit(self) -> int:
@@ -62,18 +62,18 @@ class Decision:
     @property
     def reset_at(self) -> int:
         """When the window ends, in Unix seconds."""
-        return math.ceil(self.ends_at)
+        return math.ceil(self._window.ends_at)
 
     @property
     def retry_after(self) -> int:
         """Seconds from now until the window ends, at least 1."""
-        return max(1, math.ceil(self.ends_at - time.time()))
+        return max(1, math.ceil(self._window.ends_at - time.time()))
 
     def headers(self, *, reset: bool = True) -> list[Header]:
         """``X-RateLimit-Limit``, ``-Remaining`` and (unless ``reset`` is false) ``-Reset``."""
         out = [self._limit.header, (b"x-ratelimit-remaining", b"%d" % self.remaining)]
         if reset:
-            out.append((b"x-ratelimit-reset", b"%d" % self.reset_at))
+            out.append(self._window.reset_header())
         return out
 
 

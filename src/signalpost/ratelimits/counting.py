@@ -47,13 +47,24 @@ RETRY_SECONDS = 5.0
 
 class Window:
     """A key's count in its current window (this hit included) and when the window ends
-    (Unix seconds on this process's clock; a store's own clock only measures what is left)."""
+    (Unix seconds on this process's clock; a store's own clock only measures what is left).
 
-    __slots__ = ("count", "ends_at")
+    :class:`MemoryCounter` hands out its own window, counting on: read ``count`` at once.
+    """
+
+    __slots__ = ("_reset_header", "count", "ends_at")
 
     def __init__(self, count: int, ends_at: float) -> None:
         self.count = count
         self.ends_at = ends_at
+        self._reset_header: tuple[bytes, bytes] | None = None
+
+    def reset_header(self) -> tuple[bytes, bytes]:
+        """``X-RateLimit-Reset``: the window's end in whole Unix seconds (made once)."""
+        header = self._reset_header
+        if header is None:
+            header = self._reset_header = (b"x-ratelimit-reset", b"%d" % math.ceil(self.ends_at))
+        return header
 
     def __repr__(self) -> str:
         return f"Window(count={self.count}, ends_at={self.ends_at})"
@@ -80,7 +91,7 @@ class MemoryCounter(Counter):
     """
 
     def __init__(self, *, max_windows: int = 100_000) -> None:
-        self._windows: dict[str, list[float]] = {}  # key -> [count, ends_at]
+        self._windows: dict[str, Window] = {}
         self._max = max_windows
 
     async def hit(self, key: str, period: float) -> Window:
@@ -90,15 +101,15 @@ class MemoryCounter(Counter):
         """:meth:`hit` without a coroutine."""
         now = time.time()
         window = self._windows.get(key)
-        if window is None or window[1] <= now:
+        if window is None or window.ends_at <= now:
             if len(self._windows) >= self._max:
                 self._sweep(now)
-            window = self._windows[key] = [0, now + period]
-        window[0] += 1
-        return Window(int(window[0]), window[1])
+            window = self._windows[key] = Window(0, now + period)
+        window.count += 1
+        return window
 
     def _sweep(self, now: float) -> None:
-        self._windows = {k: w for k, w in self._windows.items() if w[1] > now}
+        self._windows = {k: w for k, w in self._windows.items() if w.ends_at > now}
 
 
 class WindowStore(ABC):
