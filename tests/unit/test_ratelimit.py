@@ -117,7 +117,7 @@ async def test_hits_arriving_during_a_round_trip_go_in_the_next() -> None:
     later = [asyncio.ensure_future(counter.hit("a", 60.0)) for _ in range(3)]
     windows = await asyncio.gather(first, *later)
     assert [w.count for w in windows] == [1, 2, 3, 4]
-    assert [len(b) and b[0][1] for b in store.batches] == [1, 3]
+    assert [b[0][1] for b in store.batches] == [1, 3]
     await counter.close()
 
 
@@ -137,6 +137,15 @@ async def test_an_unreachable_store_fails_open_to_counting_in_memory(
     warnings = [r for r in caplog.records if "fake store failed" in r.getMessage()]
     assert len(warnings) == 1  # once, not per request
     assert store.batches == []  # not tried again before the retry time
+    await counter.close()
+
+
+async def test_concurrent_hits_counted_in_memory_for_a_failing_store_keep_their_counts() -> None:
+    store = FakeStore()
+    store.failing = True
+    counter = SharedCounter(store)
+    windows = await asyncio.gather(*(counter.hit("a", 60.0) for _ in range(3)))
+    assert [w.count for w in windows] == [1, 2, 3]
     await counter.close()
 
 

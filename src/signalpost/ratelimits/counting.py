@@ -49,7 +49,7 @@ class Window:
     """A key's count in its current window (this hit included) and when the window ends
     (Unix seconds on this process's clock; a store's own clock only measures what is left).
 
-    :class:`MemoryCounter` hands out its own window, counting on: read ``count`` at once.
+    A counter hands out a window of the hit's own, except :meth:`MemoryCounter.hit_now`.
     """
 
     __slots__ = ("_reset_header", "count", "ends_at")
@@ -95,10 +95,15 @@ class MemoryCounter(Counter):
         self._max = max_windows
 
     async def hit(self, key: str, period: float) -> Window:
-        return self.hit_now(key, period)
+        return self.copy_of_hit(key, period)
+
+    def copy_of_hit(self, key: str, period: float) -> Window:
+        window = self.hit_now(key, period)
+        return Window(window.count, window.ends_at)
 
     def hit_now(self, key: str, period: float) -> Window:
-        """:meth:`hit` without a coroutine."""
+        """:meth:`hit` without a coroutine, handing out the key's own window, which counts
+        on with the next hit: read ``count`` before anything else may hit the key."""
         now = time.time()
         window = self._windows.get(key)
         if window is None or window.ends_at <= now:
@@ -164,7 +169,7 @@ class SharedCounter(Counter):
 
     async def hit(self, key: str, period: float) -> Window:
         if self._down_until and time.monotonic() < self._down_until:
-            return self.fallback.hit_now(key, period)
+            return self.fallback.copy_of_hit(key, period)
         pending = self._pending.get(key)
         if pending is None:
             pending = self._pending[key] = _Pending(math.ceil(period * 1_000_000))
@@ -200,7 +205,7 @@ class SharedCounter(Counter):
                 pending = batch[key]
                 for future in pending.futures:
                     if not future.done():
-                        future.set_result(self.fallback.hit_now(key, pending.period / 1e6))
+                        future.set_result(self.fallback.copy_of_hit(key, pending.period / 1e6))
             return
         if self._down_until:
             log.warning("rate limits: %s answers again; counting there", self.store.name)
