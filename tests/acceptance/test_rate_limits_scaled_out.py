@@ -1,6 +1,7 @@
 """Rate limits with two API processes: on PostgreSQL, or with Redis configured, the limit
 holds for the pair (the 101st request of a 100/minute limit is refused whichever process
-gets it); on SQLite without Redis each process counts on its own."""
+gets it); on SQLite without Redis each process counts on its own; a Redis that does not
+answer leaves each process counting on its own, with a warning, rather than refusing."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import httpx
 
 from tests.support.databases import DbTarget
 from tests.support.redis import redis_required
-from tests.support.server import ServerProcess, create_org, running_server
+from tests.support.server import ServerProcess, create_org, free_port, running_server
+from tests.support.waiting import eventually
 
 LIMIT = {"SIGNALPOST_SENTDM_RATE_LIMIT": "100/minute"}
 
@@ -73,3 +75,21 @@ def test_two_processes_share_a_limit_counted_in_redis(db_target: DbTarget, tmp_p
     with two_servers(db_target, tmp_path, env) as servers:
         answers = spread(servers, org["api_key"], 102)
     assert_the_pair_allows_exactly_the_limit(answers)
+
+
+def test_an_unreachable_redis_fails_open_to_counting_in_each_process(
+    db_target: DbTarget, tmp_path: Path
+) -> None:
+    nothing_there = f"redis://127.0.0.1:{free_port()}/0"
+    env = {"SIGNALPOST_SENTDM_RATE_LIMIT": "3/minute", "SIGNALPOST_REDIS_URL": nothing_there}
+    org = create_org(db_target)
+    with running_server(db_target, tmp_path, extra_env=env) as server:
+        answers = spread((server,), org["api_key"], 4)
+        # Served, with the limit still counted here: 3 allowed, then the 429.
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert [a.headers["x-ratelimit-remaining"] for a in answers] == ["2", "1", "0", "0"]
+        assert int(answers[-1].headers["retry-after"]) >= 1
+        eventually(
+            lambda: "rate limits: Redis failed" in server.log.read_text(),
+            what="a warning that Redis did not answer",
+        )

@@ -43,6 +43,20 @@ async def second_db(db_target: DbTarget) -> AsyncIterator[Database]:
         await database.close()
 
 
+@pytest.fixture
+async def pg_pair(pg_target: DbTarget) -> AsyncIterator[tuple[DbTarget, Database, Database]]:
+    """Two processes' connections to one PostgreSQL database."""
+    one = open_database(pg_target.url, schema=pg_target.schema, pool_size=4)
+    two = open_database(pg_target.url, schema=pg_target.schema, pool_size=4)
+    await one.connect()
+    await two.connect()
+    try:
+        yield pg_target, one, two
+    finally:
+        await one.close()
+        await two.close()
+
+
 async def _hits(counter: Counter, key: str, n: int) -> list[int]:
     windows = await asyncio.gather(*(counter.hit(key, 60.0) for _ in range(n)))
     return [window.count for window in windows]
@@ -69,10 +83,9 @@ async def test_two_processes_count_in_one_window_on_postgresql_and_apart_on_sqli
 
 
 async def test_the_hundred_and_first_request_is_refused_whichever_process_asks(
-    db: Database, second_db: Database, db_target: DbTarget
+    pg_pair: tuple[DbTarget, Database, Database],
 ) -> None:
-    if db_target.backend == "sqlite":
-        pytest.skip("SQLite counts in each process's memory (the test above)")
+    db_target, db, second_db = pg_pair
     one = RateLimiter("sentdm", {"standard": "100/minute"}, open_counter(_settings(db_target), db))
     two = RateLimiter(
         "sentdm", {"standard": "100/minute"}, open_counter(_settings(db_target), second_db)
@@ -92,10 +105,9 @@ async def test_the_hundred_and_first_request_is_refused_whichever_process_asks(
 
 
 async def test_a_window_that_ended_starts_again_and_is_pruned(
-    db: Database, db_target: DbTarget
+    pg_pair: tuple[DbTarget, Database, Database],
 ) -> None:
-    if db_target.backend == "sqlite":
-        pytest.skip("SQLite counts in memory: tests/unit/test_ratelimit.py")
+    db_target, db, _ = pg_pair  # (on SQLite, counting is in memory: unit tests)
     counter = open_counter(_settings(db_target), db)
     assert isinstance(counter, SharedCounter)
     try:
