@@ -1,4 +1,4 @@
-"""``python -m bench [NAME ...] [--quick] [--pg URL]``: run benchmarks, print one table.
+"""``python -m bench [NAME ...] [--quick] [--pg URL] [--redis URL]``: run benchmarks, one table.
 
 Every benchmark lives in its own module and is registered in :data:`BENCHMARKS` as a
 function taking the :class:`~bench.harness.BenchEnv` and returning a list of
@@ -130,6 +130,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[list[str], BenchEnv]:
     )
     parser.add_argument("--quick", action="store_true", help="short runs (targets still shown)")
     parser.add_argument("--pg", metavar="URL", help="run against PostgreSQL, one schema per run")
+    parser.add_argument("--redis", metavar="URL", help="servers count rate limits in this Redis")
     parser.add_argument("--connections", type=int, default=32, help="for lookup loads")
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the server into .bench/ (slows it)"
@@ -142,6 +143,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[list[str], BenchEnv]:
     env = BenchEnv(
         quick=args.quick,
         pg_url=args.pg,
+        redis_url=args.redis,
         connections=args.connections,
         profile=args.profile,
         keep=args.keep,
@@ -173,6 +175,7 @@ def save(env: BenchEnv, figures: list[Figure], problems: dict[str, str]) -> None
     record: dict[str, Any] = {
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "backend": env.backend,
+        "rate_limits_in_redis": bool(env.redis_url),
         "quick": env.quick,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),

@@ -81,7 +81,10 @@ async def compare_lookups(
             if side not in best or _rps(result) > _rps(best[side]):
                 best[side] = result
     mine, ref = best["ours"], best["reference"]
-    notes = [f"best of {rounds} x {seconds:g} s, {env.connections} connections, {env.backend}"]
+    store = ", rate limits in Redis" if env.redis_url else ""
+    notes = [
+        f"best of {rounds} x {seconds:g} s, {env.connections} connections, {env.backend}{store}"
+    ]
     for side, result in (("ours", mine), ("reference", ref)):
         if problem := _problems(result):
             notes.append(f"{side}: {problem}")

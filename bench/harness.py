@@ -78,6 +78,7 @@ class BenchEnv:
 
     quick: bool = False
     pg_url: str | None = None
+    redis_url: str | None = None  # SIGNALPOST_REDIS_URL of the servers
     connections: int = 32
     profile: bool = False
     keep: bool = False

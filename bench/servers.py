@@ -178,8 +178,9 @@ async def signalpost_server(
         command += ["-m", "cProfile", "-o", str(profile)]
         say(f"profiling the server into {profile}")
     command += ["-m", "signalpost.cli", "serve", "--no-migrate", *args]
+    redis = {"SIGNALPOST_REDIS_URL": env.redis_url} if env.redis_url else {}
     process_env = clean_env(
-        {**BASE_ENV, **db.env(), "SIGNALPOST_PORT": str(port), **(settings or {})}
+        {**BASE_ENV, **db.env(), **redis, "SIGNALPOST_PORT": str(port), **(settings or {})}
     )
     log = workdir / f"signalpost-{port}.log"
     async with _running(

@@ -74,8 +74,13 @@ class Settings(BaseSettings):
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     max_recipients_per_request: int = Field(default=10_000, ge=1)
 
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db where every API process counts the dialects' rate "
+        "limits (default: in PostgreSQL, or in each process's memory on SQLite)",
+    )
     sentdm_rate_limit: str = Field(
-        default="200/minute", description="sent.dm dialect: requests per API key (per process)"
+        default="200/minute", description="sent.dm dialect: requests per API key"
     )
     sentdm_sensitive_rate_limit: str = Field(
         default="10/minute", description="sent.dm dialect: secret rotation per API key"
@@ -86,21 +91,21 @@ class Settings(BaseSettings):
 
     sfmc_status_rate_limit: str = Field(
         default="50/second",
-        description="SFMC dialect: send-status lookups per tenant (per process)",
+        description="SFMC dialect: send-status lookups per tenant",
     )
     lamah_sms_rate_limit: str = Field(
-        default="100/minute", description="Lamah dialect: sends per token (per process)"
+        default="100/minute", description="Lamah dialect: sends per token"
     )
     lamah_rate_limit: str = Field(
-        default="1000/minute", description="Lamah dialect: other requests per token (per process)"
+        default="1000/minute", description="Lamah dialect: other requests per token"
     )
 
     mailersend_rate_limit: str = Field(
-        default="60/minute", description="MailerSend dialect: requests per account (per process)"
+        default="60/minute", description="MailerSend dialect: requests per account"
     )
     mailersend_activity_rate_limit: str = Field(
         default="10/minute",
-        description="MailerSend dialect: GET /v1/sms-activity per account (per process)",
+        description="MailerSend dialect: GET /v1/sms-activity per account",
     )
 
     allow_private_webhooks: bool = Field(

@@ -22,6 +22,7 @@ from signalpost.messages.service import SendPolicy
 from signalpost.messages.suppression import CarrierSuppressor
 from signalpost.messages.transitions import Applied, Recorder
 from signalpost.observability.metrics import count_status_changes
+from signalpost.ratelimits import Counter, open_counter
 from signalpost.retention.schemas import RetentionPolicy
 from signalpost.retention.service import Purger
 from signalpost.stats import service as stats
@@ -51,6 +52,7 @@ class Context:
     dispatcher: Dispatcher
     webhooks: WebhookEngine
     consent: ConsentRecorder
+    rate_counter: Counter  # the dialects' rate limits, shared by them all
     _next_retention: float = 0.0
 
     @classmethod
@@ -103,6 +105,7 @@ class Context:
             dispatcher=Dispatcher(db, recorder, carriers, policy),
             webhooks=webhooks,
             consent=consent,
+            rate_counter=open_counter(settings, db),
         )
 
     def worker_pool(self) -> WorkerPool:
@@ -139,4 +142,5 @@ class Context:
     async def close(self) -> None:
         await self.auth.close()
         await self.webhooks.close()
+        await self.rate_counter.close()
         await self.db.close()

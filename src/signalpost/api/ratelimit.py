@@ -1,10 +1,12 @@
 """Named per-caller rate limits for the dialects, written as the ``limits`` package writes them.
 
-Counting is in memory with fixed windows: each process counts on its own, so N
-API processes behind a balancer allow up to N times the configured rate.  A dialect makes
-one :class:`RateLimiter` with its named limits (``{"send": "100/minute"}``) and calls
-:meth:`RateLimiter.hit` with a limit name and the caller's key; the :class:`Decision` says
-whether to go on, how long to wait, and carries the usual ``X-RateLimit-*`` headers.
+A dialect makes one :class:`RateLimiter` with its named limits (``{"send": "100/minute"}``)
+and the process's counter, and awaits :meth:`RateLimiter.hit` with a limit name and the
+caller's key; the :class:`Decision` says whether to go on, how long to wait, and carries
+the usual ``X-RateLimit-*`` headers.  Counting is fixed windows, each starting at a
+caller's first request and lasting the limit's period; where the counts live (shared by
+every API process in PostgreSQL or Redis, or in this process's memory) is the counter's
+business (:mod:`signalpost.ratelimits`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import time
 from collections.abc import Mapping
 
 from limits import parse
+
+from signalpost.ratelimits import Counter, MemoryCounter, Window
 
 __all__ = ["Decision", "RateLimiter"]
 
@@ -32,88 +36,69 @@ class _Limit:
         self.header: Header = (b"x-ratelimit-limit", b"%d" % self.amount)
 
 
-class _Window:
-    """One caller's current window of one limit: when it ends and how many it has seen."""
-
-    __slots__ = ("count", "ends_at", "limit", "reset_at", "reset_header")
-
-    def __init__(self, limit: _Limit, now: float) -> None:
-        self.limit = limit
-        self.ends_at = now + limit.period
-        self.count = 0
-        self.reset_at = math.ceil(self.ends_at)
-        self.reset_header: Header = (b"x-ratelimit-reset", b"%d" % self.reset_at)
-
-
 class Decision:
     """Whether a request may go on, and where the caller stands in the window.
 
-    One is made for every request of a rate-limited API, so what only a refusal needs
-    (``retry_after``) is worked out when asked for, and the headers that stay the same for
-    a whole window are made once per window.
+    One is made for every request of a rate-limited API, so what only a refusal or a
+    header needs is worked out when asked for.
     """
 
-    __slots__ = ("allowed", "count", "now", "window")
+    __slots__ = ("_limit", "_window", "allowed", "count")
 
-    def __init__(self, window: _Window, count: int, now: float) -> None:
-        self.window = window
-        self.count = count
-        self.now = now
-        self.allowed = count <= window.limit.amount
+    def __init__(self, limit: _Limit, window: Window) -> None:
+        self._limit = limit
+        self._window = window
+        self.count = window.count  # the window may count on: this request's count
+        self.allowed = self.count <= limit.amount
 
     @property
     def limit(self) -> int:
-        return self.window.limit.amount
+        return self._limit.amount
 
     @property
     def remaining(self) -> int:
-        return max(0, self.window.limit.amount - self.count)
+        return max(0, self._limit.amount - self.count)
 
     @property
     def reset_at(self) -> int:
         """When the window ends, in Unix seconds."""
-        return self.window.reset_at
+        return math.ceil(self._window.ends_at)
 
     @property
     def retry_after(self) -> int:
-        """Seconds until the window ends, at least 1."""
-        return max(1, math.ceil(self.window.ends_at - self.now))
+        """Seconds from now until the window ends, at least 1."""
+        return max(1, math.ceil(self._window.ends_at - time.time()))
 
     def headers(self, *, reset: bool = True) -> list[Header]:
         """``X-RateLimit-Limit``, ``-Remaining`` and (unless ``reset`` is false) ``-Reset``."""
-        window = self.window
-        out = [window.limit.header, (b"x-ratelimit-remaining", b"%d" % self.remaining)]
+        out = [self._limit.header, (b"x-ratelimit-remaining", b"%d" % self.remaining)]
         if reset:
-            out.append(window.reset_header)
+            out.append(self._window.reset_header())
         return out
 
 
 class RateLimiter:
     """Counts requests per (limit name, caller key) against named limits.
 
-    Limits are written and parsed as the ``limits`` package writes them
-    (``"100/minute"``); counting is fixed windows, each starting at a caller's first request
-    and lasting the limit's period, as ``limits``' fixed-window strategy counts.  The count
-    lives in a plain dictionary on the event loop's thread: ``limits``' in-memory storage
-    starts a timer thread every 10 ms while requests flow, which on a busy API process
-    costs more than the counting itself.  Expired windows are swept when the table grows.
+    Limits are written and parsed as the ``limits`` package writes them (``"100/minute"``).
+    ``scope`` (the dialect's name) keeps one dialect's counts apart from another's in a
+    counter they share; without a ``counter`` the limiter counts in memory on its own.
     """
 
-    def __init__(self, limits: Mapping[str, str], *, max_windows: int = 100_000) -> None:
+    def __init__(
+        self, scope: str, limits: Mapping[str, str], counter: Counter | None = None
+    ) -> None:
         self._limits = {name: _Limit(spec) for name, spec in limits.items()}
-        self._windows: dict[tuple[str, str], _Window] = {}
-        self._max = max_windows
+        self._prefix = scope + ":"
+        self._counter = counter if counter is not None else MemoryCounter()
+        # Counting in memory needs no await: called directly on the hot path.
+        self._memory = self._counter if isinstance(self._counter, MemoryCounter) else None
 
-    def hit(self, name: str, key: str) -> Decision:
+    async def hit(self, name: str, key: str) -> Decision:
         """Count one request of ``key`` against the limit called ``name``."""
-        now = time.time()
-        window = self._windows.get((name, key))
-        if window is None or window.ends_at <= now:
-            if len(self._windows) >= self._max:
-                self._sweep(now)
-            window = self._windows[(name, key)] = _Window(self._limits[name], now)
-        window.count += 1
-        return Decision(window, window.count, now)
-
-    def _sweep(self, now: float) -> None:
-        self._windows = {k: w for k, w in self._windows.items() if w.ends_at > now}
+        limit = self._limits[name]
+        if self._memory is not None:
+            window = self._memory.hit_now(f"{self._prefix}{name}:{key}", limit.period)
+        else:
+            window = await self._counter.hit(f"{self._prefix}{name}:{key}", limit.period)
+        return Decision(limit, window)

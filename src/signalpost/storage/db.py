@@ -469,6 +469,13 @@ class PgDatabase(Database):
         async with self._pool.acquire() as conn:
             yield PgConnection(conn)
 
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[Connection]:
+        """A connection outside any transaction: each statement commits as it runs (one
+        round trip for a write that needs no transaction of its own)."""
+        async with self._pool.acquire() as conn:
+            yield PgConnection(conn)
+
 
 def sqlite_path(url: str) -> str:
     """The file path of a ``sqlite:///path`` URL (``sqlite://`` alone means memory)."""

@@ -42,6 +42,7 @@ __all__ = [
     "organizations",
     "parked_receipts",
     "profiles",
+    "rate_limit_windows",
     "retention_policies",
     "send_definitions",
     "sender_numbers",
@@ -649,4 +650,16 @@ retention_policies = Table(
     Column("redact_days", Integer, nullable=True),
     Column("redacted_through", Micros, nullable=True),  # bodies before this are redacted
     Column("updated_at", Micros, nullable=False),
+)
+
+rate_limit_windows = Table(
+    "rate_limit_windows",
+    metadata,
+    # The dialects' rate limits when counted in PostgreSQL: one row per limit and caller,
+    # its hits in the window ending at ``ends_at`` (the database's clock).  A hit after
+    # that starts the row's next window; rows of ended windows are pruned now and then.
+    # UNLOGGED on PostgreSQL (see migration 0016): counts need no crash safety or replica.
+    Column("key", String(200), primary_key=True),
+    Column("hits", BigInteger, nullable=False),
+    Column("ends_at", Micros, nullable=False),
 )

@@ -105,12 +105,14 @@ def build_router(ctx: Context) -> Router:
     router = Router("/api", tag="lamah", render_error=render_error)
     db = ctx.db
     limiter = RateLimiter(
-        {"sms": ctx.settings.lamah_sms_rate_limit, "other": ctx.settings.lamah_rate_limit}
+        "lamah",
+        {"sms": ctx.settings.lamah_sms_rate_limit, "other": ctx.settings.lamah_rate_limit},
+        ctx.rate_counter,
     )
 
     async def caller(request: Request, kind: str) -> tuple[Scope, Decision]:
         principal = await ctx.auth.principal(bearer_token(request))
-        decision = limiter.hit(kind, principal.key_id)
+        decision = await limiter.hit(kind, principal.key_id)
         if not decision.allowed:
             raise RateLimited(retry_after=decision.retry_after)
         return await ctx.auth.scope(principal), decision

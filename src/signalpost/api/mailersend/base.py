@@ -37,17 +37,19 @@ class MailerSendApi:
         # MailerSend's resources are /v1/sms*; the rest of /v1 is the native API's.
         self.router = Router("/v1", tag="mailersend", render_error=render_error, owns=("/v1/sms",))
         self.limits = RateLimiter(
+            "mailersend",
             {
                 "general": ctx.settings.mailersend_rate_limit,
                 "activity": ctx.settings.mailersend_activity_rate_limit,
-            }
+            },
+            ctx.rate_counter,
         )
 
     async def scope(self, request: Request, group: str = "general") -> Scope:
         """The tenant of the bearer token, counted against the group's rate limit."""
         principal = await self.ctx.auth.principal(bearer_token(request))
         scope = await self.ctx.auth.scope(principal)
-        decision = self.limits.hit(group, scope.tenant_id)
+        decision = await self.limits.hit(group, scope.tenant_id)
         request.state[_DECISION] = decision
         if not decision.allowed:
             raise TooManyAttempts(decision)

@@ -33,11 +33,13 @@ class SentDm:
         # The standard limit covers every endpoint; secret rotation and webhook tests also
         # count against a tighter limit of their own.
         self.limits = RateLimiter(
+            "sentdm",
             {
                 "standard": settings.sentdm_rate_limit,
                 "sensitive": settings.sentdm_sensitive_rate_limit,
                 "webhook_test": settings.sentdm_webhook_test_rate_limit,
-            }
+            },
+            ctx.rate_counter,
         )
 
     async def call(self, request: Request, *, limit: str | None = None) -> Call:
@@ -46,15 +48,15 @@ class SentDm:
         request.state["sentdm"] = call
         principal = await self.ctx.auth.principal(request.header("x-api-key"))
         call.principal = principal
-        self._count(call, "standard", principal.key_id)
+        await self._count(call, "standard", principal.key_id)
         if limit is not None:
-            self._count(call, limit, principal.key_id)
+            await self._count(call, limit, principal.key_id)
         profile = request.header("x-profile-id")
         call.scope = await self.scope(principal, profile) if profile else principal.home
         return call
 
-    def _count(self, call: Call, kind: str, key: str) -> None:
-        decision = self.limits.hit(kind, key)
+    async def _count(self, call: Call, kind: str, key: str) -> None:
+        decision = await self.limits.hit(kind, key)
         call.headers = decision.headers()
         if not decision.allowed:
             raise RateLimited("Rate limit exceeded", retry_after=decision.retry_after)

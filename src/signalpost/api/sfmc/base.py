@@ -23,7 +23,9 @@ class SfmcState:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.tokens = TokenAuthenticator(ctx.db, ttl=ctx.settings.api_key_cache_seconds)
-        self.limits = RateLimiter({"status": ctx.settings.sfmc_status_rate_limit})
+        self.limits = RateLimiter(
+            "sfmc", {"status": ctx.settings.sfmc_status_rate_limit}, ctx.rate_counter
+        )
 
     @property
     def rest_url(self) -> str:
@@ -34,7 +36,7 @@ class SfmcState:
         """The tenant of the request's bearer token; 401 Not Authorized otherwise."""
         return await self.tokens.scope(bearer_token(request))
 
-    def count_status_lookup(self, scope: Scope) -> None:
-        decision = self.limits.hit("status", scope.tenant_id)
+    async def count_status_lookup(self, scope: Scope) -> None:
+        decision = await self.limits.hit("status", scope.tenant_id)
         if not decision.allowed:
             raise RateLimited("Rate limit exceeded", retry_after=decision.retry_after)

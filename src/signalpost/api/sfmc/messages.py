@@ -137,7 +137,7 @@ def add_message_routes(router: Router, state: SfmcState) -> None:
     async def status(request: Request) -> Response:
         """The send status of one messageKey (rate-limited: use ENS for volume)."""
         scope = await state.scope(request)
-        state.count_status_lookup(scope)
+        await state.count_status_lookup(scope)
         key = request.path_params["messageKey"]
         async with ctx.db.reader() as conn:
             found = await messages.find_by_keys(conn, scope, [key])
