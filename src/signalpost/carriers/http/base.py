@@ -1,6 +1,9 @@
 """What HTTP carriers share: submits within a concurrency and rate, the provider's error
 answers classified, polling for messages whose events are overdue.
 
+The ``rate`` (requests per second) is the provider's total over every process sharing the
+database (:class:`~signalpost.carriers.limits.SharedRate`); ``concurrency`` is per process.
+
 Outbound requests go through the ``httpx.AsyncClient`` given to the constructor (the
 transport seam: a guarded client, a test transport).  Error classes:
 
@@ -37,6 +40,7 @@ from signalpost.carriers.base import (
 )
 from signalpost.carriers.http import repository
 from signalpost.carriers.http.config import ProviderConfig
+from signalpost.carriers.limits import SharedRate
 from signalpost.domain.lifecycle import ReasonCode, Status
 from signalpost.storage import Database
 from signalpost.timeutil import now_us
@@ -71,7 +75,7 @@ class HttpCarrier(Carrier):
         self.client = client
         self._slots = asyncio.Semaphore(config.concurrency)
         self._paused_until = 0.0
-        self._next_at = 0.0
+        self.rate = SharedRate(db, config.name, config.rate) if config.rate > 0 else None
         self._sink: ReceiptSink | None = None
         self._poller: asyncio.Task[None] | None = None
         self._polled: dict[str, float] = {}  # provider id -> when last asked, monotonic
@@ -134,13 +138,9 @@ class HttpCarrier(Carrier):
         return self._classify(s, response)
 
     async def _pace(self) -> None:
-        if self.config.rate <= 0:
-            return
-        now = time.monotonic()
-        at = max(now, self._next_at)
-        self._next_at = at + 1.0 / self.config.rate
-        if at > now:
-            await asyncio.sleep(at - now)
+        """Keep to the provider's rate, shared by every process on the database."""
+        if self.rate is not None:
+            await self.rate.wait()
 
     def _classify(self, s: Submission, response: httpx.Response) -> SubmitResult:
         status = response.status_code

@@ -1,0 +1,204 @@
+"""A carrier's limits held by every process on the database together, not by each one.
+
+:class:`SharedRate` paces sends so that all processes together stay at the configured
+rate: it reserves the carrier's send time in batches (a tenth of a second of sends per
+database round trip, the next batch fetched while the last one is used) and spaces its
+own sends within what it reserved.  :class:`SlotLeases` keeps the leases of a carrier's
+numbered slots (an SMPP connection's binds): a process holds each slot it could take
+and renews it; a slot whose holder died is taken by another process once its lease runs
+out.  Both work through whatever database the processes share (on SQLite, the processes
+of one machine sharing the file); see :mod:`signalpost.storage.limits`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections import deque
+
+from signalpost.storage import Database
+from signalpost.storage import limits as store
+
+__all__ = ["Grant", "SharedRate", "SlotLeases", "process_holder"]
+
+log = logging.getLogger("signalpost.carriers")
+
+_BATCH_SECONDS = 0.1
+
+
+def process_holder() -> str:
+    """A holder name unique to this process (and this use within it)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class SharedRate:
+    """At most ``rate`` sends per second over every process sharing the database."""
+
+    def __init__(self, db: Database, key: str, rate: float) -> None:
+        if rate <= 0:
+            raise ValueError("a shared rate must be positive")
+        self.db = db
+        self.key = key
+        self.interval = 1.0 / rate
+        self.batch = max(1, round(rate * _BATCH_SECONDS))
+        self.tolerance = min(0.01, self.interval)
+        self.reservations = 0  # database round trips, for tests and metrics
+        self._slots: deque[float] = deque()  # loop times of the sends reserved, in order
+        self._claim: asyncio.Task[None] | None = None
+        self._local_next = 0.0  # pacing on our own while the database cannot be reached
+
+    async def wait(self) -> None:
+        """Return when the next send may go out."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            while self._slots and self._slots[0] < now - self.tolerance:
+                self._slots.popleft()  # reserved while idle: gone, not saved up
+            if self._slots:
+                break
+            await self._refill()
+        at = self._slots.popleft()
+        if len(self._slots) * 2 < self.batch:
+            self._start_claim()
+        delay = at - now - self.tolerance
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def _start_claim(self) -> asyncio.Task[None]:
+        if self._claim is None:
+            self._claim = asyncio.create_task(self._reserve(), name=f"rate-{self.key}")
+        return self._claim
+
+    async def _refill(self) -> None:
+        await asyncio.shield(self._start_claim())
+
+    async def _reserve(self) -> None:
+        loop = asyncio.get_running_loop()
+        span = self.interval * self.batch
+        try:
+            async with self.db.transaction() as conn:
+                db_now = await store.clock_us(conn)
+                local_now = loop.time()
+                start = await store.reserve(
+                    conn, self.key, now=db_now, span=round(span * 1_000_000)
+                )
+            first = local_now + (start - db_now) / 1_000_000
+            self.reservations += 1
+        except Exception:
+            log.warning("rate of %s: reserving send time failed; pacing alone", self.key)
+            first = max(loop.time(), self._local_next)
+        finally:
+            self._claim = None
+        self._local_next = first + span
+        self._slots.extend(first + i * self.interval for i in range(self.batch))
+
+
+class Grant:
+    """Whether this process holds one slot; waiters learn when it is granted or lost."""
+
+    def __init__(self) -> None:
+        self.held = asyncio.Event()
+        self.lost = asyncio.Event()
+        self.lost.set()
+
+    def set(self, held: bool) -> None:
+        if held:
+            self.lost.clear()
+            self.held.set()
+        else:
+            self.held.clear()
+            self.lost.set()
+
+
+class SlotLeases:
+    """The leases of ``count`` slots of ``key``: take what is free, renew what is held.
+
+    A slot's lease lasts ``lease_seconds``; it is renewed every third of that.  When the
+    renewals fail for longer than the lease (the database is out of reach), every slot is
+    given up here before another process can take it there.
+    """
+
+    def __init__(
+        self, db: Database, key: str, count: int, lease_seconds: float, holder: str | None = None
+    ) -> None:
+        self.db = db
+        self.key = key
+        self.count = count
+        self.lease_seconds = lease_seconds
+        self.holder = holder or process_holder()
+        self.grants = [Grant() for _ in range(count)]
+        self.checked = False  # at least one renewal answered
+        self._valid_until = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    @property
+    def held(self) -> list[int]:
+        return [n for n, grant in enumerate(self.grants) if grant.held.is_set()]
+
+    @property
+    def held_elsewhere(self) -> bool:
+        """Every slot is held by other processes (as of the last renewal)."""
+        return self.checked and not self.held
+
+    async def start(self) -> None:
+        await self.renew()
+        self._task = asyncio.create_task(self._loop(), name=f"slots-{self.key}")
+
+    async def stop(self) -> None:
+        """Stop renewing and give every slot back (their sessions are closed by now)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for grant in self.grants:
+            grant.set(False)
+        try:
+            async with self.db.transaction() as conn:
+                await store.release_slots(conn, self.key, self.holder)
+        except Exception:
+            log.warning("slots of %s: could not give them back; their leases run out", self.key)
+
+    def renew_soon(self) -> None:
+        self._wake.set()
+
+    async def renew(self) -> list[int]:
+        """Renew and take slots now; returns the slots held."""
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        lease_us = round(self.lease_seconds * 1_000_000)
+        try:
+            async with self.db.transaction() as conn:
+                now = await store.clock_us(conn)
+                held = set(
+                    await store.take_slots(
+                        conn, self.key, self.count, self.holder, now=now, lease_until=now + lease_us
+                    )
+                )
+        except Exception:
+            log.exception("slots of %s: renewing the leases failed", self.key)
+            if loop.time() >= self._valid_until:
+                for grant in self.grants:
+                    grant.set(False)
+            return self.held
+        self.checked = True
+        self._valid_until = asked + self.lease_seconds * 0.9
+        for n, grant in enumerate(self.grants):
+            if n in held and not grant.held.is_set():
+                log.info("slots of %s: took slot %d", self.key, n)
+            elif n not in held and grant.held.is_set():
+                log.warning("slots of %s: slot %d is held elsewhere now", self.key, n)
+            grant.set(n in held)
+        return self.held
+
+    async def _loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.lease_seconds / 3)
+            self._wake.clear()
+            await self.renew()
