@@ -45,7 +45,8 @@ class SharedRate:
         self.key = key
         self.interval = 1.0 / rate
         self.batch = max(1, round(rate * _BATCH_SECONDS))
-        self.tolerance = min(0.01, self.interval)
+        self.tolerance = min(0.01, self.interval)  # how early a send may go
+        self.lag = max(0.02, 2 * self.interval)  # how late a reserved send may still go
         self.reservations = 0  # database round trips, for tests and metrics
         self._slots: deque[float] = deque()  # loop times of the sends reserved, in order
         self._claim: asyncio.Task[None] | None = None
@@ -56,7 +57,7 @@ class SharedRate:
         loop = asyncio.get_running_loop()
         while True:
             now = loop.time()
-            while self._slots and self._slots[0] < now - self.tolerance:
+            while self._slots and self._slots[0] < now - self.lag:
                 self._slots.popleft()  # reserved while idle: gone, not saved up
             if self._slots:
                 break
@@ -162,7 +163,11 @@ class SlotLeases:
             async with self.db.transaction() as conn:
                 await store.release_slots(conn, self.key, self.holder)
         except Exception:
-            log.warning("slots of %s: could not give them back; their leases run out", self.key)
+            log.warning(
+                "slots of %s: could not give them back; their leases run out",
+                self.key,
+                exc_info=True,
+            )
 
     def renew_soon(self) -> None:
         self._wake.set()

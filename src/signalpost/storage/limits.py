@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, case, func, select, update
+from sqlalchemy import BigInteger, bindparam, case, func, literal, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
@@ -62,7 +62,7 @@ _TAKE = Query(
 _RELEASE = Query(
     update(s)
     .where(s.c.carrier == bindparam("carrier"), s.c.holder == bindparam("holder"))
-    .values(holder=None, lease_until=0)
+    .values(holder=null(), lease_until=literal(0))
 )
 _HOLDERS = Query(
     select(s.c.slot, s.c.holder, s.c.lease_until)

@@ -1,0 +1,165 @@
+"""Limits shared by the processes of one database, on both databases: bind slots held
+under leases, send time reserved so that reservations never overlap, and messages handed
+over by a process without the carrier's binds to the process that has them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+import pytest
+from sqlalchemy import func, select, update
+
+from signalpost.accounts import service as accounts
+from signalpost.accounts.schemas import Scope
+from signalpost.carriers.base import Carrier, Submission, SubmitOutcome, SubmitResult
+from signalpost.carriers.limits import SharedRate, SlotLeases
+from signalpost.carriers.registry import CarrierRegistry
+from signalpost.config import Settings
+from signalpost.context import Context
+from signalpost.dispatch.service import Dispatcher, DispatchPolicy
+from signalpost.messages import service as messages
+from signalpost.messages.schemas import RecipientSpec, SendSpec
+from signalpost.storage import Database, Query
+from signalpost.storage import limits as store
+from signalpost.storage.tables import activities, carrier_rates, carrier_slots, dispatch_queue
+from tests.support.databases import DbTarget
+
+
+async def test_a_slot_has_one_holder_until_its_lease_runs_out(db: Database) -> None:
+    async with db.transaction() as conn:
+        taken = await store.take_slots(conn, "c", 2, "a", now=1000, lease_until=2000)
+        assert taken == [0, 1]
+        assert await store.take_slots(conn, "c", 2, "b", now=1500, lease_until=2500) == []
+        assert await store.take_slots(conn, "c", 2, "a", now=1900, lease_until=2900) == [0, 1]
+        assert await store.take_slots(conn, "c", 2, "b", now=2899, lease_until=3899) == []
+        assert await store.take_slots(conn, "c", 2, "b", now=2900, lease_until=3900) == [0, 1]
+        assert await store.take_slots(conn, "c", 2, "a", now=2901, lease_until=3901) == []
+        # another carrier's slots are its own
+        assert await store.take_slots(conn, "d", 1, "a", now=2901, lease_until=3901) == [0]
+        assert await store.release_slots(conn, "c", "b") == 2
+        assert await store.take_slots(conn, "c", 2, "a", now=2902, lease_until=3902) == [0, 1]
+        # fewer binds configured: the slots beyond are never held again
+        assert await store.take_slots(conn, "c", 1, "a", now=2903, lease_until=3903) == [0]
+        holders = await store.slot_holders(conn, "c")
+    assert holders == [(0, "a", 3903), (1, "a", 3902)]
+
+
+async def test_reservations_of_send_time_never_overlap(db: Database) -> None:
+    async with db.transaction() as conn:
+        assert await store.reserve(conn, "r", now=1000, span=100) == 1000
+        assert await store.reserve(conn, "r", now=1010, span=100) == 1100
+        assert await store.reserve(conn, "r", now=1020, span=50) == 1200
+        assert await store.reserve(conn, "other", now=1020, span=50) == 1020
+        # an idle rate saves no credit: the next reservation starts now
+        assert await store.reserve(conn, "r", now=9000, span=100) == 9000
+
+
+async def test_a_process_takes_the_slots_another_one_gave_up_or_left(db: Database) -> None:
+    first = SlotLeases(db, "smsc", 2, lease_seconds=30)
+    second = SlotLeases(db, "smsc", 2, lease_seconds=30)
+    await first.start()
+    await second.start()
+    try:
+        assert (first.held, second.held) == ([0, 1], [])
+        assert (first.held_elsewhere, second.held_elsewhere) == (False, True)
+        assert await second.renew() == []
+        await first.stop()  # a clean stop gives the slots back at once
+        assert await second.renew() == [0, 1]
+        assert second.grants[0].held.is_set()
+        assert not second.grants[1].lost.is_set()
+
+        third = SlotLeases(db, "smsc", 2, lease_seconds=30)
+        await third.start()
+        try:
+            assert third.held == []
+            # the second process dies (it stops renewing) and its leases run out
+            async with db.transaction() as conn:
+                await conn.execute(Query(update(carrier_slots).values(lease_until=0)))
+            assert await third.renew() == [0, 1]
+            assert await second.renew() == []  # had it been alive: it unbinds
+            assert second.grants[0].lost.is_set()
+        finally:
+            await third.stop()
+    finally:
+        await second.stop()
+
+
+async def test_a_shared_rate_reserves_send_time_in_batches(db: Database) -> None:
+    rate = SharedRate(db, "fast", 10_000)
+    sends = rate.batch * 3
+    for _ in range(sends):
+        await rate.wait()
+    # a round trip per batch (the next one fetched while the last is used), not per send
+    assert 3 <= rate.reservations <= sends // 10
+    async with db.reader() as conn:
+        next_at = await conn.fetchval(Query(select(func.max(carrier_rates.c.next_at))))
+    assert next_at > 0
+
+
+class Recording(Carrier):
+    """Accepts everything; ``elsewhere`` says other processes hold all of it."""
+
+    def __init__(self, name: str, *, elsewhere: bool = False) -> None:
+        self.name = name
+        self.elsewhere = elsewhere
+        self.seen: list[str] = []
+
+    @property
+    def available(self) -> bool:
+        return not self.elsewhere
+
+    @property
+    def served_elsewhere(self) -> bool:
+        return self.elsewhere
+
+    async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
+        self.seen += [s.message_id for s in batch]
+        return [
+            SubmitResult(s.attempt_id, SubmitOutcome.ACCEPTED, f"{self.name}-{s.message_id}")
+            for s in batch
+        ]
+
+
+@pytest.fixture
+async def ctx(db_target: DbTarget) -> AsyncIterator[Context]:
+    settings = Settings(database_url=db_target.url, database_schema=db_target.schema)
+    context = await Context.open(settings)
+    yield context
+    await context.close()
+
+
+def _dispatcher(ctx: Context, primary: Recording, fallback: Recording) -> Dispatcher:
+    registry = CarrierRegistry([primary, fallback], default=None)
+    registry.add_route("+1", primary.name, fallbacks=[fallback.name])
+    return Dispatcher(ctx.db, ctx.recorder, registry, DispatchPolicy())
+
+
+async def test_messages_go_to_the_process_that_holds_the_binds(ctx: Context) -> None:
+    async with ctx.db.transaction() as conn:
+        org = await accounts.create_organization(conn, "Test")
+        scope = Scope(org.id, None)
+        numbers = [f"+1415555{1000 + i}" for i in range(5)]
+        spec = SendSpec(recipients=tuple(RecipientSpec(n) for n in numbers), text="hello")
+        ids = [m.id for m in (await messages.send(conn, ctx.send_policy, scope, spec)).messages]
+
+    unbound, fallback = Recording("smsc", elsewhere=True), Recording("backup")
+    without_binds = _dispatcher(ctx, unbound, fallback)
+    assert await without_binds.run_once("b") == 5
+    async with ctx.db.reader() as conn:
+        rows = await conn.fetch(Query(select(dispatch_queue.c.for_carrier)))
+        steps = await conn.fetchval(Query(select(func.count()).select_from(activities)))
+        listed = [await messages.get_message(conn, scope, mid, with_events=False) for mid in ids]
+    assert [r[0] for r in rows] == ["smsc"] * 5
+    assert {m.status for m in listed} == {"queued"}  # untouched: no attempt, no failover
+    assert (unbound.seen, fallback.seen) == ([], [])
+    assert await without_binds.run_once("b") == 0  # passed by from now on
+
+    holder = Recording("smsc")
+    with_binds = _dispatcher(ctx, holder, Recording("backup"))
+    assert await with_binds.run_once("a") == 5
+    async with ctx.db.reader() as conn:
+        listed = [await messages.get_message(conn, scope, mid, with_events=False) for mid in ids]
+        after = await conn.fetchval(Query(select(func.count()).select_from(activities)))
+    assert sorted(holder.seen) == sorted(ids)
+    assert {(m.status, m.carrier, m.attempts) for m in listed} == {("sent", "smsc", 1)}
+    assert after > steps
