@@ -69,6 +69,11 @@ class SharedRate:
         if delay > 0:
             await asyncio.sleep(delay)
 
+    async def close(self) -> None:
+        """Let a reservation under way finish (at a stop)."""
+        if self._claim is not None:
+            await asyncio.gather(self._claim, return_exceptions=True)
+
     def _start_claim(self) -> asyncio.Task[None]:
         if self._claim is None:
             self._claim = asyncio.create_task(self._reserve(), name=f"rate-{self.key}")

@@ -118,6 +118,8 @@ class HttpCarrier(Carrier):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._poller
             self._poller = None
+        if self.rate is not None:
+            await self.rate.close()
 
     # ------------------------------------------------------------------ submit
 

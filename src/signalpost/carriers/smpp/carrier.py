@@ -184,6 +184,8 @@ class SmppCarrier(Carrier):
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
         self._tasks = []
+        if self.pacer.shared is not None:
+            await self.pacer.shared.close()
         await self.slots.stop()
 
     # ------------------------------------------------------------------ submit
