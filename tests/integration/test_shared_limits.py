@@ -4,14 +4,17 @@ over by a process without the carrier's binds to the process that has them."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 
+import httpx
 import pytest
 from sqlalchemy import func, select, update
 
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
 from signalpost.carriers.base import Carrier, Submission, SubmitOutcome, SubmitResult
+from signalpost.carriers.http import ProviderConfig, SentDmCarrier
 from signalpost.carriers.limits import SharedRate, SlotLeases
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.config import Settings
@@ -94,6 +97,37 @@ async def test_a_shared_rate_reserves_send_time_in_batches(db: Database) -> None
     async with db.reader() as conn:
         next_at = await conn.fetchval(Query(select(func.max(carrier_rates.c.next_at))))
     assert next_at > 0
+
+
+def _sms(n: int) -> Submission:
+    return Submission(f"a-{n}", f"m-{n}", f"+1415555{1000 + n}", None, "hi", "sms", "gsm7", 1, 0)
+
+
+async def test_an_http_providers_rate_is_shared_by_its_carriers(db: Database) -> None:
+    """Two carriers of one provider (as in two processes) draw on one rate: together they
+    reserve at least a send slot per request, one after another."""
+
+    def accepted(request: httpx.Request) -> httpx.Response:
+        to = request.read().decode()
+        data = {"recipients": [{"message_id": f"up-{len(to)}", "to": "+1"}]}
+        return httpx.Response(202, json={"success": True, "data": data, "error": None})
+
+    config = ProviderConfig(
+        name="up", kind="sentdm", base_url="http://upstream.test", api_key="k", rate=2000
+    )
+    async with httpx.AsyncClient(transport=httpx.MockTransport(accepted)) as client:
+        carriers = [SentDmCarrier(config, db, client) for _ in range(2)]
+        async with db.reader() as conn:
+            started = await store.clock_us(conn)
+        batches = [[_sms(n) for n in range(k * 100, k * 100 + 100)] for k in range(2)]
+        pairs = zip(carriers, batches, strict=True)
+        results = await asyncio.gather(*(c.submit(b) for c, b in pairs))
+        for carrier in carriers:
+            await carrier.stop()
+    assert {r.outcome for batch in results for r in batch} == {SubmitOutcome.ACCEPTED}
+    async with db.reader() as conn:
+        next_at = await conn.fetchval(Query(select(carrier_rates.c.next_at)))
+    assert next_at - started >= 200 * 1_000_000 // 2000  # 200 requests at 2000/s
 
 
 class Recording(Carrier):
