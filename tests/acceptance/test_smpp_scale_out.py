@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -24,7 +25,7 @@ from signalpost.context import Context
 from signalpost.messages import service as messages
 from signalpost.messages.schemas import RecipientSpec, SendSpec
 from signalpost.storage import Query, open_database
-from signalpost.storage.tables import carrier_slots, dispatch_queue
+from signalpost.storage.tables import carrier_holders, carrier_slots, dispatch_queue
 from signalpost.storage.tables import messages as m
 from tests.acceptance.test_smpp_acceptance import control, smsc_process
 from tests.support.databases import DbTarget
@@ -126,6 +127,12 @@ def all_delivered(db: DbTarget, ids: list[str]) -> bool:
     return statuses == {"delivered"} and len([r for r in rows if r[0] in wanted]) == len(ids)
 
 
+async def expire_leases(conn: Any) -> None:
+    """The leases of the processes holding binds run out now."""
+    await conn.execute(Query(update(carrier_slots).values(lease_until=0)))
+    await conn.execute(Query(update(carrier_holders).values(seen_until=0)))
+
+
 def holders(db: DbTarget) -> list[str | None]:
     rows = query(db, select(carrier_slots.c.holder).order_by(carrier_slots.c.slot))
     return [r[0] for r in rows]
@@ -137,15 +144,18 @@ def test_two_workers_keep_to_the_binds_and_the_rate_together(
     org = create_org(pg_target)
     total = 800
     with smsc_process(tmp_path, "--receipt-delay-ms", "50") as (port, ctl), ExitStack() as stack:
-        env = worker_env(carriers_file(tmp_path, port, 10))
+        env = worker_env(carriers_file(tmp_path, port, 3))
         logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
         for log in logs:
             stack.enter_context(worker(pg_target, log, env))
-        eventually(lambda: all(running(log) for log in logs), what="both workers running")
+        # the binds spread: each process holds one and sends at part of the one rate
+        eventually(lambda: len(set(holders(pg_target)) - {None}) == BINDS, what="one bind each")
+        eventually(lambda: control(ctl, {"cmd": "stats"})["sessions"] == BINDS, what="bound")
         ids = send(pg_target, org["id"], 0, total)
         eventually(lambda: all_delivered(pg_target, ids), timeout=120, what="all delivered")
         seen = control(ctl, {"cmd": "rate", "window": 1.0})
         stats = control(ctl, {"cmd": "stats"})
+    sys.stderr.write(f"the SMSC saw: {seen}\n")
     assert seen["peak_sessions"] <= BINDS, seen
     assert seen["submit_sm"] == stats["accepted"] == total, (seen, stats)
     assert stats["destinations_accepted_twice"] == 0
@@ -172,7 +182,8 @@ def test_the_binds_of_a_worker_that_died_go_to_another(pg_target: DbTarget, tmp_
         stack.enter_context(worker(pg_target, log_b, env))
         eventually(lambda: running(log_b), what="B running")
 
-        # B has no bind: what it claims for the connection it hands over to A
+        # B has no bind (A's leases run 30 s): what it claims for the connection, it hands
+        # over to A
         ids = send(pg_target, org["id"], 0, 200)
         eventually(lambda: all_delivered(pg_target, ids), timeout=120, what="delivered via A")
         assert holders(pg_target) == held_by_a
@@ -180,8 +191,7 @@ def test_the_binds_of_a_worker_that_died_go_to_another(pg_target: DbTarget, tmp_
 
         stop(first, signal.SIGKILL)
         eventually(lambda: control(ctl, {"cmd": "stats"})["sessions"] == 0, what="A gone")
-        expire = update(carrier_slots).values(lease_until=0)
-        asyncio.run(_with_db(pg_target, lambda conn: conn.execute(Query(expire))))
+        asyncio.run(_with_db(pg_target, expire_leases))
         eventually(
             lambda: control(ctl, {"cmd": "stats"})["sessions"] == BINDS, what="B bound twice"
         )

@@ -24,27 +24,40 @@ from signalpost.messages import service as messages
 from signalpost.messages.schemas import RecipientSpec, SendSpec
 from signalpost.storage import Database, Query
 from signalpost.storage import limits as store
-from signalpost.storage.tables import activities, carrier_rates, carrier_slots, dispatch_queue
+from signalpost.storage.tables import (
+    activities,
+    carrier_holders,
+    carrier_rates,
+    carrier_slots,
+    dispatch_queue,
+)
 from tests.support.databases import DbTarget
 
 
-async def test_a_slot_has_one_holder_until_its_lease_runs_out(db: Database) -> None:
+async def test_slots_spread_over_the_processes_and_change_hands_only_when_free(
+    db: Database,
+) -> None:
+    async def take(holder: str, now: int, count: int = 2, carrier: str = "c") -> list[int]:
+        async with db.transaction() as conn:
+            return await store.take_slots(
+                conn, carrier, count, holder, now=now, lease_until=now + 1000
+            )
+
+    assert await take("a", 1000) == [0, 1]  # alone: every slot
+    assert await take("b", 1500) == []  # both leased to a until 2000
+    assert await take("a", 1900) == [0]  # two processes: a keeps its share, one slot
+    assert await take("b", 1999) == []  # slot 1 is a's until its lease runs out
+    assert await take("b", 2000) == [1]
+    assert await take("a", 2600) == [0]  # b stops renewing (it died) ...
+    assert await take("a", 3000) == [0, 1]  # ... and its slot and its share are a's
+    assert await take("a", 3000, count=1, carrier="d") == [0]  # another carrier's own
     async with db.transaction() as conn:
-        taken = await store.take_slots(conn, "c", 2, "a", now=1000, lease_until=2000)
-        assert taken == [0, 1]
-        assert await store.take_slots(conn, "c", 2, "b", now=1500, lease_until=2500) == []
-        assert await store.take_slots(conn, "c", 2, "a", now=1900, lease_until=2900) == [0, 1]
-        assert await store.take_slots(conn, "c", 2, "b", now=2899, lease_until=3899) == []
-        assert await store.take_slots(conn, "c", 2, "b", now=2900, lease_until=3900) == [0, 1]
-        assert await store.take_slots(conn, "c", 2, "a", now=2901, lease_until=3901) == []
-        # another carrier's slots are its own
-        assert await store.take_slots(conn, "d", 1, "a", now=2901, lease_until=3901) == [0]
-        assert await store.release_slots(conn, "c", "b") == 2
-        assert await store.take_slots(conn, "c", 2, "a", now=2902, lease_until=3902) == [0, 1]
-        # fewer binds configured: the slots beyond are never held again
-        assert await store.take_slots(conn, "c", 1, "a", now=2903, lease_until=3903) == [0]
+        assert await store.release_slots(conn, "c", "a") == 2  # a clean stop
+    assert await take("b", 3001) == [0, 1]
+    assert await take("b", 3002, count=1) == [0]  # fewer binds: slot 1 is never held again
+    async with db.reader() as conn:
         holders = await store.slot_holders(conn, "c")
-    assert holders == [(0, "a", 3903), (1, "a", 3902)]
+    assert holders == [(0, "b", 4002), (1, "b", 4001)]
 
 
 async def test_reservations_of_send_time_never_overlap(db: Database) -> None:
@@ -74,10 +87,12 @@ async def test_a_process_takes_the_slots_another_one_gave_up_or_left(db: Databas
         third = SlotLeases(db, "smsc", 2, lease_seconds=30)
         await third.start()
         try:
-            assert third.held == []
+            assert third.held == []  # its share is one slot, but both are leased
+            assert second.held == [0, 1]
             # the second process dies (it stops renewing) and its leases run out
             async with db.transaction() as conn:
                 await conn.execute(Query(update(carrier_slots).values(lease_until=0)))
+                await conn.execute(Query(update(carrier_holders).values(seen_until=0)))
             assert await third.renew() == [0, 1]
             assert await second.renew() == []  # had it been alive: it unbinds
             assert second.grants[0].lost.is_set()

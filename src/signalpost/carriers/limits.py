@@ -4,9 +4,10 @@
 rate: it reserves the carrier's send time in batches (a tenth of a second of sends per
 database round trip, the next batch fetched while the last one is used) and spaces its
 own sends within what it reserved.  :class:`SlotLeases` keeps the leases of a carrier's
-numbered slots (an SMPP connection's binds): a process holds each slot it could take
-and renews it; a slot whose holder died is taken by another process once its lease runs
-out.  Both work through whatever database the processes share (on SQLite, the processes
+numbered slots (an SMPP connection's binds): the slots spread over the processes sharing
+them, each holding its share and renewing it; a slot whose holder died (or that its holder
+gave up, the slots being shared more widely) is taken by another process once its lease
+has run out.  Both work through whatever database the processes share (on SQLite, the processes
 of one machine sharing the file); see :mod:`signalpost.storage.limits`.
 """
 
@@ -202,7 +203,7 @@ class SlotLeases:
             if n in held and not grant.held.is_set():
                 log.info("slots of %s: took slot %d", self.key, n)
             elif n not in held and grant.held.is_set():
-                log.warning("slots of %s: slot %d is held elsewhere now", self.key, n)
+                log.info("slots of %s: gave up slot %d (shared more widely, or lost)", self.key, n)
             grant.set(n in held)
         return self.held
 

@@ -2,10 +2,15 @@
 
 *Slots* (``carrier_slots``): a carrier has ``count`` numbered slots (an SMPP connection's
 binds); a process holds a slot while its lease runs and renews it well before it runs out.
-:func:`take_slots` renews the slots ``holder`` has and takes those whose lease ran out
-(their holder stopped renewing: it died, or lost the database), in one statement; on
-PostgreSQL two processes taking the same free slot serialise on its row, and the second
-finds it taken.  :func:`release_slots` gives them back at once (a clean stop).
+The processes sharing a carrier's slots say so in ``carrier_holders`` (under the same
+lease), and each holds its share, ``ceil(count / processes)``, so that the slots spread
+over them.  :func:`take_slots` renews the slots ``holder`` keeps (the lowest-numbered of
+its share) and takes free ones (whose lease ran out: their holder stopped renewing, it
+died or lost the database, or gave them up) up to its share; a slot beyond the share is
+no longer renewed, so another process takes it once its lease has run out, never while
+this one may still use it.  On PostgreSQL two processes taking the same free slot
+serialise on its row, and the second finds it taken.  :func:`release_slots` gives a
+holder's slots back at once (a clean stop, after its sessions are closed).
 
 *Rates* (``carrier_rates``): one row per carrier holds ``next_at``, the start of the next
 send slot nobody has reserved.  :func:`reserve` takes ``span`` microseconds of it (a batch
@@ -21,11 +26,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, case, func, literal, null, select, update
+from sqlalchemy import BigInteger, bindparam, case, delete, func, literal, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
-from signalpost.storage.db import Connection, Query
+from signalpost.storage.db import Connection, Query, in_list
+from signalpost.storage.tables import carrier_holders as h
 from signalpost.storage.tables import carrier_rates as r
 from signalpost.storage.tables import carrier_slots as s
 from signalpost.timeutil import now_us
@@ -49,16 +55,77 @@ def _insert_missing(table: Any, keys: list[str]) -> Any:
 
 _INSERT_SLOT = Query(_insert_missing(s, ["carrier", "slot"]))
 _SLOT_COUNT = Query(select(func.count()).select_from(s).where(s.c.carrier == bindparam("carrier")))
-_TAKE = Query(
-    update(s)
+
+
+def _present(dialect: str) -> ClauseElement:
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(h).values(
+        carrier=bindparam("carrier"), holder=bindparam("holder"), seen_until=bindparam("until")
+    )
+    return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=["carrier", "holder"], set_={"seen_until": stmt.excluded.seen_until}
+    )
+
+
+_PRESENT = Query(_present)
+_FORGET_GONE = Query(
+    delete(h).where(h.c.carrier == bindparam("carrier"), h.c.seen_until <= bindparam("now"))
+)
+_FORGET = Query(
+    delete(h).where(h.c.carrier == bindparam("carrier"), h.c.holder == bindparam("holder"))
+)
+_PRESENT_COUNT = Query(
+    select(func.count()).select_from(h).where(h.c.carrier == bindparam("carrier"))
+)
+_MINE = Query(
+    select(s.c.slot)
     .where(
         s.c.carrier == bindparam("carrier"),
+        s.c.holder == bindparam("holder"),
+        s.c.lease_until > bindparam("now"),
         s.c.slot < bindparam("count"),
-        (s.c.holder == bindparam("holder")) | (s.c.lease_until <= bindparam("now")),
     )
-    .values(holder=bindparam("holder"), lease_until=bindparam("lease_until"))
-    .returning(s.c.slot)
+    .order_by(s.c.slot)
 )
+_RENEW = Query(
+    lambda d: (
+        update(s)
+        .where(
+            s.c.carrier == bindparam("carrier"),
+            s.c.holder == bindparam("holder"),
+            in_list(s.c.slot, "slots", d),
+        )
+        .values(lease_until=bindparam("lease_until"))
+    )
+)
+
+
+def _take(dialect: str) -> ClauseElement:
+    free = (
+        select(s.c.slot)
+        .where(
+            s.c.carrier == bindparam("carrier"),
+            s.c.slot < bindparam("count"),
+            s.c.lease_until <= bindparam("now"),
+        )
+        .order_by(s.c.slot)
+        .limit(bindparam("wanted"))
+    )
+    if dialect == "postgresql":
+        free = free.with_for_update(skip_locked=True)
+    return (
+        update(s)
+        .where(
+            s.c.carrier == bindparam("carrier"),
+            s.c.lease_until <= bindparam("now"),
+            s.c.slot.in_(free.scalar_subquery()),
+        )
+        .values(holder=bindparam("holder"), lease_until=bindparam("lease_until"))
+        .returning(s.c.slot)
+    )
+
+
+_TAKE = Query(_take)
 _RELEASE = Query(
     update(s)
     .where(s.c.carrier == bindparam("carrier"), s.c.holder == bindparam("holder"))
@@ -91,25 +158,37 @@ async def clock_us(conn: Connection) -> int:
 async def take_slots(
     conn: Connection, carrier: str, count: int, holder: str, *, now: int, lease_until: int
 ) -> list[int]:
-    """Renew ``holder``'s slots of ``carrier`` and take every free one of the first
-    ``count``, all until ``lease_until``; returns the slots ``holder`` now has."""
+    """Say ``holder`` shares the first ``count`` slots of ``carrier`` until ``lease_until``,
+    renew the slots of its share and take free ones up to it; returns the slots held."""
     if await conn.fetchval(_SLOT_COUNT, {"carrier": carrier}) < count:
-        rows = [
-            {"carrier": carrier, "slot": n, "holder": None, "lease_until": 0} for n in range(count)
-        ]
-        await conn.executemany(_INSERT_SLOT, rows)
-    params = {
-        "carrier": carrier,
-        "count": count,
-        "holder": holder,
-        "now": now,
-        "lease_until": lease_until,
-    }
-    return sorted(int(row[0]) for row in await conn.fetch(_TAKE, params))
+        free = {"carrier": carrier, "holder": None, "lease_until": 0}
+        await conn.executemany(_INSERT_SLOT, [{**free, "slot": n} for n in range(count)])
+    who = {"carrier": carrier, "holder": holder}
+    await conn.execute(_FORGET_GONE, {"carrier": carrier, "now": now})
+    await conn.execute(_PRESENT, {**who, "until": lease_until})
+    sharing = max(1, int(await conn.fetchval(_PRESENT_COUNT, {"carrier": carrier})))
+    share = -(-count // sharing)
+    mine = [int(r[0]) for r in await conn.fetch(_MINE, {**who, "now": now, "count": count})]
+    keep = mine[:share]  # the rest is no longer renewed: others take it when it runs out
+    if keep:
+        await conn.execute(_RENEW, {**who, "slots": keep, "lease_until": lease_until})
+    taken: list[int] = []
+    if len(keep) < share:
+        params = {
+            **who,
+            "count": count,
+            "now": now,
+            "wanted": share - len(keep),
+            "lease_until": lease_until,
+        }
+        taken = [int(r[0]) for r in await conn.fetch(_TAKE, params)]
+    return sorted(keep + taken)
 
 
 async def release_slots(conn: Connection, carrier: str, holder: str) -> int:
-    """Give back every slot of ``carrier`` that ``holder`` has; returns how many."""
+    """Give back every slot of ``carrier`` that ``holder`` has and stop sharing them;
+    returns how many slots it had."""
+    await conn.execute(_FORGET, {"carrier": carrier, "holder": holder})
     return await conn.execute(_RELEASE, {"carrier": carrier, "holder": holder})
 
 

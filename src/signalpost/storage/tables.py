@@ -25,6 +25,7 @@ from sqlalchemy import (
 __all__ = [
     "activities",
     "api_keys",
+    "carrier_holders",
     "carrier_rates",
     "carrier_slots",
     "change_counters",
@@ -543,6 +544,14 @@ carrier_slots = Table(
     Column("slot", Integer, primary_key=True),
     Column("holder", String(64), nullable=True),  # the process holding the slot's lease
     Column("lease_until", Micros, nullable=False),
+)
+
+carrier_holders = Table(
+    "carrier_holders",
+    metadata,
+    Column("carrier", String(32), primary_key=True),
+    Column("holder", String(64), primary_key=True),  # a process sharing the carrier's slots
+    Column("seen_until", Micros, nullable=False),  # it counts until then unless it renews
 )
 
 carrier_rates = Table(
