@@ -127,10 +127,17 @@ def all_delivered(db: DbTarget, ids: list[str]) -> bool:
     return statuses == {"delivered"} and len([r for r in rows if r[0] in wanted]) == len(ids)
 
 
-async def expire_leases(conn: Any) -> None:
-    """The leases of the processes holding binds run out now."""
-    await conn.execute(Query(update(carrier_slots).values(lease_until=0)))
-    await conn.execute(Query(update(carrier_holders).values(seen_until=0)))
+async def expire_leases(conn: Any, holder: str) -> None:
+    """The leases of ``holder`` (a worker that died) run out now."""
+    slots = update(carrier_slots).where(carrier_slots.c.holder == holder)
+    await conn.execute(Query(slots.values(lease_until=0)))
+    present = update(carrier_holders).where(carrier_holders.c.holder == holder)
+    await conn.execute(Query(present.values(seen_until=0)))
+
+
+def holder_pid(holder: str) -> int:
+    """The process id in a holder's name (``host:pid:token``)."""
+    return int(holder.split(":")[-2])
 
 
 def holders(db: DbTarget) -> list[str | None]:
@@ -166,39 +173,37 @@ def test_two_workers_keep_to_the_binds_and_the_rate_together(
 
 
 def test_the_binds_of_a_worker_that_died_go_to_another(pg_target: DbTarget, tmp_path: Path) -> None:
+    """Three workers, two binds: one worker has none and hands its messages over; when a
+    worker holding a bind dies, the one without takes its bind."""
     org = create_org(pg_target)
     with smsc_process(tmp_path, "--receipt-delay-ms", "50") as (port, ctl), ExitStack() as stack:
-        # a long lease: the test ends it in the database rather than waiting it out
+        # a long lease: the test ends the dead worker's in the database, not by waiting
         env = worker_env(carriers_file(tmp_path, port, 30))
-        log_a, log_b = tmp_path / "worker-a.log", tmp_path / "worker-b.log"
-        first = stack.enter_context(worker(pg_target, log_a, env))
-        eventually(
-            lambda: control(ctl, {"cmd": "stats"})["sessions"] == BINDS, what="A bound twice"
-        )
-        held_by_a = holders(pg_target)
-        assert len(held_by_a) == BINDS
-        assert len(set(held_by_a)) == 1
-        assert held_by_a[0] is not None
-        stack.enter_context(worker(pg_target, log_b, env))
-        eventually(lambda: running(log_b), what="B running")
+        workers = {
+            process.pid: process
+            for process in (
+                stack.enter_context(worker(pg_target, tmp_path / f"worker-{n}.log", env))
+                for n in range(3)
+            )
+        }
+        eventually(lambda: len(set(holders(pg_target)) - {None}) == BINDS, what="two holders")
+        eventually(lambda: control(ctl, {"cmd": "stats"})["sessions"] == BINDS, what="bound")
+        before = holders(pg_target)
 
-        # B has no bind (A's leases run 30 s): what it claims for the connection, it hands
-        # over to A
         ids = send(pg_target, org["id"], 0, 200)
-        eventually(lambda: all_delivered(pg_target, ids), timeout=120, what="delivered via A")
-        assert holders(pg_target) == held_by_a
-        assert control(ctl, {"cmd": "rate"})["peak_sessions"] == BINDS
+        eventually(lambda: all_delivered(pg_target, ids), timeout=120, what="all delivered")
+        assert holders(pg_target) == before  # the third worker handed its messages over
 
-        stop(first, signal.SIGKILL)
-        eventually(lambda: control(ctl, {"cmd": "stats"})["sessions"] == 0, what="A gone")
-        asyncio.run(_with_db(pg_target, expire_leases))
-        eventually(
-            lambda: control(ctl, {"cmd": "stats"})["sessions"] == BINDS, what="B bound twice"
-        )
-        held_by_b = holders(pg_target)
-        assert len(set(held_by_b)) == 1
-        assert held_by_b[0] not in (None, held_by_a[0])
+        dead = before[0]
+        assert dead is not None
+        stop(workers[holder_pid(dead)], signal.SIGKILL)
+        asyncio.run(_with_db(pg_target, lambda conn: expire_leases(conn, dead)))
+        eventually(lambda: dead not in holders(pg_target), what="the dead worker's bind taken")
+        after = holders(pg_target)
+        assert len(set(after)) == BINDS
+        assert {holder_pid(h) for h in after if h} <= set(workers) - {holder_pid(dead)}
+        eventually(lambda: control(ctl, {"cmd": "stats"})["sessions"] == BINDS, what="rebound")
 
         more = send(pg_target, org["id"], 200, 200)
-        eventually(lambda: all_delivered(pg_target, more), timeout=120, what="delivered via B")
+        eventually(lambda: all_delivered(pg_target, more), timeout=120, what="all delivered")
         assert control(ctl, {"cmd": "rate"})["peak_sessions"] == BINDS

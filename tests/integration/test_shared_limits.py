@@ -54,6 +54,15 @@ async def test_slots_spread_over_the_processes_and_change_hands_only_when_free(
     async with db.transaction() as conn:
         assert await store.release_slots(conn, "c", "a") == 2  # a clean stop
     assert await take("b", 3001) == [0, 1]
+    assert await take("a", 3100) == []  # a is back: b's slots are leased ...
+    assert await take("b", 3200) == [0]  # ... b keeps its share and, done with slot 1,
+    async with db.transaction() as conn:  # frees it
+        assert await store.give_up_slot(conn, "c", "b", 1)
+        assert not await store.give_up_slot(conn, "c", "a", 0)  # not a's to free
+    assert await take("a", 3300) == [1]
+    async with db.transaction() as conn:
+        await store.release_slots(conn, "c", "a")
+    assert await take("b", 3001) == [0, 1]
     assert await take("b", 3002, count=1) == [0]  # fewer binds: slot 1 is never held again
     async with db.reader() as conn:
         holders = await store.slot_holders(conn, "c")
@@ -88,7 +97,9 @@ async def test_a_process_takes_the_slots_another_one_gave_up_or_left(db: Databas
         await third.start()
         try:
             assert third.held == []  # its share is one slot, but both are leased
-            assert second.held == [0, 1]
+            assert await second.renew() == [0]  # its share is one now: slot 1 is freed
+            assert await _renewed_until(third, [1]) == [1]
+            assert await second.renew() == [0]
             # the second process dies (it stops renewing) and its leases run out
             async with db.transaction() as conn:
                 await conn.execute(Query(update(carrier_slots).values(lease_until=0)))
@@ -143,6 +154,15 @@ async def test_an_http_providers_rate_is_shared_by_its_carriers(db: Database) ->
     async with db.reader() as conn:
         next_at = await conn.fetchval(Query(select(carrier_rates.c.next_at)))
     assert next_at - started >= 200 * 1_000_000 // 2000  # 200 requests at 2000/s
+
+
+async def _renewed_until(leases: SlotLeases, wanted: list[int]) -> list[int]:
+    """Renew until ``wanted`` is held (a slot given up is freed in the background)."""
+    for _ in range(200):
+        if await leases.renew() == wanted:
+            return wanted
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{leases.holder} holds {leases.held}, not {wanted}")
 
 
 class Recording(Carrier):

@@ -105,12 +105,15 @@ class SharedRate:
 
 
 class Grant:
-    """Whether this process holds one slot; waiters learn when it is granted or lost."""
+    """Whether this process holds one slot; waiters learn when it is granted or lost.
+    ``idle`` is clear while the slot is in use (a session of it open or opening)."""
 
     def __init__(self) -> None:
         self.held = asyncio.Event()
         self.lost = asyncio.Event()
         self.lost.set()
+        self.idle = asyncio.Event()
+        self.idle.set()
 
     def set(self, held: bool) -> None:
         if held:
@@ -126,7 +129,9 @@ class SlotLeases:
 
     A slot's lease lasts ``lease_seconds``; it is renewed every third of that.  When the
     renewals fail for longer than the lease (the database is out of reach), every slot is
-    given up here before another process can take it there.
+    given up here before another process can take it there.  A slot beyond this process's
+    share is freed in the database as soon as its session is closed (its grant idle), so
+    another process takes it at its next renewal.
     """
 
     def __init__(
@@ -142,6 +147,8 @@ class SlotLeases:
         self._valid_until = 0.0
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()  # renewals and give-ups, one at a time
+        self._giving_up: dict[int, asyncio.Task[None]] = {}
 
     @property
     def held(self) -> list[int]:
@@ -158,11 +165,13 @@ class SlotLeases:
 
     async def stop(self) -> None:
         """Stop renewing and give every slot back (their sessions are closed by now)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in [self._task, *self._giving_up.values()]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = None
+        self._giving_up.clear()
         for grant in self.grants:
             grant.set(False)
         try:
@@ -180,6 +189,10 @@ class SlotLeases:
 
     async def renew(self) -> list[int]:
         """Renew and take slots now; returns the slots held."""
+        async with self._lock:
+            return await self._renew()
+
+    async def _renew(self) -> list[int]:
         loop = asyncio.get_running_loop()
         asked = loop.time()
         lease_us = round(self.lease_seconds * 1_000_000)
@@ -204,8 +217,25 @@ class SlotLeases:
                 log.info("slots of %s: took slot %d", self.key, n)
             elif n not in held and grant.held.is_set():
                 log.info("slots of %s: gave up slot %d (shared more widely, or lost)", self.key, n)
+                if n not in self._giving_up:
+                    self._giving_up[n] = asyncio.create_task(self._give_up(n))
             grant.set(n in held)
         return self.held
+
+    async def _give_up(self, slot: int) -> None:
+        """Free a slot no longer ours once its session is closed (unless granted again)."""
+        grant = self.grants[slot]
+        try:
+            await grant.idle.wait()
+            async with self._lock:
+                if grant.held.is_set():
+                    return
+                async with self.db.transaction() as conn:
+                    await store.give_up_slot(conn, self.key, self.holder, slot)
+        except Exception:
+            log.warning("slots of %s: could not free slot %d; its lease runs out", self.key, slot)
+        finally:
+            self._giving_up.pop(slot, None)
 
     async def _loop(self) -> None:
         while True:

@@ -6,11 +6,12 @@ The processes sharing a carrier's slots say so in ``carrier_holders`` (under the
 lease), and each holds its share, ``ceil(count / processes)``, so that the slots spread
 over them.  :func:`take_slots` renews the slots ``holder`` keeps (the lowest-numbered of
 its share) and takes free ones (whose lease ran out: their holder stopped renewing, it
-died or lost the database, or gave them up) up to its share; a slot beyond the share is
-no longer renewed, so another process takes it once its lease has run out, never while
-this one may still use it.  On PostgreSQL two processes taking the same free slot
-serialise on its row, and the second finds it taken.  :func:`release_slots` gives a
-holder's slots back at once (a clean stop, after its sessions are closed).
+died or lost the database) up to its share; a slot beyond the share is no longer renewed,
+and its holder frees it (:func:`give_up_slot`) once it no longer uses it, or else it is
+free when its lease has run out; never while its holder may still use it.  On PostgreSQL
+two processes taking the same free slot serialise on its row, and the second finds it
+taken.  :func:`release_slots` gives a holder's slots back at once (a clean stop, after its
+sessions are closed).
 
 *Rates* (``carrier_rates``): one row per carrier holds ``next_at``, the start of the next
 send slot nobody has reserved.  :func:`reserve` takes ``span`` microseconds of it (a batch
@@ -36,7 +37,7 @@ from signalpost.storage.tables import carrier_rates as r
 from signalpost.storage.tables import carrier_slots as s
 from signalpost.timeutil import now_us
 
-__all__ = ["clock_us", "release_slots", "reserve", "slot_holders", "take_slots"]
+__all__ = ["clock_us", "give_up_slot", "release_slots", "reserve", "slot_holders", "take_slots"]
 
 _CLOCK = Query(
     select(func.floor(func.extract("epoch", func.clock_timestamp()) * 1_000_000).cast(BigInteger))
@@ -131,6 +132,15 @@ _RELEASE = Query(
     .where(s.c.carrier == bindparam("carrier"), s.c.holder == bindparam("holder"))
     .values(holder=null(), lease_until=literal(0))
 )
+_GIVE_UP = Query(
+    update(s)
+    .where(
+        s.c.carrier == bindparam("carrier"),
+        s.c.holder == bindparam("holder"),
+        s.c.slot == bindparam("slot"),
+    )
+    .values(holder=null(), lease_until=literal(0))
+)
 _HOLDERS = Query(
     select(s.c.slot, s.c.holder, s.c.lease_until)
     .where(s.c.carrier == bindparam("carrier"))
@@ -190,6 +200,12 @@ async def release_slots(conn: Connection, carrier: str, holder: str) -> int:
     returns how many slots it had."""
     await conn.execute(_FORGET, {"carrier": carrier, "holder": holder})
     return await conn.execute(_RELEASE, {"carrier": carrier, "holder": holder})
+
+
+async def give_up_slot(conn: Connection, carrier: str, holder: str, slot: int) -> bool:
+    """Free one slot ``holder`` has (its session closed); False if it was not its own."""
+    params = {"carrier": carrier, "holder": holder, "slot": slot}
+    return await conn.execute(_GIVE_UP, params) > 0
 
 
 async def slot_holders(conn: Connection, carrier: str) -> list[tuple[int, str | None, int]]:

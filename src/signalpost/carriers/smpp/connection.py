@@ -116,29 +116,43 @@ class Link:
             if self.grant is not None and not self.grant.held.is_set():
                 await _first(stopping, self.grant.held)
                 continue
+            if self.grant is not None:
+                self.grant.idle.clear()
             try:
-                session = await self._open()
-            except (OSError, TimeoutError) as exc:
+                served = await self._serve_once(stopping)
+            finally:
+                if self.grant is not None:
+                    self.grant.idle.set()  # no session of the slot is open now
+            if not served:
                 failures += 1
-                log.warning("smpp %s: bind failed (%s)", self.label, exc)
                 await _sleep_unless(stopping, reconnect_delay(self.config, failures))
                 continue
             failures = 0
-            self.connects += 1
-            self.session = session
-            self._bound.set()
-            log.info("smpp %s: bound (%s)", self.label, self.command.name.lower())
-            try:
-                await self._keep_alive(session, stopping)
-            finally:
-                self._bound.clear()
-                self.session = None
-            if stopping.is_set() or self._lost():
-                await session.unbind()
-            else:
+            if not stopping.is_set() and not self._lost():
                 delay = reconnect_delay(self.config, 1)
                 log.info("smpp %s: reconnecting in %.2fs", self.label, delay)
                 await _sleep_unless(stopping, delay)
+
+    async def _serve_once(self, stopping: asyncio.Event) -> bool:
+        """Bind and serve one session until it ends (unbinding it when we end it); False
+        when the bind failed."""
+        try:
+            session = await self._open()
+        except (OSError, TimeoutError) as exc:
+            log.warning("smpp %s: bind failed (%s)", self.label, exc)
+            return False
+        self.connects += 1
+        self.session = session
+        self._bound.set()
+        log.info("smpp %s: bound (%s)", self.label, self.command.name.lower())
+        try:
+            await self._keep_alive(session, stopping)
+        finally:
+            self._bound.clear()
+            self.session = None
+        if stopping.is_set() or self._lost():
+            await session.unbind()
+        return True
 
     def _lost(self) -> bool:
         return self.grant is not None and self.grant.lost.is_set()
