@@ -113,6 +113,16 @@ async def test_a_process_takes_the_slots_another_one_gave_up_or_left(db: Databas
         await second.stop()
 
 
+async def test_a_send_now_and_then_reserves_no_more_than_itself(db: Database) -> None:
+    rate = SharedRate(db, "slow", 100)  # batches of up to 10 sends, 10 ms each
+    await rate.wait()
+    async with db.reader() as conn:
+        after = await store.clock_us(conn)
+        next_at = await conn.fetchval(Query(select(carrier_rates.c.next_at)))
+    assert rate.reservations == 1
+    assert next_at - after <= 10_000  # one send's time, not a batch's
+
+
 async def test_a_shared_rate_reserves_send_time_in_batches(db: Database) -> None:
     rate = SharedRate(db, "fast", 10_000)
     sends = rate.batch * 3

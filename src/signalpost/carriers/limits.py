@@ -1,9 +1,9 @@
 """A carrier's limits held by every process on the database together, not by each one.
 
 :class:`SharedRate` paces sends so that all processes together stay at the configured
-rate: it reserves the carrier's send time in batches (a tenth of a second of sends per
-database round trip, the next batch fetched while the last one is used) and spaces its
-own sends within what it reserved.  :class:`SlotLeases` keeps the leases of a carrier's
+rate: it reserves the carrier's send time in batches (up to a tenth of a second of sends
+per database round trip, the next batch fetched while the last one is used) and spaces
+its own sends within what it reserved.  :class:`SlotLeases` keeps the leases of a carrier's
 numbered slots (an SMPP connection's binds): the slots spread over the processes sharing
 them, each holding its share and renewing it; a slot whose holder died (or that its holder
 gave up, the slots being shared more widely) is taken by another process once its lease
@@ -37,7 +37,14 @@ def process_holder() -> str:
 
 
 class SharedRate:
-    """At most ``rate`` sends per second over every process sharing the database."""
+    """At most ``rate`` sends per second over every process sharing the database.
+
+    A reservation is as large as the demand: the sends waiting for a slot, or as many as
+    went out in the last tenth of a second, at most a tenth of a second of sends; the next
+    one is made while the last is used.  So a busy process makes about ten round trips a
+    second whatever the rate, and a process sending now and then reserves no more than it
+    sends.
+    """
 
     def __init__(self, db: Database, key: str, rate: float) -> None:
         if rate <= 0:
@@ -50,25 +57,39 @@ class SharedRate:
         self.lag = max(0.02, 2 * self.interval)  # how late a reserved send may still go
         self.reservations = 0  # database round trips, for tests and metrics
         self._slots: deque[float] = deque()  # loop times of the sends reserved, in order
+        self._sent: deque[float] = deque()  # when the sends of the last tenth of a second went
+        self._waiting = 0  # callers of wait() without a slot yet
         self._claim: asyncio.Task[None] | None = None
         self._local_next = 0.0  # pacing on our own while the database cannot be reached
 
     async def wait(self) -> None:
         """Return when the next send may go out."""
         loop = asyncio.get_running_loop()
-        while True:
-            now = loop.time()
-            while self._slots and self._slots[0] < now - self.lag:
-                self._slots.popleft()  # reserved while idle: gone, not saved up
-            if self._slots:
-                break
-            await self._refill()
-        at = self._slots.popleft()
-        if len(self._slots) * 2 < self.batch:
+        self._waiting += 1
+        try:
+            while True:
+                now = loop.time()
+                while self._slots and self._slots[0] < now - self.lag:
+                    self._slots.popleft()  # reserved while idle: gone, not saved up
+                if self._slots:
+                    break
+                await self._refill()
+            at = self._slots.popleft()
+        finally:
+            self._waiting -= 1
+        self._sent.append(now)
+        demand = self._demand(now)
+        if demand > 1 and len(self._slots) * 2 < demand:
             self._start_claim()
         delay = at - now - self.tolerance
         if delay > 0:
             await asyncio.sleep(delay)
+
+    def _demand(self, now: float) -> int:
+        """How many sends the next reservation is for."""
+        while self._sent and self._sent[0] < now - _BATCH_SECONDS:
+            self._sent.popleft()
+        return min(self.batch, max(1, self._waiting, len(self._sent)))
 
     async def close(self) -> None:
         """Let a reservation under way finish (at a stop)."""
@@ -85,7 +106,8 @@ class SharedRate:
 
     async def _reserve(self) -> None:
         loop = asyncio.get_running_loop()
-        span = self.interval * self.batch
+        count = self._demand(loop.time())
+        span = self.interval * count
         try:
             async with self.db.transaction() as conn:
                 db_now = await store.clock_us(conn)
@@ -101,7 +123,7 @@ class SharedRate:
         finally:
             self._claim = None
         self._local_next = first + span
-        self._slots.extend(first + i * self.interval for i in range(self.batch))
+        self._slots.extend(first + i * self.interval for i in range(count))
 
 
 class Grant:
