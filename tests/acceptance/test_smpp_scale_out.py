@@ -160,15 +160,16 @@ def test_two_workers_keep_to_the_binds_and_the_rate_together(
         eventually(lambda: control(ctl, {"cmd": "stats"})["sessions"] == BINDS, what="bound")
         ids = send(pg_target, org["id"], 0, total)
         eventually(lambda: all_delivered(pg_target, ids), timeout=120, what="all delivered")
-        seen = control(ctl, {"cmd": "rate", "window": 1.0})
+        seen = control(ctl, {"cmd": "rate", "window": 2.0})
         stats = control(ctl, {"cmd": "stats"})
     sys.stderr.write(f"the SMSC saw: {seen}\n")
     assert seen["peak_sessions"] <= BINDS, seen
     assert seen["submit_sm"] == stats["accepted"] == total, (seen, stats)
     assert stats["destinations_accepted_twice"] == 0
-    # the SMSC's own clock: on average at the rate, and never much above it in any second
+    # the SMSC's own clock: on average at the rate, and never much above it in any two
+    # seconds (a burst of 15: sends may go 10 ms early, and arrivals jitter)
     assert (seen["submit_sm"] - 1) / seen["seconds"] <= RATE * 1.05, seen
-    assert seen["peak_in_window"] <= RATE * 1.1, seen
+    assert seen["peak_in_window"] <= 2 * RATE + 15, seen
     assert query(pg_target, select(func.count()).select_from(dispatch_queue))[0][0] == 0
 
 
