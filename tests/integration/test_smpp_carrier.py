@@ -355,3 +355,36 @@ async def test_receipt_texts_in_another_base_follow_the_connection_setting(db: D
         keys = await conn.fetch(Query(select(smpp_parts.c.smsc_message_id)))
     # parts are keyed by the decimal form of the hexadecimal ids 1 to 2a
     assert sorted(int(k[0]) for k in keys) == list(range(1, len(subs) + 2))
+
+
+async def test_two_carriers_of_one_connection_share_its_binds(db: Database) -> None:
+    """As two worker processes would: two binds in all, one each once the first one gave
+    up the slot beyond its share, and both for the second when the first stops."""
+    sink = RecordingSink()
+    async with running_smsc() as sim:
+        config = connection(sim, binds=2, rate=500)
+        second = SmppCarrier(config, db)
+        try:
+            async with running_carrier(config, db, sink) as first:
+                await wait_until(lambda: len(sim.sessions) == 2, 5)
+                await second.start(sink)
+                assert first.slots.held == [0, 1]
+                assert second.served_elsewhere
+                assert not second.available
+                assert await first.slots.renew() == [0]  # its share: one of two
+                await wait_until(lambda: len(sim.sessions) == 1, 5)
+                for _ in range(100):  # slot 1 is freed once its session is closed
+                    if await second.slots.renew() == [1]:
+                        break
+                    await asyncio.sleep(0.02)
+                await wait_until(lambda: second.available and len(sim.sessions) == 2, 5)
+                assert not second.served_elsewhere
+                for carrier in (first, second):
+                    [result] = await carrier.submit([submission("+14155551234")])
+                    assert result.outcome == SubmitOutcome.ACCEPTED
+            # the first one stopped and gave its binds back
+            assert await second.slots.renew() == [0, 1]
+            await wait_until(lambda: len(sim.sessions) == 2, 5)
+        finally:
+            await second.stop()
+        assert sim.peak_sessions == 2

@@ -100,6 +100,13 @@ class Carrier(ABC):
         """Whether the carrier can take submits now (routes fail over when it cannot)."""
         return True
 
+    @property
+    def served_elsewhere(self) -> bool:
+        """Whether other processes hold all of the carrier (every bind slot of an SMPP
+        connection), so this process does not send over it: its messages are handed to
+        those processes through the queue instead."""
+        return False
+
     @abstractmethod
     async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
         """Submit messages; one result per submission, in the same order."""

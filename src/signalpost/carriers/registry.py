@@ -44,6 +44,10 @@ class CarrierRegistry:
     carriers carry.  Messages sent with a test key always leave through the test carrier
     (the simulator, registered without any route when another carrier is configured),
     whatever the routes say.
+
+    A carrier ``served_elsewhere`` (other processes hold all its binds) counts as available
+    here: the dispatcher hands its messages to those processes rather than failing them
+    over to the next carrier of the route.
     """
 
     def __init__(
@@ -119,7 +123,8 @@ class CarrierRegistry:
         ordered = order if avoid is None else sorted(order, key=lambda n: n == avoid)
         for name in ordered:
             carrier = self.carriers[name]
-            if carrier.available and self.breakers[name].allows():
+            usable = carrier.available or carrier.served_elsewhere
+            if usable and self.breakers[name].allows():
                 return carrier
         return self.carriers[order[0]]
 
@@ -131,7 +136,9 @@ class CarrierRegistry:
             return None
         for name in entry.order(key):
             breaker = self.breakers[name]
-            usable = breaker.state != CircuitState.OPEN and self.carriers[name].available
+            carrier = self.carriers[name]
+            up = carrier.available or carrier.served_elsewhere
+            usable = breaker.state != CircuitState.OPEN and up
             if name != failed and usable:
                 return name
         return None
@@ -143,6 +150,11 @@ class CarrierRegistry:
             breaker.success()
         else:
             breaker.failure()
+
+    @property
+    def served_elsewhere(self) -> list[str]:
+        """The carriers this process leaves to other processes (see the class)."""
+        return sorted(name for name, c in self.carriers.items() if c.served_elsewhere)
 
     @property
     def channels(self) -> frozenset[str]:

@@ -23,6 +23,7 @@ __all__ = [
     "claim",
     "delete_orphans",
     "enqueue",
+    "hand_over",
     "held_ids",
     "hold",
     "hold_depth",
@@ -72,10 +73,27 @@ _CLAIM = Query(
         returning=(q.c.message_id, q.c.attempts),
     )
 )
+# A process that leaves some carriers to other processes passes by the rows handed to them.
+_CLAIM_PASSING_BY = Query(
+    lease_claim(
+        q.c.message_id,
+        q.c.due_at,
+        values={"attempts": q.c.attempts + 1, "leased_by": bindparam("worker")},
+        returning=(q.c.message_id, q.c.attempts),
+        where=lambda d: q.c.for_carrier.is_(None) | ~in_list(q.c.for_carrier, "pass_by", d),
+    )
+)
 _RESCHEDULE = Query(
     update(q)
     .where(q.c.message_id == bindparam("b_id"))
-    .values(due_at=bindparam("b_due_at"), leased_by=None)
+    .values(due_at=bindparam("b_due_at"), leased_by=None, for_carrier=None)
+)
+_HAND_OVER = Query(
+    lambda d: (
+        update(q)
+        .where(in_list(q.c.message_id, "ids", d))
+        .values(due_at=bindparam("now"), leased_by=None, for_carrier=bindparam("carrier"))
+    )
 )
 _INSERT_ATTEMPT = Query(insert(a))
 _OPEN_ATTEMPTS = Query(
@@ -122,14 +140,35 @@ async def hold_depth(conn: Connection, key: str) -> tuple[int, int | None]:
 
 
 async def claim(
-    conn: Connection, *, now: int, lease_until: int, limit: int, worker: str
+    conn: Connection,
+    *,
+    now: int,
+    lease_until: int,
+    limit: int,
+    worker: str,
+    pass_by: Sequence[str] = (),
 ) -> list[tuple[str, int]]:
     """Claim up to ``limit`` due messages: they stay invisible until ``lease_until``
-    (see :mod:`signalpost.storage.leases`)."""
-    rows = await conn.fetch(
-        _CLAIM, {"now": now, "lease_until": lease_until, "limit": limit, "worker": worker}
-    )
+    (see :mod:`signalpost.storage.leases`).  Rows handed over to a carrier of ``pass_by``
+    (:func:`hand_over`) are left to the processes that send over it."""
+    params: dict[str, Any] = {
+        "now": now,
+        "lease_until": lease_until,
+        "limit": limit,
+        "worker": worker,
+    }
+    if pass_by:
+        params["pass_by"] = list(pass_by)
+        rows = await conn.fetch(_CLAIM_PASSING_BY, params)
+    else:
+        rows = await conn.fetch(_CLAIM, params)
     return [(r[0], r[1]) for r in rows]
+
+
+async def hand_over(conn: Connection, message_ids: Sequence[str], carrier: str, now: int) -> None:
+    """Give claimed rows back, due at ``now``, for the processes that send over ``carrier``."""
+    if message_ids:
+        await conn.execute(_HAND_OVER, {"ids": list(message_ids), "carrier": carrier, "now": now})
 
 
 async def reschedule(conn: Connection, due: Mapping[str, int]) -> None:

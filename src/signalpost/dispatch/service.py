@@ -9,6 +9,12 @@ Flow of one dispatch round (:meth:`Dispatcher.run_once`):
    a backoff for a transient error, or a final state for a permanent one; the queue row is
    removed or rescheduled in the same transaction.
 
+A message whose carrier this process leaves to other processes (they hold every bind of
+the SMPP connection, see :attr:`~signalpost.carriers.base.Carrier.served_elsewhere`) is
+not touched in step 1: its queue row is handed over to that carrier, due at once, and
+only processes that send over the carrier claim it, so nothing is failed or delayed for
+want of a bind here.
+
 A worker that dies between 1 and 3 leaves the queue row leased; when the lease runs out
 another worker claims it and finds the in-flight attempt.  An idempotent carrier (the
 simulator) is sent the same attempt id again and answers as the first time, so nothing is
@@ -101,7 +107,12 @@ class Dispatcher:
         async with self.db.transaction() as conn:
             lease_until = now + int(self.policy.lease_seconds * 1_000_000)
             claimed = await queue.claim(
-                conn, now=now, lease_until=lease_until, limit=self.policy.batch_size, worker=worker
+                conn,
+                now=now,
+                lease_until=lease_until,
+                limit=self.policy.batch_size,
+                worker=worker,
+                pass_by=self.carriers.served_elsewhere,
             )
             if not claimed:
                 return 0
@@ -123,6 +134,7 @@ class Dispatcher:
         pending: list[_Pending] = []
         new_attempts: list[dict[str, Any]] = []
         closed: list[dict[str, Any]] = []
+        handed: dict[str, list[str]] = {}
         for row in rows:
             status = Status(row["status"])
             if status in FINAL or status == Status.SENT:
@@ -141,6 +153,9 @@ class Dispatcher:
             if carrier is None:  # the route went away after the message was accepted
                 changes.append(_no_route(row, now))
                 finished.append(row["id"])
+                continue
+            if carrier.served_elsewhere:  # untouched, for the processes holding its binds
+                handed.setdefault(carrier.name, []).append(row["id"])
                 continue
             previous = open_attempts.get(row["id"])
             attempt_id, attempt_no = self._attempt_for(
@@ -163,6 +178,8 @@ class Dispatcher:
         await queue.update_attempts(conn, closed)
         await queue.insert_attempts(conn, new_attempts)
         await queue.remove(conn, finished)
+        for carrier_name, handed_ids in handed.items():
+            await queue.hand_over(conn, handed_ids, carrier_name, now)
         return pending
 
     @staticmethod

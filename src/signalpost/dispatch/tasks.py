@@ -29,7 +29,10 @@ class WorkerPool:
     """Runs ``concurrency`` dispatch loops plus the housekeeping loop until stopped.
 
     Stopping is graceful: each loop finishes the round it is in (so no claimed message is
-    left waiting for its lease to run out), then the carriers disconnect.
+    left waiting for its lease to run out), then the carriers disconnect.  A pool without
+    dispatch loops does not connect the carriers at all: an SMPP bind is one of the
+    connection's slots shared by every process, and one held where nothing is dispatched
+    would keep the connection's messages waiting for it.
     """
 
     def __init__(
@@ -59,7 +62,8 @@ class WorkerPool:
 
     async def start(self) -> None:
         self._stop.clear()
-        await self.carriers.start(self.dispatcher.apply_receipts)
+        if self.concurrency:
+            await self.carriers.start(self.dispatcher.apply_receipts)
         for n in range(self.concurrency):
             self._tasks.append(asyncio.create_task(self._dispatch_loop(n), name=f"dispatch-{n}"))
         if self.concurrency:
@@ -74,7 +78,8 @@ class WorkerPool:
         self._tasks.clear()
         for service in self.background:
             await service.stop()
-        await self.carriers.stop()
+        if self.concurrency:
+            await self.carriers.stop()
 
     async def _pause(self, seconds: float) -> None:
         try:

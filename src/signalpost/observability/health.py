@@ -53,7 +53,9 @@ class Readiness:
             checks["workers"] = "ok" if self.workers() else "not running"
         for carrier in self.carriers:
             if isinstance(carrier, SmppCarrier):
-                checks[f"smpp:{carrier.name}"] = "ok" if carrier.available else "not bound"
+                # binds held by other worker processes: they send this process's messages
+                up = carrier.available or carrier.served_elsewhere
+                checks[f"smpp:{carrier.name}"] = "ok" if up else "not bound"
         return all(v == "ok" for v in checks.values()), checks
 
     async def _revision(self) -> str | None:

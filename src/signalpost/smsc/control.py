@@ -2,6 +2,7 @@
 
 ```
 {"cmd": "stats"}
+{"cmd": "rate", "window": 1.0}                   # submit_sm arrivals and peak binds
 {"cmd": "drop", "down_seconds": 1.0}
 {"cmd": "throttle", "rate": 200}                 # 0 turns throttling off
 {"cmd": "delay", "ms": 2000}                     # receipt delay from now on
@@ -38,6 +39,10 @@ def _stats(sim: SmscSimulator, _: dict[str, Any]) -> dict[str, Any]:
             1 for n in sim.accepted_by_destination.values() if n > 1
         ),
     }
+
+
+def _rate(sim: SmscSimulator, cmd: dict[str, Any]) -> dict[str, Any]:
+    return sim.submit_rate(float(cmd.get("window", 1.0)))
 
 
 def _drop(sim: SmscSimulator, cmd: dict[str, Any]) -> dict[str, Any]:
@@ -84,6 +89,7 @@ def _mo(sim: SmscSimulator, cmd: dict[str, Any]) -> dict[str, Any]:
 
 _COMMANDS: dict[str, Callable[[SmscSimulator, dict[str, Any]], dict[str, Any]]] = {
     "stats": _stats,
+    "rate": _rate,
     "drop": _drop,
     "throttle": _throttle,
     "delay": _delay,

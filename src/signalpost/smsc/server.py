@@ -118,6 +118,8 @@ class SmscSimulator:
         self.accepted_by_destination: Counter[str] = Counter()
         self.received: list[Submitted] = []
         self.sessions: set[SmscSession] = set()
+        self.peak_sessions = 0  # the most sessions bound at once
+        self.submit_times: list[float] = []  # when each submit_sm arrived (loop time)
         self._server: asyncio.Server | None = None
         self._salt = secrets.token_hex(3)
         self._ids = itertools.count(1)
@@ -203,6 +205,23 @@ class SmscSimulator:
         self._wake.set()
         return released
 
+    def submit_rate(self, window: float = 1.0) -> dict[str, float]:
+        """What arrived: submit_sm in all, over how many seconds from the first to the
+        last, the most in any ``window`` seconds, and the most sessions bound at once."""
+        times = self.submit_times
+        peak, start = 0, 0
+        for end, at in enumerate(times):
+            while at - times[start] >= window:
+                start += 1
+            peak = max(peak, end - start + 1)
+        return {
+            "submit_sm": len(times),
+            "seconds": times[-1] - times[0] if times else 0.0,
+            "peak_in_window": peak,
+            "window": window,
+            "peak_sessions": self.peak_sessions,
+        }
+
     @property
     def pending_deliveries(self) -> int:
         return len(self._deliveries)
@@ -211,6 +230,7 @@ class SmscSimulator:
 
     def handle_submit(self, session: SmscSession, sequence: int, frame: bytes) -> None:
         self.stats["submit_sm"] += 1
+        self.submit_times.append(asyncio.get_running_loop().time())
         try:
             sm = decode_sm(frame)
         except ProtocolError as exc:

@@ -105,6 +105,7 @@ class SmscSession(asyncio.Protocol):
             self.can_transmit, self.can_receive = _BINDS[command]
             self.sim.sessions.add(self)
             self.sim.stats["binds"] += 1
+            self.sim.peak_sessions = max(self.sim.peak_sessions, len(self.sim.sessions))
             self.sim.wake()
 
     def throttled(self) -> bool:

@@ -9,7 +9,7 @@ rows are claimed again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -25,16 +25,21 @@ def lease_claim(
     *,
     returning: Sequence[ColumnElement[Any]],
     values: Mapping[str, Any] | None = None,
+    where: Callable[[str], ColumnElement[bool]] | None = None,
 ) -> Any:
     """A statement factory for :class:`~signalpost.storage.Query`: claim the rows of
-    ``key``'s table by ``due``, setting ``values`` as well, returning ``returning``.
+    ``key``'s table by ``due``, setting ``values`` as well, returning ``returning``;
+    ``where`` (built per dialect) narrows the rows that may be claimed.
 
-    Parameters: ``now``, ``limit``, ``lease_until`` and any bound in ``values``.
+    Parameters: ``now``, ``limit``, ``lease_until`` and any bound in ``values``/``where``.
     """
     table = key.table
 
     def build(dialect: str) -> Update:
-        earliest = select(key).where(due <= bindparam("now")).order_by(due)
+        earliest = select(key).where(due <= bindparam("now"))
+        if where is not None:
+            earliest = earliest.where(where(dialect))
+        earliest = earliest.order_by(due)
         earliest = earliest.limit(bindparam("limit"))
         if dialect == "postgresql":
             earliest = earliest.with_for_update(skip_locked=True)

@@ -25,6 +25,9 @@ from sqlalchemy import (
 __all__ = [
     "activities",
     "api_keys",
+    "carrier_holders",
+    "carrier_rates",
+    "carrier_slots",
     "change_counters",
     "compliance_settings",
     "consent_recipients",
@@ -241,6 +244,9 @@ dispatch_queue = Table(
     # The group a held message waits with (e.g. its send definition); held rows are due at
     # HELD_DUE_AT until the group is released.
     Column("hold_key", String(64), nullable=True, index=True),
+    # A carrier this process could not send over handed the row to the processes that can
+    # (those holding the carrier's bind slots); others pass it by.
+    Column("for_carrier", String(32), nullable=True),
 )
 
 submit_attempts = Table(
@@ -529,6 +535,31 @@ smpp_mo_parts = Table(
     Column("body", Text, nullable=False),
     Column("received_at", Micros, nullable=False),
     UniqueConstraint("connection", "source", "destination", "ref", "part_no"),
+)
+
+# Limits shared by every process on the database (signalpost.storage.limits).
+carrier_slots = Table(
+    "carrier_slots",
+    metadata,
+    Column("carrier", String(32), primary_key=True),
+    Column("slot", Integer, primary_key=True),
+    Column("holder", String(64), nullable=True),  # the process holding the slot's lease
+    Column("lease_until", Micros, nullable=False),
+)
+
+carrier_holders = Table(
+    "carrier_holders",
+    metadata,
+    Column("carrier", String(32), primary_key=True),
+    Column("holder", String(64), primary_key=True),  # a process sharing the carrier's slots
+    Column("seen_until", Micros, nullable=False),  # it counts until then unless it renews
+)
+
+carrier_rates = Table(
+    "carrier_rates",
+    metadata,
+    Column("carrier", String(32), primary_key=True),
+    Column("next_at", Micros, nullable=False),  # the start of the next unreserved send slot
 )
 
 sender_numbers = Table(

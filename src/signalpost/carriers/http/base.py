@@ -1,6 +1,9 @@
 """What HTTP carriers share: submits within a concurrency and rate, the provider's error
 answers classified, polling for messages whose events are overdue.
 
+The ``rate`` (requests per second) is the provider's total over every process sharing the
+database (:class:`~signalpost.carriers.limits.SharedRate`); ``concurrency`` is per process.
+
 Outbound requests go through the :class:`Requester` given to the constructor: the guarded
 :class:`~signalpost.egress.EgressClient` (resolves the provider's host once, vets every
 address, connects only to a vetted one), or a scripted one in tests.  Error classes:
@@ -44,6 +47,7 @@ from signalpost.carriers.base import (
 )
 from signalpost.carriers.http import repository
 from signalpost.carriers.http.config import ProviderConfig
+from signalpost.carriers.limits import SharedRate
 from signalpost.domain.lifecycle import ReasonCode, Status
 from signalpost.egress import (
     AddressRefused,
@@ -121,7 +125,7 @@ class HttpCarrier(Carrier):
         self.client = client
         self._slots = asyncio.Semaphore(config.concurrency)
         self._paused_until = 0.0
-        self._next_at = 0.0
+        self.rate = SharedRate(db, config.name, config.rate) if config.rate > 0 else None
         self._sink: ReceiptSink | None = None
         self._poller: asyncio.Task[None] | None = None
         self._polled: dict[str, float] = {}  # provider id -> when last asked, monotonic
@@ -166,6 +170,8 @@ class HttpCarrier(Carrier):
                 await self._poller
             self._poller = None
         await self.client.aclose()
+        if self.rate is not None:
+            await self.rate.close()
 
     # ------------------------------------------------------------------ submit
 
@@ -199,13 +205,9 @@ class HttpCarrier(Carrier):
         return reason[:300]
 
     async def _pace(self) -> None:
-        if self.config.rate <= 0:
-            return
-        now = time.monotonic()
-        at = max(now, self._next_at)
-        self._next_at = at + 1.0 / self.config.rate
-        if at > now:
-            await asyncio.sleep(at - now)
+        """Keep to the provider's rate, shared by every process on the database."""
+        if self.rate is not None:
+            await self.rate.wait()
 
     def _classify(self, s: Submission, response: Reply) -> SubmitResult:
         status = response.status

@@ -9,7 +9,7 @@ api_key = "..."
 profile_id = "..."            # sent.dm: x-profile-id (optional)
 webhook_secret = "whsec_..."  # verifies events posted to /carriers/{name}/events
 channels = ["sms", "whatsapp"]  # default: what the provider carries
-rate = 0                      # requests per second; 0: no limit
+rate = 0                      # requests per second, every worker process together; 0: none
 default_sender = "+1..."      # MailerSend: the account's number for messages without one
 allow_private = false         # true: base_url may be on loopback, private or link-local networks
 ```

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from signalpost.carriers.base import Carrier, ReceiptSink, Submission, SubmitOutcome, SubmitResult
+from signalpost.carriers.limits import SharedRate, SlotLeases
 from signalpost.carriers.smpp import ledger
 from signalpost.carriers.smpp.config import ConnectionConfig
 from signalpost.carriers.smpp.connection import Link, Pacer
@@ -110,9 +111,11 @@ class SmppCarrier(Carrier):
         self.db = db
         self.recorder = recorder or Recorder()
         self.currency = currency
+        shared = SharedRate(db, config.name, config.rate) if config.rate > 0 else None
         self.pacer = Pacer(
-            config.rate, config.throttle_pause_seconds, config.throttle_pause_max_seconds
+            config.rate, config.throttle_pause_seconds, config.throttle_pause_max_seconds, shared
         )
+        self.slots = SlotLeases(db, config.name, config.binds, config.bind_lease_seconds)
         self.links = self._make_links()
         self.stats: Counter[str] = Counter()
         self._submitters = [link for link in self.links if link.command != Command.BIND_RECEIVER]
@@ -134,7 +137,13 @@ class SmppCarrier(Carrier):
             else [Command.BIND_TRANSMITTER, Command.BIND_RECEIVER]
         )
         return [
-            Link(c, command, self._on_deliver, f"{c.name}/{n}/{command.name.lower()[5:]}")
+            Link(
+                c,
+                command,
+                self._on_deliver,
+                f"{c.name}/{n}/{command.name.lower()[5:]}",
+                self.slots.grants[n],
+            )
             for n in range(c.binds)
             for command in commands
         ]
@@ -144,11 +153,17 @@ class SmppCarrier(Carrier):
         """Whether a session that can submit is bound right now."""
         return any(link.can_submit for link in self._submitters)
 
+    @property
+    def served_elsewhere(self) -> bool:
+        """Every bind slot of the connection is held by other processes."""
+        return self.slots.held_elsewhere
+
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self, sink: ReceiptSink) -> None:
         self._sink = sink
         self._stopping.clear()
+        await self.slots.start()
         self._tasks = [
             asyncio.create_task(link.run(self._stopping), name=f"smpp-{link.label}")
             for link in self.links
@@ -169,6 +184,9 @@ class SmppCarrier(Carrier):
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
         self._tasks = []
+        if self.pacer.shared is not None:
+            await self.pacer.shared.close()
+        await self.slots.stop()
 
     # ------------------------------------------------------------------ submit
 

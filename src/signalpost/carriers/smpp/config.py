@@ -9,9 +9,11 @@ system_id = "signalpost"
 password = "secret"
 system_type = ""
 bind = "transceiver"        # or "transmitter+receiver" (two sessions per bind)
-binds = 1                   # parallel binds of this account
+binds = 1                   # parallel binds of this account, over every worker process
 window = 64                 # outstanding submit_sm per session
-rate = 0                    # submit_sm per second for the whole connection; 0: no limit
+rate = 0                    # submit_sm per second for the whole connection (every worker
+                            # process together); 0: no limit
+bind_lease_seconds = 10     # a process holds a bind slot this long without renewing it
 default_source = "Signalpost"  # when a message has no sender
 force_source = false        # always send default_source
 receipt_id = "same"         # how receipt texts write the submit_sm_resp id (see below)
@@ -107,6 +109,7 @@ class ConnectionConfig:
     throttle_pause_seconds: float = 0.05
     throttle_pause_max_seconds: float = 2.0
     bind_wait_seconds: float = 2.0
+    bind_lease_seconds: float = 10.0
     registered_delivery: int = 1
     receipt_id: ReceiptIds = ReceiptIds.SAME
     default_source: str | None = None
@@ -157,6 +160,7 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
     "throttle_pause_seconds": (int, float),
     "throttle_pause_max_seconds": (int, float),
     "bind_wait_seconds": (int, float),
+    "bind_lease_seconds": (int, float),
     "registered_delivery": int,
     "receipt_id": str,
     "default_source": str,
@@ -224,6 +228,8 @@ def _check_connection(c: ConnectionConfig, where: str) -> None:
         raise ConfigError(f"{where}: binds and window must be at least 1")
     if c.rate < 0 or c.response_timeout <= 0 or c.enquire_link_seconds <= 0:
         raise ConfigError(f"{where}: rate must be >= 0 and timeouts > 0")
+    if c.bind_lease_seconds < 1:
+        raise ConfigError(f"{where}.bind_lease_seconds must be at least 1")
     if len(c.name) > 32 or not c.name:
         raise ConfigError(f"{where}.name must have 1 to 32 characters")
     if len(c.system_id) > 15 or len(c.password) > 8:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import random
 
+from signalpost.carriers.limits import Grant, SharedRate
 from signalpost.carriers.smpp.config import ConnectionConfig
 from signalpost.carriers.smpp.session import DeliverHandler, Session, SessionClosed
 from signalpost.smpp import BindRequest, Command
@@ -26,9 +27,14 @@ def reconnect_delay(config: ConnectionConfig, failures: int) -> float:
 class Pacer:
     """Paces submit_sm of one connection: at most ``rate`` per second (a small burst
     allowed), and a pause that doubles each time the SMSC answers ``ESME_RTHROTTLED`` or
-    ``ESME_RMSGQFUL`` in a row and resets on the next success."""
+    ``ESME_RMSGQFUL`` in a row and resets on the next success.  With ``shared`` the rate is
+    that of every process together (:class:`~signalpost.carriers.limits.SharedRate`); the
+    pause is this process's own."""
 
-    def __init__(self, rate: float, pause: float, pause_max: float) -> None:
+    def __init__(
+        self, rate: float, pause: float, pause_max: float, shared: SharedRate | None = None
+    ) -> None:
+        self.shared = shared
         self.interval = 1.0 / rate if rate > 0 else 0.0
         self.tolerance = min(0.05, 50 * self.interval)
         self.pause = pause
@@ -45,6 +51,9 @@ class Pacer:
             if self._paused_until > now:
                 await asyncio.sleep(self._paused_until - now)
                 continue
+            if self.shared is not None:
+                await self.shared.wait()
+                return
             if not self.interval:
                 return
             start = max(self._tat, now)
@@ -66,11 +75,21 @@ class Pacer:
 
 
 class Link:
-    """Keeps one session of a connection bound: connect, bind, keep alive, reconnect."""
+    """Keeps one session of a connection bound: connect, bind, keep alive, reconnect.
+
+    With a ``grant`` (the bind slot the session belongs to), the session is only open
+    while this process holds the slot: it waits for the slot, and unbinds when it is lost.
+    """
 
     def __init__(
-        self, config: ConnectionConfig, command: Command, on_deliver: DeliverHandler, label: str
+        self,
+        config: ConnectionConfig,
+        command: Command,
+        on_deliver: DeliverHandler,
+        label: str,
+        grant: Grant | None = None,
     ) -> None:
+        self.grant = grant
         self.config = config
         self.command = command
         self.label = label
@@ -94,29 +113,49 @@ class Link:
         """Until ``stopping`` is set: bind, serve the session, back off after any drop."""
         failures = 0
         while not stopping.is_set():
+            if self.grant is not None and not self.grant.held.is_set():
+                await _first(stopping, self.grant.held)
+                continue
+            if self.grant is not None:
+                self.grant.idle.clear()
             try:
-                session = await self._open()
-            except (OSError, TimeoutError) as exc:
+                served = await self._serve_once(stopping)
+            finally:
+                if self.grant is not None:
+                    self.grant.idle.set()  # no session of the slot is open now
+            if not served:
                 failures += 1
-                log.warning("smpp %s: bind failed (%s)", self.label, exc)
                 await _sleep_unless(stopping, reconnect_delay(self.config, failures))
                 continue
             failures = 0
-            self.connects += 1
-            self.session = session
-            self._bound.set()
-            log.info("smpp %s: bound (%s)", self.label, self.command.name.lower())
-            try:
-                await self._keep_alive(session, stopping)
-            finally:
-                self._bound.clear()
-                self.session = None
-            if stopping.is_set():
-                await session.unbind()
-            else:
+            if not stopping.is_set() and not self._lost():
                 delay = reconnect_delay(self.config, 1)
                 log.info("smpp %s: reconnecting in %.2fs", self.label, delay)
                 await _sleep_unless(stopping, delay)
+
+    async def _serve_once(self, stopping: asyncio.Event) -> bool:
+        """Bind and serve one session until it ends (unbinding it when we end it); False
+        when the bind failed."""
+        try:
+            session = await self._open()
+        except (OSError, TimeoutError) as exc:
+            log.warning("smpp %s: bind failed (%s)", self.label, exc)
+            return False
+        self.connects += 1
+        self.session = session
+        self._bound.set()
+        log.info("smpp %s: bound (%s)", self.label, self.command.name.lower())
+        try:
+            await self._keep_alive(session, stopping)
+        finally:
+            self._bound.clear()
+            self.session = None
+        if stopping.is_set() or self._lost():
+            await session.unbind()
+        return True
+
+    def _lost(self) -> bool:
+        return self.grant is not None and self.grant.lost.is_set()
 
     async def _open(self) -> Session:
         c = self.config
@@ -135,17 +174,19 @@ class Link:
 
     async def _keep_alive(self, session: Session, stopping: asyncio.Event) -> None:
         interval = self.config.enquire_link_seconds
-        while not stopping.is_set() and not session.closed.is_set():
+        while not stopping.is_set() and not session.closed.is_set() and not self._lost():
             waiters = [
                 asyncio.ensure_future(session.closed.wait()),
                 asyncio.ensure_future(stopping.wait()),
             ]
+            if self.grant is not None:
+                waiters.append(asyncio.ensure_future(self.grant.lost.wait()))
             _done, pending = await asyncio.wait(
                 waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED
             )
             for waiter in pending:
                 waiter.cancel()
-            if stopping.is_set() or session.closed.is_set():
+            if stopping.is_set() or session.closed.is_set() or self._lost():
                 return
             try:
                 await session.enquire_link()
@@ -153,6 +194,16 @@ class Link:
                 session.abort(f"enquire_link failed: {exc}")
                 await session.closed.wait()
                 return
+
+
+async def _first(*events: asyncio.Event) -> None:
+    """Return when any of ``events`` is set."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
