@@ -62,6 +62,9 @@ def _uvicorn(app: App, settings: Settings, host: str, port: int) -> uvicorn.Serv
         http="httptools",
         lifespan="on",
         access_log=False,  # the application's own access log, with request ids
+        # Nothing reads the client's address or scheme, so X-Forwarded-* rewriting is skipped
+        # (a middleware layer on every request).
+        proxy_headers=False,
         log_config=None,  # the process's logging, as configured
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=10,
