@@ -22,7 +22,7 @@ from signalpost.dispatch.service import Dispatcher, DispatchPolicy
 from signalpost.egress import Reply
 from signalpost.messages import service as messages
 from signalpost.messages.schemas import RecipientSpec, SendSpec
-from signalpost.storage import Database, Query
+from signalpost.storage import Database, Query, clock_us
 from signalpost.storage import limits as store
 from signalpost.storage.tables import (
     activities,
@@ -118,7 +118,7 @@ async def test_a_send_now_and_then_reserves_no_more_than_itself(db: Database) ->
     rate = SharedRate(db, "slow", 100)  # batches of up to 10 sends, 10 ms each
     await rate.wait()
     async with db.reader() as conn:
-        after = await store.clock_us(conn)
+        after = await clock_us(conn)
         next_at = await conn.fetchval(Query(select(carrier_rates.c.next_at)))
     assert rate.reservations == 1
     assert next_at - after <= 10_000  # one send's time, not a batch's
@@ -153,7 +153,7 @@ async def test_an_http_providers_rate_is_shared_by_its_carriers(db: Database) ->
     )
     carriers = [SentDmCarrier(config, db, ScriptedClient(accepted)) for _ in range(2)]
     async with db.reader() as conn:
-        started = await store.clock_us(conn)
+        started = await clock_us(conn)
     batches = [[_sms(n) for n in range(k * 100, k * 100 + 100)] for k in range(2)]
     pairs = zip(carriers, batches, strict=True)
     results = await asyncio.gather(*(c.submit(b) for c, b in pairs))

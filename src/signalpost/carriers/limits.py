@@ -21,7 +21,7 @@ import secrets
 import socket
 from collections import deque
 
-from signalpost.storage import Database
+from signalpost.storage import Database, clock_us
 from signalpost.storage import limits as store
 
 __all__ = ["Grant", "SharedRate", "SlotLeases", "process_holder"]
@@ -110,7 +110,7 @@ class SharedRate:
         span = self.interval * count
         try:
             async with self.db.transaction() as conn:
-                db_now = await store.clock_us(conn)
+                db_now = await clock_us(conn)
                 local_now = loop.time()
                 start = await store.reserve(
                     conn, self.key, now=db_now, span=round(span * 1_000_000)
@@ -220,7 +220,7 @@ class SlotLeases:
         lease_us = round(self.lease_seconds * 1_000_000)
         try:
             async with self.db.transaction() as conn:
-                now = await store.clock_us(conn)
+                now = await clock_us(conn)
                 held = set(
                     await store.take_slots(
                         conn, self.key, self.count, self.holder, now=now, lease_until=now + lease_us

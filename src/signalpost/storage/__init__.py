@@ -1,5 +1,6 @@
 """Storage: table definitions, migrations and the database layer. Only repositories use it."""
 
+from signalpost.storage.clock import clock_us
 from signalpost.storage.db import (
     Connection,
     Database,
@@ -19,6 +20,7 @@ __all__ = [
     "Query",
     "Row",
     "UniqueViolation",
+    "clock_us",
     "in_list",
     "open_database",
     "ping",

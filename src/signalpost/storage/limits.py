@@ -19,15 +19,15 @@ of sends, ``span = count / rate``) starting no earlier than now, so the reservat
 all processes never overlap and their total stays at the rate.  An idle carrier saves no
 credit: a reservation starts at ``max(next_at, now)``.
 
-Times are on :func:`clock_us`, the database server's clock on PostgreSQL (processes on
-several machines agree on it), this machine's on SQLite (one machine).
+Times are on :func:`signalpost.storage.clock_us`, the database server's clock on
+PostgreSQL (processes on several machines agree on it), this machine's on SQLite.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, case, delete, func, literal, null, select, update
+from sqlalchemy import bindparam, case, delete, func, literal, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
@@ -35,13 +35,8 @@ from signalpost.storage.db import Connection, Query, in_list
 from signalpost.storage.tables import carrier_holders as h
 from signalpost.storage.tables import carrier_rates as r
 from signalpost.storage.tables import carrier_slots as s
-from signalpost.timeutil import now_us
 
-__all__ = ["clock_us", "give_up_slot", "release_slots", "reserve", "slot_holders", "take_slots"]
-
-_CLOCK = Query(
-    select(func.floor(func.extract("epoch", func.clock_timestamp()) * 1_000_000).cast(BigInteger))
-)
+__all__ = ["give_up_slot", "release_slots", "reserve", "slot_holders", "take_slots"]
 
 
 def _insert_missing(table: Any, keys: list[str]) -> Any:
@@ -156,13 +151,6 @@ _RESERVE = Query(
     )
     .returning(r.c.next_at)
 )
-
-
-async def clock_us(conn: Connection) -> int:
-    """Now in microseconds on the clock every process sharing the database agrees on."""
-    if conn.dialect != "postgresql":
-        return now_us()
-    return int(await conn.fetchval(_CLOCK))
 
 
 async def take_slots(

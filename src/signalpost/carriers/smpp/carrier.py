@@ -54,7 +54,7 @@ from signalpost.smpp import (
     split_message,
 )
 from signalpost.smpp.pdu import message_id
-from signalpost.storage import Database
+from signalpost.storage import Database, clock_us
 from signalpost.timeutil import now_us
 
 __all__ = ["SmppCarrier"]
@@ -195,7 +195,7 @@ class SmppCarrier(Carrier):
             return []
         async with self.db.reader() as conn:
             books = await ledger.load_books(conn, [s.message_id for s in batch])
-            now = await ledger.clock_us(conn)  # before any submit_sm of the batch goes out
+            now = await clock_us(conn)  # before any submit_sm of the batch goes out
         plans = [self._plan(s, books.get(s.message_id), now) for s in batch]
         await asyncio.gather(*(self._send(plan, part) for plan in plans for part in plan.to_send))
         settled = [self._settle(plan, now) for plan in plans]
@@ -405,7 +405,7 @@ class SmppCarrier(Carrier):
         self.stats["receipts"] += len(receipts)
         async with self._books_lock, self.db.transaction() as conn:
             await ledger.mark_reported(conn, self._take_reported())
-            received_at = await ledger.clock_us(conn)  # after every receipt was read
+            received_at = await clock_us(conn)  # after every receipt was read
             reports = await ledger.apply_receipts(conn, self.name, receipts, received_at)
             if mobile:
                 statuses = await store_mobile_originated(

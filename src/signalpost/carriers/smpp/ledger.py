@@ -10,10 +10,11 @@ to the platform until the report is acknowledged (``report_due``).
 receipt's id on the same connection (after the connection's configured base conversion,
 :class:`~signalpost.carriers.smpp.status.ReceiptIds`; nothing is guessed), and of the parts
 that ever carried that id, the newest one submitted before the receipt arrived.  "Before"
-is read on one clock, :func:`clock_us` (the database server's on PostgreSQL, so processes on
-several machines agree): a part's ``submitted_at`` is read before its ``submit_sm`` is
-written, a receipt's ``received_at`` after it was read off the socket, so a part whose
-``submit_sm`` went out after a receipt came in is never that receipt's target.  A receipt
+is read on one clock, :func:`signalpost.storage.clock_us` (the database server's on
+PostgreSQL, so processes on several machines agree): a part's ``submitted_at`` is read
+before its ``submit_sm`` is written, a receipt's ``received_at`` after it was read off the
+socket, so a part whose ``submit_sm`` went out after a receipt came in is never that
+receipt's target.  A receipt
 applies only while that part is still open.  Otherwise it is *parked* (stored, so it can be
 acknowledged to the SMSC): when it overtook our record of its ``submit_sm_resp``, or when
 the SMSC reused an id whose earlier part is already final.  A parked receipt is applied as
@@ -50,7 +51,6 @@ __all__ = [
     "Report",
     "SubmitRecord",
     "apply_receipts",
-    "clock_us",
     "expire_parked",
     "load_books",
     "mark_reported",
@@ -160,11 +160,6 @@ async def pending_reports(conn: Connection, carrier: str, limit: int) -> list[Re
 
 async def mark_reported(conn: Connection, group_ids: Iterable[str]) -> None:
     await repo.mark_reported(conn, sorted(set(group_ids)))
-
-
-async def clock_us(conn: Connection) -> int:
-    """Now on the books' clock (module docstring), in microseconds."""
-    return await repo.clock_us(conn)
 
 
 def target_part(parts: Iterable[Row], received_at: int) -> Row | None:

@@ -12,10 +12,8 @@ from signalpost.storage import Connection, Query, Row, in_list, parking
 from signalpost.storage.tables import smpp_messages as g
 from signalpost.storage.tables import smpp_mo_parts as mo
 from signalpost.storage.tables import smpp_parts as p
-from signalpost.timeutil import now_us
 
 __all__ = [
-    "clock_us",
     "delete_mo_parts",
     "delete_parked",
     "delete_parked_before",
@@ -143,19 +141,6 @@ async def mark_reported(conn: Connection, ids: Sequence[str]) -> None:
 def _lock_key(connection: str) -> int:
     digest = hashlib.blake2b(f"smpp-books:{connection}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
-
-
-_CLOCK = Query(
-    select(func.floor(func.extract("epoch", func.clock_timestamp()) * 1_000_000).cast(BigInteger))
-)
-
-
-async def clock_us(conn: Connection) -> int:
-    """The books' one clock, in microseconds: the PostgreSQL server's (shared by every
-    process that keeps the books), or this machine's for SQLite (one machine)."""
-    if conn.dialect != "postgresql":
-        return now_us()
-    return int(await conn.fetchval(_CLOCK))
 
 
 async def lock_connections(conn: Connection, connections: Sequence[str]) -> None:
