@@ -107,6 +107,12 @@ class Carrier(ABC):
         those processes through the queue instead."""
         return False
 
+    @property
+    def routable(self) -> bool:
+        """Whether a route may give it messages now: it can send them, or the processes
+        that hold it will."""
+        return self.available or self.served_elsewhere
+
     @abstractmethod
     async def submit(self, batch: Sequence[Submission]) -> list[SubmitResult]:
         """Submit messages; one result per submission, in the same order."""

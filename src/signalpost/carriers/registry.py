@@ -123,8 +123,7 @@ class CarrierRegistry:
         ordered = order if avoid is None else sorted(order, key=lambda n: n == avoid)
         for name in ordered:
             carrier = self.carriers[name]
-            usable = carrier.available or carrier.served_elsewhere
-            if usable and self.breakers[name].allows():
+            if carrier.routable and self.breakers[name].allows():
                 return carrier
         return self.carriers[order[0]]
 
@@ -135,11 +134,8 @@ class CarrierRegistry:
         if entry is None:
             return None
         for name in entry.order(key):
-            breaker = self.breakers[name]
-            carrier = self.carriers[name]
-            up = carrier.available or carrier.served_elsewhere
-            usable = breaker.state != CircuitState.OPEN and up
-            if name != failed and usable:
+            open_circuit = self.breakers[name].state == CircuitState.OPEN
+            if name != failed and not open_circuit and self.carriers[name].routable:
                 return name
         return None
 

@@ -54,8 +54,7 @@ class Readiness:
         for carrier in self.carriers:
             if isinstance(carrier, SmppCarrier):
                 # binds held by other worker processes: they send this process's messages
-                up = carrier.available or carrier.served_elsewhere
-                checks[f"smpp:{carrier.name}"] = "ok" if up else "not bound"
+                checks[f"smpp:{carrier.name}"] = "ok" if carrier.routable else "not bound"
         return all(v == "ok" for v in checks.values()), checks
 
     async def _revision(self) -> str | None:
