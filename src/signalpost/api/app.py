@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from signalpost.api import carriers, lamah, mailersend, native, sentdm, sfmc
+from signalpost.api.dialects import DIALECTS
 from signalpost.api.native.errors import render_error
 from signalpost.api.system import operations_router, system_router
 from signalpost.console.web import build_router as console_router
@@ -31,6 +32,9 @@ def create_app(ctx: Context, *, workers: Callable[[], bool] | None = None) -> Ap
     for router in sfmc.build_routers(ctx):
         app.include(router)
     app.include(lamah.build_router(ctx))
+    for dialect in DIALECTS:
+        for router in dialect.mount(ctx):
+            app.include(router)
     app.include(console_router(ctx))
     app.include(carriers.build_router(ctx))
     return app

@@ -2,73 +2,107 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
 from signalpost import __version__
-from signalpost.http.router import QueryParam, Route
+from signalpost.http.router import Param, QueryParam, Route
 
 __all__ = ["DOCS_HTML", "DOCS_INIT_JS", "openapi_document"]
 
+Mode = Literal["validation", "serialization"]
+_REF = "#/components/schemas/{model}"
 
-def _query_param(name: str, spec: str | QueryParam) -> dict[str, Any]:
-    """A query parameter: a typed one shows its bounds, a described one is a string."""
+
+def _parameter(name: str, where: str, spec: str | QueryParam | Param) -> dict[str, Any]:
+    """A parameter: a typed one shows its schema and bounds; a described one is a string."""
     if isinstance(spec, str):
-        description, schema = spec, {"type": "string"}
+        description, schema, required = spec, {"type": "string"}, False
+    elif isinstance(spec, Param):
+        description, schema, required = spec.description, dict(spec.schema), spec.required
     else:
-        description, schema = spec.summary, spec.schema()
+        description, schema, required = spec.summary, spec.schema(), False
     return {
         "name": name,
-        "in": "query",
-        "required": False,
+        "in": where,
+        "required": required or where == "path",
         "description": description,
         "schema": schema,
     }
 
 
-def _operation(route: Route) -> dict[str, Any]:
+class _Schemas:
+    """Every model of the document, named once (models of the same name in two dialects
+    get names that tell them apart)."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        wanted: set[tuple[type[BaseModel], Mode]] = set()
+        for route in routes:
+            if route.body is not None:
+                wanted.add((route.body, "validation"))
+            for reply in route.responses.values():
+                if reply.model is not None:
+                    wanted.add((reply.model, "serialization"))
+        ordered = sorted(wanted, key=lambda item: (item[0].__module__, item[0].__name__, item[1]))
+        refs, defs = models_json_schema(ordered, ref_template=_REF, by_alias=True)
+        self.refs = refs
+        self.components: dict[str, Any] = defs.get("$defs", {})
+
+    def ref(self, model: type[BaseModel], mode: Mode) -> dict[str, Any]:
+        return dict(self.refs[(model, mode)])
+
+
+def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, reply in (route.responses or {}).items():
+        answer: dict[str, Any] = {"description": reply.description}
+        if reply.model is not None:
+            answer["content"] = {
+                reply.media_type: {"schema": schemas.ref(reply.model, "serialization")}
+            }
+        responses[str(status)] = answer
     op: dict[str, Any] = {
         "tags": [route.router.tag],
         "summary": route.summary,
-        "operationId": f"{route.router.tag}_{route.handler.__name__}",
-        "responses": {
-            str(k): {"description": v} for k, v in (route.responses or {200: "OK"}).items()
-        },
+        "operationId": f"{route.router.tag}_{route.name or route.handler.__name__}",
+        "responses": responses or {"200": {"description": "OK"}},
     }
     params = [
-        {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+        _parameter(part[1:-1], "path", route.path_params.get(part[1:-1], "identifier"))
         for part in route.path.split("/")
         if part.startswith("{")
     ]
-    params += [_query_param(name, spec) for name, spec in route.query.items()]
+    params += [_parameter(name, "query", spec) for name, spec in route.query.items()]
     if params:
         op["parameters"] = params
     if route.body is not None:
-        schema = route.body.model_json_schema(
-            ref_template="#/components/schemas/{model}", by_alias=True
-        )
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": schemas.ref(route.body, "validation")}},
+        }
+    elif route.raw_body is not None:
+        op["requestBody"] = {
+            "required": route.raw_body.required,
+            "description": route.raw_body.description,
+            "content": {route.raw_body.media_type: {"schema": dict(route.raw_body.schema)}},
+        }
     return op
 
 
 def openapi_document(routes: list[Route], title: str = "Signalpost") -> dict[str, Any]:
+    documented = [route for route in routes if route.router.documented]
+    schemas = _Schemas(documented)
     paths: dict[str, dict[str, Any]] = {}
-    components: dict[str, Any] = {}
-    for route in routes:
-        if not route.router.documented:
-            continue
-        op = _operation(route)
-        schema = (
-            op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-        )
-        if schema and "$defs" in schema:
-            components.update(schema.pop("$defs"))
-        paths.setdefault(route.path, {})[route.method.lower()] = op
+    for route in documented:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, schemas)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": __version__},
         "paths": paths,
         "components": {
-            "schemas": components,
+            "schemas": schemas.components,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],

@@ -10,11 +10,41 @@ from signalpost.http.params import IntParam, TimeParam
 from signalpost.http.request import Request
 from signalpost.http.response import Response
 
-__all__ = ["ErrorRenderer", "Handler", "QueryParam", "Route", "RouteTable", "Router"]
+__all__ = [
+    "ErrorRenderer",
+    "Handler",
+    "Param",
+    "QueryParam",
+    "Reply",
+    "Route",
+    "RouteTable",
+    "Router",
+]
 
 Handler = Callable[[Request], Awaitable[Response]]
 ErrorRenderer = Callable[[Request, Exception], Response]
 QueryParam = IntParam | TimeParam  # a typed query parameter, documented with its bounds
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A documented parameter (path, query or a body read as is): what it is and its JSON
+    schema (``{"type": "string"}`` unless said otherwise)."""
+
+    description: str
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
+    media_type: str = "application/json"  # of a body
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One documented answer: what it means and the model of its body (None: no body, or
+    not JSON)."""
+
+    description: str
+    model: Any = None  # a pydantic model class
+    media_type: str = "application/json"
 
 
 @dataclass(slots=True)
@@ -25,8 +55,11 @@ class Route:
     router: Router
     summary: str = ""
     body: Any = None  # a pydantic model class documenting the request body
-    query: Mapping[str, str | QueryParam] = field(default_factory=dict)  # name -> description
-    responses: dict[int, str] = field(default_factory=dict)
+    query: Mapping[str, str | QueryParam | Param] = field(default_factory=dict)
+    responses: Mapping[int, Reply] = field(default_factory=dict)
+    path_params: Mapping[str, Param] = field(default_factory=dict)
+    name: str = ""  # the operation's name (its handler's)
+    raw_body: Param | None = None  # a body documented by its media type and schema
 
 
 class Router:
@@ -60,7 +93,7 @@ class Router:
         *,
         summary: str = "",
         body: Any = None,
-        query: Mapping[str, str | QueryParam] | None = None,
+        query: Mapping[str, str | QueryParam | Param] | None = None,
         responses: dict[int, str] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -73,7 +106,8 @@ class Router:
                     summary or (handler.__doc__ or "").strip().split("\n")[0],
                     body,
                     query or {},
-                    responses or {},
+                    {status: Reply(text) for status, text in (responses or {}).items()},
+                    name=handler.__name__,
                 )
             )
             return handler
