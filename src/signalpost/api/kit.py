@@ -103,7 +103,7 @@ class Declaration:
     query: Mapping[str, str | QueryParam | Param]
     path_params: Mapping[str, Param]
     tx: Tx
-    raw_body: Param | None  # a body the handler reads itself (not JSON into a model)
+    raw_body: Param | type[BaseModel] | None  # a body the handler reads itself (documented)
 
 
 def _reply(value: Reply | type[BaseModel] | str) -> Reply:
@@ -144,7 +144,7 @@ class Routes(Generic[S]):
         query: Mapping[str, str | QueryParam | Param] | None = None,
         path_params: Mapping[str, Param] | None = None,
         tx: Tx = None,
-        raw_body: Param | None = None,
+        raw_body: Param | type[BaseModel] | None = None,
         summary: str = "",
     ) -> Callable[[Handler], Handler]:
         if limit is _DEFAULT:

@@ -40,8 +40,9 @@ class _Schemas:
     def __init__(self, routes: list[Route]) -> None:
         wanted: set[tuple[type[BaseModel], Mode]] = set()
         for route in routes:
-            if route.body is not None:
-                wanted.add((route.body, "validation"))
+            for model in (route.body, route.raw_body):
+                if isinstance(model, type) and issubclass(model, BaseModel):
+                    wanted.add((model, "validation"))
             for reply in route.responses.values():
                 if reply.model is not None:
                     wanted.add((reply.model, "serialization"))
@@ -77,12 +78,13 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
     params += [_parameter(name, "query", spec) for name, spec in route.query.items()]
     if params:
         op["parameters"] = params
-    if route.body is not None:
+    model = route.body if route.body is not None else route.raw_body
+    if isinstance(model, type) and issubclass(model, BaseModel):
         op["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": schemas.ref(route.body, "validation")}},
+            "content": {"application/json": {"schema": schemas.ref(model, "validation")}},
         }
-    elif route.raw_body is not None:
+    elif isinstance(route.raw_body, Param):
         op["requestBody"] = {
             "required": route.raw_body.required,
             "description": route.raw_body.description,

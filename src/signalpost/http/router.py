@@ -59,7 +59,7 @@ class Route:
     responses: Mapping[int, Reply] = field(default_factory=dict)
     path_params: Mapping[str, Param] = field(default_factory=dict)
     name: str = ""  # the operation's name (its handler's)
-    raw_body: Param | None = None  # a body documented by its media type and schema
+    raw_body: Any = None  # a Param, or a pydantic model of a body the handler reads itself
 
 
 class Router:

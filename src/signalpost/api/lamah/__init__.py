@@ -5,6 +5,6 @@ profiles); one send request is one ``message_id`` (the core's batch), with a sta
 receiver.
 """
 
-from signalpost.api.lamah.routes import build_router
+from signalpost.api.lamah.routes import DIALECT
 
-__all__ = ["build_router"]
+__all__ = ["DIALECT"]
