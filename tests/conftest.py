@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pytest
 
+from signalpost.api.dialects import install_webhook_formats
 from signalpost.storage import Database, open_database
 from tests.support.databases import (
     DbTarget,
@@ -46,6 +47,13 @@ from tests.support.processes import reap_all
 from tests.support.server import ServerProcess, create_org, running_server
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _webhook_formats() -> None:
+    """Tests that open a context in-process record events as a server process does: with
+    every dialect's webhook format registered."""
+    install_webhook_formats()
 
 
 @pytest.fixture(scope="session", autouse=True)

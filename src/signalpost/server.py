@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from signalpost.api.app import create_app, create_worker_app
+from signalpost.api.dialects import install_webhook_formats
 from signalpost.config import Settings
 from signalpost.context import Context
 from signalpost.http import App
@@ -38,6 +39,7 @@ def _run(coro: Coroutine[Any, Any, None]) -> None:
 
 
 async def serve(settings: Settings, *, with_workers: bool = True) -> None:
+    install_webhook_formats()
     ctx = await Context.open(settings)
     pool = ctx.worker_pool()
     app = create_app(ctx, workers=(lambda: pool.running) if with_workers else None)
@@ -81,6 +83,7 @@ def _freeze_startup_objects() -> None:
 
 
 async def work(settings: Settings) -> None:
+    install_webhook_formats()
     ctx = await Context.open(settings)
     pool = ctx.worker_pool()
     _freeze_startup_objects()

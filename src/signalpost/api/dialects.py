@@ -1,5 +1,9 @@
-"""The dialects this server speaks: one line each.  The API server mounts their routes and
-every process (API server or worker) registers their webhook formats from this list."""
+"""The dialects this server speaks: one line each.
+
+The API server mounts their routes (:mod:`signalpost.api.app`), and every process that
+records state changes or delivers webhooks, API server or worker, registers their webhook
+formats from this list when it starts (:func:`install_webhook_formats`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,15 @@ from typing import Any
 
 from signalpost.api import lamah
 from signalpost.api.kit import Dialect
+from signalpost.webhooks import formats
 
-__all__ = ["DIALECTS"]
+__all__ = ["DIALECTS", "install_webhook_formats"]
 
 DIALECTS: tuple[Dialect[Any], ...] = (lamah.DIALECT,)
+
+
+def install_webhook_formats() -> None:
+    """Register every dialect's webhook formats (the native one is built in)."""
+    for dialect in DIALECTS:
+        for fmt in dialect.webhook_formats:
+            formats.register(fmt)

@@ -74,8 +74,7 @@ class WebhookEngine:
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings) -> WebhookEngine:
-        """The engine for a process; imports every dialect so its format is registered."""
-        formats.discover()
+        """The engine for a process (the dialects' formats are registered by then)."""
         return cls(
             db,
             policy_from_settings(settings),

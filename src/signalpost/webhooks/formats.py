@@ -37,15 +37,12 @@ endpoint is disabled), :attr:`~WebhookFormat.keeps_events_while_disabled` and
 :attr:`~WebhookFormat.catalog`.
 
 A format must be registered in every process that records state changes or delivers
-(servers and workers): put the ``register`` call in a module of the dialect's package
-``signalpost.api.<dialect>``; :func:`discover` imports those packages in every process.
+(servers and workers): a dialect lists its formats in its ``Dialect`` value, and every
+process registers those of the dialect list (``signalpost.api.dialects``) when it starts.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
-import pkgutil
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -71,12 +68,9 @@ __all__ = [
     "UnknownDialect",
     "WebhookFormat",
     "dialects",
-    "discover",
     "get",
     "register",
 ]
-
-log = logging.getLogger("signalpost.webhooks")
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,21 +263,6 @@ def get(dialect: str) -> WebhookFormat:
 
 def dialects() -> list[str]:
     return sorted(_REGISTRY)
-
-
-def discover() -> None:
-    """Import every dialect package under ``signalpost.api`` so their formats register."""
-    import signalpost.api as api
-
-    for package in pkgutil.iter_modules(api.__path__, prefix="signalpost.api."):
-        if not package.ispkg:
-            continue
-        try:
-            module = importlib.import_module(package.name)
-            for info in pkgutil.walk_packages(module.__path__, prefix=package.name + "."):
-                importlib.import_module(info.name)
-        except Exception:
-            log.exception("could not import %s while discovering webhook formats", package.name)
 
 
 # --------------------------------------------------------------------------- native
