@@ -52,7 +52,11 @@ class _Schemas:
         self.components: dict[str, Any] = defs.get("$defs", {})
 
     def ref(self, model: type[BaseModel], mode: Mode) -> dict[str, Any]:
-        return dict(self.refs[(model, mode)])
+        """The model's schema, written out where it is used (what it nests stays a
+        reference), so a reader of one operation sees its fields at once."""
+        ref = self.refs[(model, mode)]
+        name = str(ref.get("$ref", "")).removeprefix(_REF.format(model=""))
+        return dict(self.components[name]) if name in self.components else dict(ref)
 
 
 def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
