@@ -318,6 +318,8 @@ class Dialect(Generic[S]):
         empty_body = declared.empty_body
         parse = self.parse_body
         tx = declared.tx
+        # a body the handler reads itself has arrived before its transaction is opened
+        prefetch = declared.raw_body is not None and tx is not None
 
         async def endpoint(request: Request) -> Response:
             scope: Scope | None = None
@@ -334,6 +336,8 @@ class Dialect(Generic[S]):
                 if scope is None and resolve is not None:
                     scope = await resolve(state, request, caller)
             body = None if model is None else await parse(request, model, empty_ok=empty_body)
+            if prefetch:
+                await request.body()
             if tx is None:
                 response = await handler(state, request, scope, body, None)
             elif tx == "read":

@@ -180,16 +180,15 @@ DEFINITION = Reply("the definition", schemas.DefinitionOut)
 
 @sms.post(
     "/definitions",
+    tx="write",
     raw_body=schemas.DefinitionIn,
     responses={201: DEFINITION, 409: "a definition with this key or name exists"},
 )
 async def create(
-    state: SfmcState, request: Request, scope: Scope, body: None, conn: None
+    state: SfmcState, request: Request, scope: Scope, body: None, conn: Connection
 ) -> Response:
     """Create an SMS send definition."""
-    spec = _create_spec(await json_body(request))
-    async with state.ctx.db.transaction() as tx:
-        created = await definitions.create(tx, scope, spec)
+    created = await definitions.create(conn, scope, _create_spec(await json_body(request)))
     return json_response(present(created), 201)
 
 
@@ -239,18 +238,19 @@ async def get_definition(
 
 @sms.patch(
     "/definitions/{definitionKey}",
+    tx="write",
     raw_body=schemas.DefinitionPatchIn,
     path_params=KEY,
     responses={200: DEFINITION, 409: "a definition with this name exists"},
 )
 async def update(
-    state: SfmcState, request: Request, scope: Scope, body: None, conn: None
+    state: SfmcState, request: Request, scope: Scope, body: None, conn: Connection
 ) -> Response:
     """Change a definition; Inactive holds its messages, Active releases them."""
     patch = _patch(await json_body(request))
-    async with state.ctx.db.transaction() as tx:
-        changed = await _call(definitions.update(tx, scope, _key(request), patch))
-    return json_response(present(changed))
+    return json_response(
+        present(await _call(definitions.update(conn, scope, _key(request), patch)))
+    )
 
 
 @sms.delete(

@@ -114,6 +114,7 @@ async def create_callbacks(
 
 @ens_routes.post(
     "/ens-verify",
+    tx="write",
     raw_body=schemas.VerifyIn,
     responses={
         200: Reply("verified", schemas.CallbackOut),
@@ -121,22 +122,21 @@ async def create_callbacks(
     },
 )
 async def verify(
-    state: SfmcState, request: Request, scope: Scope, body: None, conn: None
+    state: SfmcState, request: Request, scope: Scope, body: None, conn: Connection
 ) -> Response:
     """Confirm a callback with the verification key it was sent."""
     data = await json_body(request)
     callback_id = required_str(data, "callbackId", max_length=64)
     key = required_str(data, "verificationKey", max_length=256)
-    async with state.ctx.db.transaction() as tx:
-        callback = await ens.load_callback(tx, scope, callback_id)
-        if not ens.secrets_match(callback.verification_key, key):
-            raise SfmcError(
-                "MCMS_UWH_Runtime_ObjectNotFound: callbackId or verificationKey is wrong",
-                errorcode=30003,
-                status=404,
-            )
-        callback.verified = True
-        callback = await ens.save(tx, state.ctx, scope, callback, enable=True)
+    callback = await ens.load_callback(conn, scope, callback_id)
+    if not ens.secrets_match(callback.verification_key, key):
+        raise SfmcError(
+            "MCMS_UWH_Runtime_ObjectNotFound: callbackId or verificationKey is wrong",
+            errorcode=30003,
+            status=404,
+        )
+    callback.verified = True
+    callback = await ens.save(conn, state.ctx, scope, callback, enable=True)
     return json_response(ens.present_callback(callback))
 
 
@@ -164,27 +164,27 @@ async def get_callback(
 
 @ens_routes.put(
     "/ens-callbacks",
+    tx="write",
     raw_body=schemas.CallbacksUpdateIn,
     responses={200: schemas.CallbacksUpdatedOut, 404: UNKNOWN_CALLBACK},
 )
 async def update_callbacks(
-    state: SfmcState, request: Request, scope: Scope, body: None, conn: None
+    state: SfmcState, request: Request, scope: Scope, body: None, conn: Connection
 ) -> Response:
     """Rename callbacks or change their maxBatchSize."""
     items = await json_body(request, array=True)
     updated: list[dict[str, Any]] = []
-    async with state.ctx.db.transaction() as tx:
-        for item in items:
-            callback = await ens.load_callback(tx, scope, required_str(item, "callbackId"))
-            if "callbackName" in item:
-                callback.name = required_str(item, "callbackName", max_length=200)
-            if "maxBatchSize" in item:
-                callback.max_batch_size = _batch_size(item)
-            callback = await ens.save(tx, state.ctx, scope, callback)
-            presented = ens.present_callback(callback)
-            updated.append(
-                {k: presented[k] for k in ("callbackId", "callbackName", "url", "maxBatchSize")}
-            )
+    for item in items:
+        callback = await ens.load_callback(conn, scope, required_str(item, "callbackId"))
+        if "callbackName" in item:
+            callback.name = required_str(item, "callbackName", max_length=200)
+        if "maxBatchSize" in item:
+            callback.max_batch_size = _batch_size(item)
+        callback = await ens.save(conn, state.ctx, scope, callback)
+        presented = ens.present_callback(callback)
+        updated.append(
+            {k: presented[k] for k in ("callbackId", "callbackName", "url", "maxBatchSize")}
+        )
     return json_response(updated)
 
 
@@ -211,29 +211,29 @@ async def delete_callback(
 
 @ens_routes.put(
     "/ens-regenerate",
+    tx="write",
     raw_body=schemas.RegenerateIn,
     responses={200: schemas.RegeneratedOut, 404: UNKNOWN_CALLBACK},
 )
 async def regenerate(
-    state: SfmcState, request: Request, scope: Scope, body: None, conn: None
+    state: SfmcState, request: Request, scope: Scope, body: None, conn: Connection
 ) -> Response:
     """A new signatureKey for each callback; the old one stops working."""
     items = await json_body(request, array=True)
     answers: list[dict[str, Any]] = []
-    async with state.ctx.db.transaction() as tx:
-        for item in items:
-            callback = await ens.load_callback(tx, scope, required_str(item, "callbackId"))
-            endpoint = await webhooks.rotate_secret(
-                tx, state.ctx.webhooks, scope, callback.id, grace=False
-            )
-            answers.append(
-                {
-                    "callbackName": callback.name,
-                    "callbackId": callback.id,
-                    "url": endpoint.url,
-                    "signatureKey": endpoint.secret,
-                }
-            )
+    for item in items:
+        callback = await ens.load_callback(conn, scope, required_str(item, "callbackId"))
+        endpoint = await webhooks.rotate_secret(
+            conn, state.ctx.webhooks, scope, callback.id, grace=False
+        )
+        answers.append(
+            {
+                "callbackName": callback.name,
+                "callbackId": callback.id,
+                "url": endpoint.url,
+                "signatureKey": endpoint.secret,
+            }
+        )
     return json_response(answers)
 
 
@@ -262,6 +262,7 @@ def _new_subscription(
 
 @ens_routes.post(
     "/ens-subscriptions",
+    tx="write",
     raw_body=schemas.SubscriptionsIn,
     responses={
         201: schemas.SubscriptionsOut,
@@ -271,20 +272,19 @@ def _new_subscription(
     },
 )
 async def create_subscriptions(
-    state: SfmcState, request: Request, scope: Scope, body: None, conn: None
+    state: SfmcState, request: Request, scope: Scope, body: None, conn: Connection
 ) -> Response:
     """Subscribe verified callbacks to event types (with optional filters)."""
     items = await json_body(request, array=True)
     answers: list[dict[str, Any]] = []
-    async with state.ctx.db.transaction() as tx:
-        used = ens.names_in_use(await ens.load_callbacks(tx, scope))
-        for item in items:
-            callback = await ens.load_callback(tx, scope, required_str(item, "callbackId"))
-            sub = _new_subscription(item, callback, used)
-            used.add(sub.name)
-            callback.subscriptions.append(sub)
-            callback = await ens.save(tx, state.ctx, scope, callback)
-            answers.append(ens.present_subscription(callback, sub))
+    used = ens.names_in_use(await ens.load_callbacks(conn, scope))
+    for item in items:
+        callback = await ens.load_callback(conn, scope, required_str(item, "callbackId"))
+        sub = _new_subscription(item, callback, used)
+        used.add(sub.name)
+        callback.subscriptions.append(sub)
+        callback = await ens.save(conn, state.ctx, scope, callback)
+        answers.append(ens.present_subscription(callback, sub))
     return json_response(answers, 201)
 
 
@@ -302,22 +302,22 @@ def _change_subscription(item: dict[str, Any], sub: ens.Subscription) -> None:
 
 @ens_routes.put(
     "/ens-subscriptions",
+    tx="write",
     raw_body=schemas.SubscriptionsUpdateIn,
     responses={200: schemas.SubscriptionsOut, 404: UNKNOWN_SUBSCRIPTION},
 )
 async def update_subscriptions(
-    state: SfmcState, request: Request, scope: Scope, body: None, conn: None
+    state: SfmcState, request: Request, scope: Scope, body: None, conn: Connection
 ) -> Response:
     """Change subscriptions: types, filters, name, or pause and resume them."""
     items = await json_body(request, array=True)
     answers: list[dict[str, Any]] = []
-    async with state.ctx.db.transaction() as tx:
-        for item in items:
-            sub_id = required_str(item, "subscriptionId", max_length=64)
-            callback, sub = await ens.find_subscription(tx, scope, sub_id)
-            _change_subscription(item, sub)
-            callback = await ens.save(tx, state.ctx, scope, callback)
-            answers.append(ens.present_subscription(callback, sub))
+    for item in items:
+        sub_id = required_str(item, "subscriptionId", max_length=64)
+        callback, sub = await ens.find_subscription(conn, scope, sub_id)
+        _change_subscription(item, sub)
+        callback = await ens.save(conn, state.ctx, scope, callback)
+        answers.append(ens.present_subscription(callback, sub))
     return json_response(answers)
 
 
