@@ -21,10 +21,12 @@ connection (``None`` without ``tx``).
 
 Rate-limit headers are added one way for every dialect: the dialect's
 :attr:`Dialect.limit_headers` of the last counted limit, on answers and on errors alike.
-Errors are rendered in the dialect's envelope (:attr:`Dialect.render_error`).  The OpenAPI
-document is built from the same declarations (:mod:`signalpost.api.openapi`): request and
-response schemas, typed parameters, and every status a route can answer, including those
-the kit itself answers (authentication, rate limits, malformed bodies, unknown ids).
+Errors are rendered in the dialect's envelope (:attr:`Dialect.render_error`), or in a
+router's own where one host of the dialect answers in another (:attr:`Routes.render_error`,
+as an OAuth token endpoint does).  The OpenAPI document is built from the same
+declarations (:mod:`signalpost.api.openapi`): request and response schemas, typed
+parameters, and every status a route can answer, including those the kit itself answers
+(authentication, rate limits, malformed bodies, unknown ids).
 """
 
 from __future__ import annotations
