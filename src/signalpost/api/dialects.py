@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from signalpost.api import lamah
+from signalpost.api import lamah, sfmc
 from signalpost.api.kit import Dialect
 from signalpost.webhooks import formats
 
 __all__ = ["DIALECTS", "install_webhook_formats"]
 
-DIALECTS: tuple[Dialect[Any], ...] = (lamah.DIALECT,)
+DIALECTS: tuple[Dialect[Any], ...] = (
+    lamah.DIALECT,
+    sfmc.DIALECT,
+)
 
 
 def install_webhook_formats() -> None:

@@ -21,10 +21,12 @@ connection (``None`` without ``tx``).
 
 Rate-limit headers are added one way for every dialect: the dialect's
 :attr:`Dialect.limit_headers` of the last counted limit, on answers and on errors alike.
-Errors are rendered in the dialect's envelope (:attr:`Dialect.render_error`).  The OpenAPI
-document is built from the same declarations (:mod:`signalpost.api.openapi`): request and
-response schemas, typed parameters, and every status a route can answer, including those
-the kit itself answers (authentication, rate limits, malformed bodies, unknown ids).
+Errors are rendered in the dialect's envelope (:attr:`Dialect.render_error`), or in a
+router's own where one host of the dialect answers in another (:attr:`Routes.render_error`,
+as an OAuth token endpoint does).  The OpenAPI document is built from the same
+declarations (:mod:`signalpost.api.openapi`): request and response schemas, typed
+parameters, and every status a route can answer, including those the kit itself answers
+(authentication, rate limits, malformed bodies, unknown ids).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from signalpost.api.common import parse_body
 from signalpost.api.ratelimit import Decision, RateLimiter
 from signalpost.errors import RateLimited
 from signalpost.http import Request, Response, Router
-from signalpost.http.router import Param, QueryParam, Reply, Route
+from signalpost.http.router import ErrorRenderer, Param, QueryParam, Reply, Route
 
 if TYPE_CHECKING:
     from signalpost.context import Context
@@ -124,11 +126,16 @@ class Routes(Generic[S]):
         owns: tuple[str, ...] | None = None,
         documented: bool = True,
         tag: str | None = None,
+        render_error: ErrorRenderer | None = None,
+        error_model: type[BaseModel] | None = None,
     ) -> None:
         self.prefix = prefix.rstrip("/")
         self.owns = owns
         self.documented = documented
         self.tag = tag  # None: the dialect's name
+        # None: the dialect's envelope (a router may answer in another, e.g. OAuth's)
+        self.render_error = render_error
+        self.error_model = error_model
         self.declared: list[Declaration] = []
 
     def route(
@@ -230,7 +237,7 @@ class Dialect(Generic[S]):
             router = Router(
                 routes.prefix,
                 tag=routes.tag or self.name,
-                render_error=self._render_error,
+                render_error=self._renderer(routes.render_error or self.render_error),
                 owns=routes.owns,
                 documented=routes.documented,
             )
@@ -244,7 +251,7 @@ class Dialect(Generic[S]):
                         declared.summary,
                         declared.body,
                         declared.query,
-                        self._answers(declared),
+                        self._answers(declared, routes.error_model or self.error_model),
                         declared.path_params,
                         declared.handler.__name__,
                         declared.raw_body,
@@ -253,21 +260,28 @@ class Dialect(Generic[S]):
             routers.append(router)
         return routers
 
-    def _render_error(self, request: Request, exc: Exception) -> Response:
-        response = self.render_error(request, exc)
-        decision: Decision | None = request.state.get(DECISION)
-        if decision is not None:
-            response.headers.extend(self.limit_headers(decision))
-        return response
+    def _renderer(self, render: ErrorRenderer) -> ErrorRenderer:
+        """``render`` with the limit headers of the last counted limit."""
 
-    def _answers(self, declared: Declaration) -> dict[int, Reply]:
+        def render_error(request: Request, exc: Exception) -> Response:
+            response = render(request, exc)
+            decision: Decision | None = request.state.get(DECISION)
+            if decision is not None:
+                response.headers.extend(self.limit_headers(decision))
+            return response
+
+        return render_error
+
+    def _answers(
+        self, declared: Declaration, error_model: type[BaseModel] | None
+    ) -> dict[int, Reply]:
         """Every status the route can answer: its own, and those the kit answers for it."""
         answers = dict(declared.responses)
-        error = Reply("error", self.error_model)
+        error = Reply("error", error_model)
 
         def add(statuses: tuple[int, ...], description: str) -> None:
             for status in statuses:
-                answers.setdefault(status, Reply(description, self.error_model))
+                answers.setdefault(status, Reply(description, error_model))
 
         if declared.auth:
             add(self.auth_errors, "not authenticated, or not allowed")
@@ -280,7 +294,7 @@ class Dialect(Generic[S]):
         if declared.path_params or "{" in declared.path:
             add(self.path_errors, "not found")
         for status, reply in answers.items():
-            if status >= 400 and reply.model is None and self.error_model is not None:
+            if status >= 400 and reply.model is None and error_model is not None:
                 answers[status] = Reply(reply.description, error.model)
         return dict(sorted(answers.items()))
 
@@ -306,6 +320,8 @@ class Dialect(Generic[S]):
         empty_body = declared.empty_body
         parse = self.parse_body
         tx = declared.tx
+        # a body the handler reads itself has arrived before its transaction is opened
+        prefetch = declared.raw_body is not None and tx is not None
 
         async def endpoint(request: Request) -> Response:
             scope: Scope | None = None
@@ -322,6 +338,8 @@ class Dialect(Generic[S]):
                 if scope is None and resolve is not None:
                     scope = await resolve(state, request, caller)
             body = None if model is None else await parse(request, model, empty_ok=empty_body)
+            if prefetch:
+                await request.body()
             if tx is None:
                 response = await handler(state, request, scope, body, None)
             elif tx == "read":

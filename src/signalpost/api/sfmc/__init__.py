@@ -8,26 +8,29 @@ server: the token's ``rest_instance_url`` points back at it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from signalpost.api.sfmc.base import SfmcState
-from signalpost.api.sfmc.definitions import add_definition_routes
+from signalpost.api.kit import Dialect
+from signalpost.api.sfmc import definitions, messages  # noqa: F401 (they declare on sms)
+from signalpost.api.sfmc.base import SfmcState, authenticate, no_limit_headers, sms
 from signalpost.api.sfmc.errors import render_error
-from signalpost.api.sfmc.messages import add_message_routes
-from signalpost.api.sfmc.routes_auth import build_auth_router
-from signalpost.api.sfmc.routes_ens import build_ens_router
-from signalpost.http import Router
+from signalpost.api.sfmc.events import SfmcEnsFormat
+from signalpost.api.sfmc.routes_auth import auth
+from signalpost.api.sfmc.routes_ens import ens_routes
+from signalpost.api.sfmc.schemas import SfmcErrorOut
 
-if TYPE_CHECKING:
-    from signalpost.context import Context
+__all__ = ["DIALECT"]
 
-__all__ = ["build_routers"]
-
-
-def build_routers(ctx: Context) -> list[Router]:
-    """Every router of the dialect, to mount on the application."""
-    state = SfmcState(ctx)
-    sms = Router("/messaging/v1/sms", tag="sfmc", render_error=render_error, owns=("/messaging/",))
-    add_definition_routes(sms, state)
-    add_message_routes(sms, state)
-    return [build_auth_router(state), sms, build_ens_router(state)]
+DIALECT = Dialect[SfmcState](
+    name="sfmc",
+    state=SfmcState,
+    routes=(auth, sms, ens_routes),
+    render_error=render_error,
+    authenticate=authenticate,
+    limiter=lambda state: state.limits,
+    default_limits=(),  # only status lookups count ("status", per tenant)
+    limit_headers=no_limit_headers,
+    error_model=SfmcErrorOut,
+    auth_errors=(401,),
+    body_errors=(400,),
+    path_errors=(404,),
+    webhook_formats=(SfmcEnsFormat(),),
+)

@@ -1,20 +1,19 @@
-"""The dialect's long-lived state and the helpers every route shares."""
+"""The dialect's long-lived state, its callers and its routers' declarations."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from signalpost.accounts.schemas import Scope
 from signalpost.api.common import bearer_token
-from signalpost.api.ratelimit import RateLimiter
-from signalpost.errors import RateLimited
+from signalpost.api.kit import Caller, Routes
+from signalpost.api.ratelimit import Decision, RateLimiter
 from signalpost.http import Request
 from signalpost.oauth.service import TokenAuthenticator
 
 if TYPE_CHECKING:
     from signalpost.context import Context
 
-__all__ = ["SfmcState"]
+__all__ = ["SfmcState", "authenticate", "no_limit_headers", "sms"]
 
 
 class SfmcState:
@@ -32,11 +31,19 @@ class SfmcState:
         """This server's SFMC REST root (``rest_instance_url``)."""
         return self.ctx.settings.base_url.rstrip("/") + "/"
 
-    async def scope(self, request: Request) -> Scope:
-        """The tenant of the request's bearer token; 401 Not Authorized otherwise."""
-        return await self.tokens.scope(bearer_token(request))
 
-    async def count_status_lookup(self, scope: Scope) -> None:
-        decision = await self.limits.hit("status", scope.tenant_id)
-        if not decision.allowed:
-            raise RateLimited("Rate limit exceeded", retry_after=decision.retry_after)
+async def authenticate(state: SfmcState, request: Request) -> Caller:
+    """The tenant of the request's bearer token (limits count per tenant); 401 Not
+    Authorized otherwise."""
+    scope = await state.tokens.scope(bearer_token(request))
+    return Caller(scope.tenant_id, scope=scope)
+
+
+def no_limit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
+    """Marketing Cloud sends no X-RateLimit-* headers (a 429 says retryAfter)."""
+    del decision
+    return []
+
+
+# The REST host's send definitions and sends (both modules declare on it).
+sms = Routes[SfmcState]("/messaging/v1/sms", owns=("/messaging/",))

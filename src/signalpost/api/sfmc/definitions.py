@@ -6,8 +6,10 @@ import re
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
-from signalpost.api.sfmc import wire
-from signalpost.api.sfmc.base import SfmcState
+from signalpost.accounts.schemas import Scope
+from signalpost.api.kit import Param, Reply
+from signalpost.api.sfmc import schemas, wire
+from signalpost.api.sfmc.base import SfmcState, sms
 from signalpost.api.sfmc.body import (
     json_body,
     optional_bool,
@@ -25,11 +27,12 @@ from signalpost.definitions.schemas import (
     DefinitionSpec,
     DefinitionStatus,
 )
-from signalpost.http import Request, Response, Router, json_response
+from signalpost.http import Request, Response, json_response
 from signalpost.http.params import MAX_PAGE, IntParam
+from signalpost.storage import Connection
 from signalpost.timeutil import now_us
 
-__all__ = ["add_definition_routes", "present"]
+__all__ = ["present"]
 
 T = TypeVar("T")
 
@@ -171,90 +174,130 @@ def _list_filter(request: Request) -> DefinitionFilter:
     )
 
 
-def add_definition_routes(router: Router, state: SfmcState) -> None:
-    db = state.ctx.db
+KEY = {"definitionKey": Param("the definition's key", {"type": "string", "maxLength": 200})}
+DEFINITION = Reply("the definition", schemas.DefinitionOut)
 
-    @router.post("/definitions", responses={201: "the definition", 409: "exists"})
-    async def create(request: Request) -> Response:
-        """Create an SMS send definition."""
-        scope = await state.scope(request)
-        spec = _create_spec(await json_body(request))
-        async with db.transaction() as conn:
-            created = await definitions.create(conn, scope, spec)
-        return json_response(present(created), 201)
 
-    @router.get(
-        "/definitions",
-        query={
-            "$filter": "status eq|neq active|inactive|deleted",
-            "$page": PAGE,
-            "$pageSize": PAGE_SIZE,
-            "$orderBy": "definitionKey, name, createdDate, modifiedDate or status, asc|desc",
-        },
+@sms.post(
+    "/definitions",
+    tx="write",
+    raw_body=schemas.DefinitionIn,
+    responses={201: DEFINITION, 409: "a definition with this key or name exists"},
+)
+async def create(
+    state: SfmcState, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """Create an SMS send definition."""
+    created = await definitions.create(conn, scope, _create_spec(await json_body(request)))
+    return json_response(present(created), 201)
+
+
+@sms.get(
+    "/definitions",
+    tx="read",
+    query={
+        "$filter": Param(
+            "status eq|neq active|inactive|deleted",
+            {"type": "string", "examples": ["status eq active", "status neq deleted"]},
+        ),
+        "$page": PAGE,
+        "$pageSize": PAGE_SIZE,
+        "$orderBy": Param(
+            "definitionKey, name, createdDate, modifiedDate or status, then asc or desc",
+            {"type": "string", "examples": ["createdDate desc"]},
+        ),
+    },
+    responses={200: schemas.DefinitionListOut, 400: "a bad $filter or page parameter"},
+)
+async def list_definitions(
+    state: SfmcState, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """List SMS send definitions."""
+    flt = _list_filter(request)
+    page = PAGE.value(request)
+    size = PAGE_SIZE.value(request)
+    found = await definitions.list_definitions(conn, scope, flt, page=page, page_size=size)
+    return json_response(
+        {
+            "requestId": wire.request_id(),
+            "definitions": [present(d, full=False) for d in found.items],
+            "count": found.total,
+            "page": page,
+            "pageSize": size,
+        }
     )
-    async def list_definitions(request: Request) -> Response:
-        """List SMS send definitions."""
-        scope = await state.scope(request)
-        flt = _list_filter(request)
-        page = PAGE.value(request)
-        size = PAGE_SIZE.value(request)
-        async with db.reader() as conn:
-            found = await definitions.list_definitions(conn, scope, flt, page=page, page_size=size)
-        return json_response(
-            {
-                "requestId": wire.request_id(),
-                "definitions": [present(d, full=False) for d in found.items],
-                "count": found.total,
-                "page": page,
-                "pageSize": size,
-            }
-        )
 
-    @router.get("/definitions/{definitionKey}")
-    async def get_definition(request: Request) -> Response:
-        """Get an SMS send definition."""
-        scope = await state.scope(request)
-        async with db.reader() as conn:
-            found = await _call(definitions.get(conn, scope, _key(request)))
-        return json_response(present(found))
 
-    @router.patch("/definitions/{definitionKey}")
-    async def update(request: Request) -> Response:
-        """Change a definition; Inactive holds its messages, Active releases them."""
-        scope = await state.scope(request)
-        patch = _patch(await json_body(request))
-        async with db.transaction() as conn:
-            changed = await _call(definitions.update(conn, scope, _key(request), patch))
-        return json_response(present(changed))
+@sms.get("/definitions/{definitionKey}", tx="read", path_params=KEY, responses={200: DEFINITION})
+async def get_definition(
+    state: SfmcState, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """Get an SMS send definition."""
+    return json_response(present(await _call(definitions.get(conn, scope, _key(request)))))
 
-    @router.delete("/definitions/{definitionKey}")
-    async def delete(request: Request) -> Response:
-        """Delete (archive) a definition; the key can be used again."""
-        scope = await state.scope(request)
-        async with db.transaction() as conn:
-            gone = await _call(definitions.archive(conn, state.ctx.recorder, scope, _key(request)))
-        return json_response(
-            {"message": "Success", "requestId": wire.request_id(), "deletedDefinitionKey": gone.key}
-        )
 
-    @router.get("/definitions/{definitionKey}/queue")
-    async def queue(request: Request) -> Response:
-        """How many messages of the definition wait, and the age of the oldest."""
-        scope = await state.scope(request)
-        async with db.reader() as conn:
-            depth = await _call(definitions.queue_depth(conn, scope, _key(request)))
-        age = 0 if depth.oldest_created_at is None else (now_us() - depth.oldest_created_at)
-        return json_response(
-            {"requestId": wire.request_id(), "count": depth.count, "ageSeconds": age // 1_000_000}
-        )
+@sms.patch(
+    "/definitions/{definitionKey}",
+    tx="write",
+    raw_body=schemas.DefinitionPatchIn,
+    path_params=KEY,
+    responses={200: DEFINITION, 409: "a definition with this name exists"},
+)
+async def update(
+    state: SfmcState, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """Change a definition; Inactive holds its messages, Active releases them."""
+    patch = _patch(await json_body(request))
+    return json_response(
+        present(await _call(definitions.update(conn, scope, _key(request), patch)))
+    )
 
-    @router.delete("/definitions/{definitionKey}/queue")
-    async def clear_queue(request: Request) -> Response:
-        """Delete the queued messages of an inactive definition."""
-        scope = await state.scope(request)
-        async with db.transaction() as conn:
-            await _call(definitions.clear_queue(conn, state.ctx.recorder, scope, _key(request)))
-        return json_response({"requestId": wire.request_id(), "message": "Queued"})
+
+@sms.delete(
+    "/definitions/{definitionKey}",
+    tx="write",
+    path_params=KEY,
+    responses={200: schemas.DeletedDefinitionOut},
+)
+async def delete(
+    state: SfmcState, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """Delete (archive) a definition; the key can be used again."""
+    gone = await _call(definitions.archive(conn, state.ctx.recorder, scope, _key(request)))
+    return json_response(
+        {"message": "Success", "requestId": wire.request_id(), "deletedDefinitionKey": gone.key}
+    )
+
+
+@sms.get(
+    "/definitions/{definitionKey}/queue",
+    tx="read",
+    path_params=KEY,
+    responses={200: schemas.QueueOut},
+)
+async def queue(
+    state: SfmcState, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """How many messages of the definition wait, and the age of the oldest."""
+    depth = await _call(definitions.queue_depth(conn, scope, _key(request)))
+    age = 0 if depth.oldest_created_at is None else (now_us() - depth.oldest_created_at)
+    return json_response(
+        {"requestId": wire.request_id(), "count": depth.count, "ageSeconds": age // 1_000_000}
+    )
+
+
+@sms.delete(
+    "/definitions/{definitionKey}/queue",
+    tx="write",
+    path_params=KEY,
+    responses={200: schemas.QueueClearedOut, 400: "the definition is active"},
+)
+async def clear_queue(
+    state: SfmcState, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """Delete the queued messages of an inactive definition."""
+    await _call(definitions.clear_queue(conn, state.ctx.recorder, scope, _key(request)))
+    return json_response({"requestId": wire.request_id(), "message": "Queued"})
 
 
 def _key(request: Request) -> str:
