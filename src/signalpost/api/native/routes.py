@@ -81,7 +81,7 @@ async def _render_message(conn: Connection, scope: Scope, message: Message) -> t
     "/messages",
     body=SendIn,
     responses={
-        202: Reply("accepted: one message per (recipient, channel)", schemas.SentOut),
+        202: Reply("accepted: one message per (recipient, channel)", schemas.SendAccepted),
         409: "a message_key already used",
     },
 )

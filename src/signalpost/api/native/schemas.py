@@ -41,8 +41,8 @@ __all__ = [
     "ProfileList",
     "ProfileOut",
     "RefusedRow",
+    "SendAccepted",
     "SendIn",
-    "SentOut",
     "StatsOut",
     "StatsPeriod",
     "StatsSummary",
@@ -213,7 +213,7 @@ class CreatedOut(BaseModel):
     currency: str
 
 
-class SentOut(BaseModel):
+class SendAccepted(BaseModel):
     """A send accepted: one message per (recipient, channel)."""
 
     batch_id: str
