@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from signalpost.api import carriers, mailersend, native, sentdm
+from signalpost.api import carriers, mailersend, sentdm
 from signalpost.api.dialects import DIALECTS
 from signalpost.api.native.errors import render_error
 from signalpost.api.system import operations_router, system_router
@@ -21,17 +21,16 @@ def create_app(ctx: Context, *, workers: Callable[[], bool] | None = None) -> Ap
 
     ``workers`` tells readiness whether this process's worker loops run (None: it runs
     none, and readiness does not ask)."""
-    native_router = native.build_router(ctx)
-    app = App(default_router=native_router)
+    mounted = {dialect.name: dialect.mount(ctx) for dialect in DIALECTS}
+    app = App(default_router=mounted["native"][0])  # unknown paths: the native envelope
     app.access_log = ctx.settings.access_log
     app.include(operations_router(ctx, app, workers=workers))
     app.include(system_router(app))
-    app.include(native_router)
+    for routers in mounted.values():
+        for router in routers:
+            app.include(router)
     app.include(sentdm.build_router(ctx))
     app.include(mailersend.build_router(ctx))
-    for dialect in DIALECTS:
-        for router in dialect.mount(ctx):
-            app.include(router)
     app.include(console_router(ctx))
     app.include(carriers.build_router(ctx))
     return app

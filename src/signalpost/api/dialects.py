@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from signalpost.api import lamah, sfmc
+from signalpost.api import lamah, native, sfmc
 from signalpost.api.kit import Dialect
 from signalpost.webhooks import formats
 
 __all__ = ["DIALECTS", "install_webhook_formats"]
 
 DIALECTS: tuple[Dialect[Any], ...] = (
+    native.DIALECT,
     lamah.DIALECT,
     sfmc.DIALECT,
 )

@@ -1,5 +1,5 @@
 """The native Signalpost API, v1."""
 
-from signalpost.api.native.routes import build_router
+from signalpost.api.native.routes import DIALECT
 
-__all__ = ["build_router"]
+__all__ = ["DIALECT"]

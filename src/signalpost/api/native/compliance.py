@@ -6,23 +6,23 @@ organization's, else the defaults) with the full keyword lists; ``PUT`` replaces
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from signalpost.accounts.schemas import Scope
-from signalpost.api.common import bearer_token, parse_body
+from signalpost.api.kit import Reply, Routes
+from signalpost.api.native import schemas
+from signalpost.api.native.base import Native
 from signalpost.compliance import service as compliance
 from signalpost.compliance.schemas import DEFAULT_REPLIES, ComplianceSettings
 from signalpost.domain.keywords import KeywordAction
 from signalpost.domain.quiet_hours import QuietHours
 from signalpost.errors import ValidationFailed
-from signalpost.http import Request, Response, Router, json_response
+from signalpost.http import Request, Response, json_response
+from signalpost.storage import Connection
 
-if TYPE_CHECKING:
-    from signalpost.context import Context
-
-__all__ = ["ComplianceIn", "add_compliance_routes"]
+__all__ = ["ComplianceIn", "routes"]
 
 
 class ComplianceIn(BaseModel):
@@ -65,45 +65,43 @@ def _present(settings: ComplianceSettings) -> dict[str, Any]:
     }
 
 
-def add_compliance_routes(router: Router, ctx: Context) -> None:
-    """Add ``/compliance`` to the native router."""
-    db = ctx.db
+routes = Routes[Native]("/v1", owns=())
 
-    async def scope(request: Request) -> Scope:
-        principal = await ctx.auth.principal(bearer_token(request))
-        return await ctx.auth.scope(principal, request.header("x-profile-id"))
 
-    @router.get("/compliance")
-    async def get_compliance(request: Request) -> Response:
-        """The keyword lists and auto-replies in force for this tenant."""
-        sc = await scope(request)
-        async with db.reader() as conn:
-            settings = await compliance.settings_for(conn, sc)
-        return json_response(_present(settings))
+@routes.get("/compliance", tx="read", responses={200: schemas.ComplianceOut})
+async def get_compliance(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """The keyword lists and auto-replies in force for this tenant."""
+    return json_response(_present(await compliance.settings_for(conn, scope)))
 
-    @router.put("/compliance", body=ComplianceIn)
-    async def put_compliance(request: Request) -> Response:
-        """Replace this tenant's keyword lists and auto-replies."""
-        sc = await scope(request)
-        body = await parse_body(request, ComplianceIn)
-        windows: dict[str, QuietHours] = {}
-        for region, text in body.quiet_hours.items():
-            try:
-                windows[region] = QuietHours.parse(text)
-            except ValueError as exc:
-                raise ValidationFailed(details={f"quiet_hours.{region}": [str(exc)]}) from exc
-        wanted = ComplianceSettings(
-            tenant_id=sc.tenant_id,
-            auto_reply=body.auto_reply,
-            opt_out_reply=body.opt_out_reply,
-            opt_in_reply=body.opt_in_reply,
-            help_reply=body.help_reply,
-            opt_out_words=tuple(body.opt_out_words),
-            opt_in_words=tuple(body.opt_in_words),
-            help_words=tuple(body.help_words),
-            quiet_hours=windows,
-            quiet_categories=tuple(body.quiet_categories),
-        )
-        async with db.transaction() as conn:
-            stored = await compliance.update_settings(conn, sc, wanted)
-        return json_response(_present(stored))
+
+@routes.put(
+    "/compliance",
+    tx="write",
+    body=ComplianceIn,
+    responses={200: Reply("the settings now in force", schemas.ComplianceOut)},
+)
+async def put_compliance(
+    api: Native, request: Request, scope: Scope, body: ComplianceIn, conn: Connection
+) -> Response:
+    """Replace this tenant's keyword lists and auto-replies."""
+    windows: dict[str, QuietHours] = {}
+    for region, text in body.quiet_hours.items():
+        try:
+            windows[region] = QuietHours.parse(text)
+        except ValueError as exc:
+            raise ValidationFailed(details={f"quiet_hours.{region}": [str(exc)]}) from exc
+    wanted = ComplianceSettings(
+        tenant_id=scope.tenant_id,
+        auto_reply=body.auto_reply,
+        opt_out_reply=body.opt_out_reply,
+        opt_in_reply=body.opt_in_reply,
+        help_reply=body.help_reply,
+        opt_out_words=tuple(body.opt_out_words),
+        opt_in_words=tuple(body.opt_in_words),
+        help_words=tuple(body.help_words),
+        quiet_hours=windows,
+        quiet_categories=tuple(body.quiet_categories),
+    )
+    return json_response(_present(await compliance.update_settings(conn, scope, wanted)))

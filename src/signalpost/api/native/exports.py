@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from signalpost.api.common import bearer_token
-from signalpost.api.native import presenters
+from signalpost.accounts.schemas import Scope
+from signalpost.api.kit import Param, Reply, Routes
+from signalpost.api.native import presenters, schemas
+from signalpost.api.native.base import Native
 from signalpost.api.native.params import (
+    ACTIVITY_FILTERS,
+    MESSAGE_FILTERS,
     activity_filter,
     message_filter,
 )
 from signalpost.errors import ValidationFailed
 from signalpost.exports import service as exports
 from signalpost.exports.formats import FORMATS, encode
-from signalpost.http import Request, Router
+from signalpost.http import Request
 from signalpost.http.streaming import StreamingResponse
 from signalpost.timeutil import now_us, seconds_text
 
-if TYPE_CHECKING:
-    from signalpost.context import Context
-
-__all__ = ["ACTIVITY_COLUMNS", "MESSAGE_COLUMNS", "add_export_routes"]
+__all__ = ["ACTIVITY_COLUMNS", "MESSAGE_COLUMNS", "routes"]
 
 MESSAGE_COLUMNS = (
     "id", "created_at", "to", "from", "channel", "status", "reason_code", "reason",
@@ -31,17 +30,6 @@ ACTIVITY_COLUMNS = (
     "id", "timestamp", "message_id", "status", "description", "reason_code", "reason",
     "error_code", "price", "to", "from", "channel",
 )  # fmt: skip
-
-_FILTERS = {
-    "format": "csv (default) or ndjson",
-    "status": "filter by status (repeat or comma-separate)",
-    "channel": "filter by channel",
-    "to": "filter by recipient (E.164)",
-    "from": "filter by sender",
-    "batch_id": "filter by batch",
-    "created_after": "ISO 8601 or Unix seconds (inclusive)",
-    "created_before": "ISO 8601 or Unix seconds (exclusive)",
-}
 
 
 def _format(request: Request) -> str:
@@ -61,29 +49,33 @@ def _headers(kind: str, fmt: str) -> list[tuple[bytes, bytes]]:
     ]
 
 
-def add_export_routes(router: Router, ctx: Context) -> None:
-    """Add the export routes to the native router."""
+routes = Routes[Native]("/v1", owns=())
+FORMAT = Param("the file's format", {"type": "string", "enum": list(FORMATS), "default": "csv"})
+EXPORTED = {
+    200: Reply("the file (CSV, or NDJSON with format=ndjson), streamed", schemas.File, "text/csv"),
+    422: "invalid format or filter",
+}
 
-    async def scope(request: Request) -> Any:
-        principal = await ctx.auth.principal(bearer_token(request))
-        return await ctx.auth.scope(principal, request.header("x-profile-id"))
 
-    @router.get("/messages/export", query=_FILTERS)
-    async def export_messages(request: Request) -> StreamingResponse:
-        """Every message matching the listing's filters, newest first, as CSV or NDJSON."""
-        sc = await scope(request)
-        fmt = _format(request)
-        flt = message_filter(request)
-        pages = exports.message_pages(ctx.db, sc, flt)
-        body = encode(pages, lambda m: presenters.message(m, events=False), fmt, MESSAGE_COLUMNS)
-        return StreamingResponse(body, 200, _headers("messages", fmt))
+@routes.get("/messages/export", query={"format": FORMAT, **MESSAGE_FILTERS}, responses=EXPORTED)
+async def export_messages(
+    api: Native, request: Request, scope: Scope, body: None, conn: None
+) -> StreamingResponse:
+    """Every message matching the listing's filters, newest first, as CSV or NDJSON."""
+    fmt = _format(request)
+    flt = message_filter(request)
+    pages = exports.message_pages(api.ctx.db, scope, flt)
+    rows = encode(pages, lambda m: presenters.message(m, events=False), fmt, MESSAGE_COLUMNS)
+    return StreamingResponse(rows, 200, _headers("messages", fmt))
 
-    @router.get("/activities/export", query={**_FILTERS, "message_id": "filter by message"})
-    async def export_activities(request: Request) -> StreamingResponse:
-        """Every activity matching the listing's filters, newest first, as CSV or NDJSON."""
-        sc = await scope(request)
-        fmt = _format(request)
-        flt = activity_filter(request)
-        pages = exports.activity_pages(ctx.db, sc, flt)
-        body = encode(pages, presenters.activity, fmt, ACTIVITY_COLUMNS)
-        return StreamingResponse(body, 200, _headers("activities", fmt))
+
+@routes.get("/activities/export", query={"format": FORMAT, **ACTIVITY_FILTERS}, responses=EXPORTED)
+async def export_activities(
+    api: Native, request: Request, scope: Scope, body: None, conn: None
+) -> StreamingResponse:
+    """Every activity matching the listing's filters, newest first, as CSV or NDJSON."""
+    fmt = _format(request)
+    flt = activity_filter(request)
+    pages = exports.activity_pages(api.ctx.db, scope, flt)
+    rows = encode(pages, presenters.activity, fmt, ACTIVITY_COLUMNS)
+    return StreamingResponse(rows, 200, _headers("activities", fmt))

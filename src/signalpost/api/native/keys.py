@@ -7,21 +7,21 @@ when a key is made (created or rotated); listings show the prefix that identifie
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from signalpost.accounts import service as accounts
-from signalpost.accounts.schemas import ApiKey, ApiKeyCreated, Principal
-from signalpost.api.common import bearer_token, parse_body
+from signalpost.accounts.schemas import ApiKey, ApiKeyCreated, Scope
+from signalpost.api.kit import Param, Reply, Routes
+from signalpost.api.native import schemas
+from signalpost.api.native.base import UUID, Native, key_manager
 from signalpost.errors import Forbidden
-from signalpost.http import Request, Response, Router, json_response
+from signalpost.http import Request, Response, json_response
+from signalpost.storage import Connection
 from signalpost.timeutil import iso, now_us
 
-if TYPE_CHECKING:
-    from signalpost.context import Context
-
-__all__ = ["KeyIn", "RotateIn", "add_key_routes"]
+__all__ = ["KeyIn", "RotateIn", "present", "present_created", "routes"]
 
 
 class KeyIn(BaseModel):
@@ -75,62 +75,82 @@ def present_created(key: ApiKeyCreated) -> dict[str, Any]:
     }
 
 
-def add_key_routes(router: Router, ctx: Context) -> None:
-    """Add the ``/keys`` routes to the native router."""
-    db = ctx.db
+routes = Routes[Native]("/v1", owns=())
+KEY_ID = {"id": Param("the API key's id", UUID)}
 
-    async def manager(request: Request) -> Principal:
-        principal = await ctx.auth.principal(bearer_token(request))
-        if principal.test:
-            raise Forbidden("Test keys cannot manage API keys")
-        return principal
 
-    @router.get("/keys")
-    async def list_keys(request: Request) -> Response:
-        """The API keys this key may manage (never their secrets)."""
-        who = await manager(request)
-        async with db.reader() as conn:
-            keys = await accounts.list_keys(conn, who.organization_id, who.profile_id)
-        now = now_us()
-        return json_response({"data": [present(k, now) for k in keys]})
+@routes.get("/keys", auth=key_manager, tx="read", responses={200: schemas.KeyList})
+async def list_keys(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """The API keys this key may manage (never their secrets)."""
+    keys = await accounts.list_keys(conn, scope.organization_id, scope.profile_id)
+    now = now_us()
+    return json_response({"data": [present(k, now) for k in keys]})
 
-    @router.post("/keys", body=KeyIn, responses={201: "created, with its secret"})
-    async def create_key(request: Request) -> Response:
-        """Create an API key (its secret is shown only now)."""
-        who = await manager(request)
-        body = await parse_body(request, KeyIn, empty_ok=True)
-        profile_id = who.profile_id or body.profile_id
-        if who.profile_id and body.profile_id not in (None, who.profile_id):
-            raise Forbidden("A profile key may only create keys for its own profile")
-        async with db.transaction() as conn:
-            key = await accounts.create_key(
-                conn, who.organization_id, profile_id, body.name, kind=body.kind
-            )
-        return json_response(present_created(key), 201)
 
-    @router.delete("/keys/{id}")
-    async def revoke_key(request: Request) -> Response:
-        """Revoke an API key: it is refused from now on, by every process within seconds."""
-        who = await manager(request)
-        async with db.transaction() as conn:
-            key = await accounts.revoke_key(
-                conn, who.organization_id, request.path_params["id"], who.profile_id
-            )
-        ctx.auth.forget()
-        return json_response(present(key, now_us()))
+@routes.post(
+    "/keys",
+    auth=key_manager,
+    tx="write",
+    body=KeyIn,
+    empty_body=True,
+    responses={
+        201: Reply("created, with its secret", schemas.KeyCreated),
+        403: "a test key, or a profile key naming another profile",
+        404: "no such profile in the organization",
+    },
+)
+async def create_key(
+    api: Native, request: Request, scope: Scope, body: KeyIn, conn: Connection
+) -> Response:
+    """Create an API key (its secret is shown only now)."""
+    if scope.profile_id and body.profile_id not in (None, scope.profile_id):
+        raise Forbidden("A profile key may only create keys for its own profile")
+    profile_id = scope.profile_id or body.profile_id
+    key = await accounts.create_key(
+        conn, scope.organization_id, profile_id, body.name, kind=body.kind
+    )
+    return json_response(present_created(key), 201)
 
-    @router.post("/keys/{id}/rotate", body=RotateIn, responses={201: "the new key"})
-    async def rotate_key(request: Request) -> Response:
-        """A new secret; the old one keeps working for ``grace_seconds``."""
-        who = await manager(request)
-        body = await parse_body(request, RotateIn, empty_ok=True)
-        async with db.transaction() as conn:
-            key = await accounts.rotate_key(
-                conn,
-                who.organization_id,
-                request.path_params["id"],
-                grace_seconds=body.grace_seconds,
-                profile_id=who.profile_id,
-            )
-        ctx.auth.forget()
-        return json_response(present_created(key), 201)
+
+@routes.delete(
+    "/keys/{id}",
+    auth=key_manager,
+    path_params=KEY_ID,
+    responses={200: Reply("revoked", schemas.KeyOut)},
+)
+async def revoke_key(
+    api: Native, request: Request, scope: Scope, body: None, conn: None
+) -> Response:
+    """Revoke an API key: it is refused from now on, by every process within seconds."""
+    async with api.ctx.db.transaction() as writer:
+        key = await accounts.revoke_key(
+            writer, scope.organization_id, request.path_params["id"], scope.profile_id
+        )
+    api.ctx.auth.forget()
+    return json_response(present(key, now_us()))
+
+
+@routes.post(
+    "/keys/{id}/rotate",
+    auth=key_manager,
+    body=RotateIn,
+    empty_body=True,
+    path_params=KEY_ID,
+    responses={201: Reply("the new key", schemas.KeyCreated)},
+)
+async def rotate_key(
+    api: Native, request: Request, scope: Scope, body: RotateIn, conn: None
+) -> Response:
+    """A new secret; the old one keeps working for ``grace_seconds``."""
+    async with api.ctx.db.transaction() as writer:
+        key = await accounts.rotate_key(
+            writer,
+            scope.organization_id,
+            request.path_params["id"],
+            grace_seconds=body.grace_seconds,
+            profile_id=scope.profile_id,
+        )
+    api.ctx.auth.forget()
+    return json_response(present_created(key), 201)

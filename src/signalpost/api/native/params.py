@@ -12,19 +12,24 @@ import base64
 import orjson
 
 from signalpost.activities.schemas import ActivityFilter
+from signalpost.domain.lifecycle import CHANNELS, Status
 from signalpost.errors import ValidationFailed
 from signalpost.http import Request
 from signalpost.http.params import INT64_MAX, IntParam, TimeParam
+from signalpost.http.router import Param, QueryParam
 from signalpost.messages.schemas import MessageFilter
 
 __all__ = [
+    "ACTIVITY_FILTERS",
     "ACTIVITY_LIMIT",
     "AFTER_ACTIVITY",
     "AFTER_ATTEMPT",
     "BEFORE_ATTEMPT",
     "CREATED_AFTER",
     "CREATED_BEFORE",
+    "CURSOR",
     "LIMIT",
+    "MESSAGE_FILTERS",
     "OFFSET",
     "STATS_FROM",
     "STATS_TO",
@@ -50,8 +55,29 @@ AFTER_ATTEMPT = IntParam(
 BEFORE_ATTEMPT = IntParam("before", 0, INT64_MAX, None, "attempt id: older attempts, newest first")
 CREATED_AFTER = TimeParam("created_after", "inclusive")
 CREATED_BEFORE = TimeParam("created_before", "exclusive")
-STATS_FROM = TimeParam("from", "start of the period, inclusive")
-STATS_TO = TimeParam("to", "end of the period, exclusive")
+STATS_FROM = TimeParam(
+    "from", "start, inclusive, aligned down to the hour (day); default 24 h (30 days) before to"
+)
+STATS_TO = TimeParam("to", "end, exclusive, aligned up to the hour (day); default now")
+CURSOR = Param("next_cursor from the previous page")
+
+_UUID = {"type": "string", "format": "uuid"}
+MESSAGE_FILTERS: dict[str, QueryParam | Param] = {
+    "status": Param(
+        "filter by status (repeat or comma-separate)",
+        {"type": "array", "items": {"type": "string", "enum": [s.value for s in Status]}},
+    ),
+    "channel": Param("filter by channel", {"type": "string", "enum": list(CHANNELS)}),
+    "to": Param("filter by recipient (E.164)"),
+    "from": Param("filter by sender"),
+    "batch_id": Param("filter by batch (a send request)", _UUID),
+    "created_after": CREATED_AFTER,
+    "created_before": CREATED_BEFORE,
+}
+ACTIVITY_FILTERS: dict[str, QueryParam | Param] = {
+    **MESSAGE_FILTERS,
+    "message_id": Param("filter by message", _UUID),
+}
 
 _INVALID = {"cursor": ["invalid cursor"]}
 

@@ -1,26 +1,45 @@
-"""Routes of the native API: each parses, calls services, and presents."""
+"""Routes of the native API: messages, activities, templates and the account; the dialect.
+
+Each route parses what the kit did not, calls services, and presents.
+"""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import orjson
 
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Profile, Scope
 from signalpost.activities import service as activities
-from signalpost.api.common import bearer_token, parse_body
-from signalpost.api.native import presenters
-from signalpost.api.native.compliance import add_compliance_routes
+from signalpost.api.kit import Caller, Dialect, Param, Reply, Routes
+from signalpost.api.native import (
+    compliance,
+    exports,
+    keys,
+    presenters,
+    schemas,
+    stats,
+    suppressions,
+    webhooks,
+)
+from signalpost.api.native.base import (
+    CALLER,
+    ID,
+    UUID,
+    Native,
+    authenticate,
+    caller_kept,
+    organization_key,
+    own_tenant,
+    resolve_scope,
+)
 from signalpost.api.native.errors import render_error
-from signalpost.api.native.exports import add_export_routes
-from signalpost.api.native.keys import add_key_routes
 from signalpost.api.native.params import (
+    ACTIVITY_FILTERS,
     ACTIVITY_LIMIT,
     AFTER_ACTIVITY,
-    CREATED_AFTER,
-    CREATED_BEFORE,
+    CURSOR,
     LIMIT,
+    MESSAGE_FILTERS,
     OFFSET,
     activity_filter,
     cursor_int,
@@ -29,11 +48,8 @@ from signalpost.api.native.params import (
     message_filter,
 )
 from signalpost.api.native.schemas import ProfileIn, SendIn, TemplateIn, TemplatePatch
-from signalpost.api.native.stats import add_stats_routes
-from signalpost.api.native.suppressions import add_suppression_routes
-from signalpost.api.native.webhooks import add_webhook_routes
-from signalpost.errors import Forbidden, ValidationFailed
-from signalpost.http import Request, Response, Router, json_response
+from signalpost.errors import ValidationFailed
+from signalpost.http import Request, Response, json_response
 from signalpost.idempotency import service as idempotency
 from signalpost.messages import service as messages
 from signalpost.messages.schemas import (
@@ -42,16 +58,18 @@ from signalpost.messages.schemas import (
     SendSpec,
     TemplateRef,
 )
+from signalpost.storage import Connection
 from signalpost.templates import service as templates
 from signalpost.timeutil import from_datetime, iso
+from signalpost.webhooks.formats import NativeFormat
 
-if TYPE_CHECKING:
-    from signalpost.context import Context
-    from signalpost.storage import Connection
-
-__all__ = ["build_router"]
+__all__ = ["DIALECT"]
 
 JSON = [(b"content-type", b"application/json")]
+MESSAGE_ID = {"id": Param("the message's id", UUID)}
+NOT_A_MESSAGE_ID = "not a message id"
+
+routes = Routes[Native]("/v1")  # the first: unknown paths answer in the native envelope
 
 
 async def _render_message(conn: Connection, scope: Scope, message: Message) -> tuple[bytes, bool]:
@@ -59,254 +77,267 @@ async def _render_message(conn: Connection, scope: Scope, message: Message) -> t
     return orjson.dumps(presenters.message(message)), True
 
 
-def build_router(ctx: Context) -> Router:
-    router = Router("/v1", tag="native", render_error=render_error)
-    db = ctx.db
-    views = messages.ViewCache()  # status lookups of unchanged messages
+@routes.post(
+    "/messages",
+    body=SendIn,
+    responses={
+        202: Reply("accepted: one message per (recipient, channel)", schemas.SendAccepted),
+        409: "a message_key already used",
+    },
+)
+async def send(api: Native, request: Request, scope: Scope, body: SendIn, conn: None) -> Response:
+    """Send a message to one or many recipients."""
+    ctx = api.ctx
+    spec = _send_spec(body)
+    key = request.header("idempotency-key")
+    if key is not None and not 0 < len(key) <= idempotency.MAX_KEY_LENGTH:
+        raise ValidationFailed(details={"Idempotency-Key": ["must be 1 to 255 characters"]})
 
-    async def scope(request: Request) -> Scope:
-        principal = await ctx.auth.principal(bearer_token(request))
-        return await ctx.auth.scope(principal, request.header("x-profile-id"))
+    async def operation(conn: Connection) -> tuple[int, str]:
+        result = await messages.send(conn, ctx.send_policy, scope, spec)
+        payload = {
+            "batch_id": result.batch_id,
+            "messages": [presenters.created(c) for c in result.messages],
+        }
+        return 202, orjson.dumps(payload).decode()
 
-    @router.post(
-        "/messages",
-        body=SendIn,
-        responses={202: "accepted: one message per (recipient, channel)"},
+    outcome = await idempotency.run_once(
+        ctx.db,
+        tenant_id=scope.tenant_id,
+        key=key,
+        request_fingerprint=idempotency.fingerprint("native-send", await request.body()),
+        ttl_seconds=ctx.settings.idempotency_ttl_seconds,
+        operation=operation,
     )
-    async def send(request: Request) -> Response:
-        """Send a message to one or many recipients."""
-        sc = await scope(request)
-        raw = await request.body()
-        body = await parse_body(request, SendIn)
-        spec = _send_spec(body)
-        key = request.header("idempotency-key")
-        if key is not None and not 0 < len(key) <= idempotency.MAX_KEY_LENGTH:
-            raise ValidationFailed(details={"Idempotency-Key": ["must be 1 to 255 characters"]})
+    headers = list(JSON)
+    if key:
+        headers.append((b"idempotent-replayed", b"true" if outcome.replayed else b"false"))
+    return Response(outcome.body.encode(), outcome.status, headers)
 
-        async def operation(conn: Connection) -> tuple[int, str]:
-            result = await messages.send(conn, ctx.send_policy, sc, spec)
-            payload = {
-                "batch_id": result.batch_id,
-                "messages": [presenters.created(c) for c in result.messages],
-            }
-            return 202, orjson.dumps(payload).decode()
 
-        outcome = await idempotency.run_once(
-            db,
-            tenant_id=sc.tenant_id,
-            key=key,
-            request_fingerprint=idempotency.fingerprint("native-send", raw),
-            ttl_seconds=ctx.settings.idempotency_ttl_seconds,
-            operation=operation,
-        )
-        headers = list(JSON)
-        if key:
-            headers.append((b"idempotent-replayed", b"true" if outcome.replayed else b"false"))
-        return Response(outcome.body.encode(), outcome.status, headers)
+@routes.get(
+    "/messages/{id}",
+    tx="read",
+    path_params=MESSAGE_ID,
+    responses={200: schemas.MessageOut, 400: NOT_A_MESSAGE_ID},
+)
+async def get_message(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """A message's status, details and events (oldest first)."""
+    message_id = messages.parse_message_id(request.path_params["id"])
+    view = await messages.message_view(conn, scope, message_id, api.views, _render_message)
+    return Response(view, 200, JSON)
 
-    @router.get("/messages/{id}")
-    async def get_message(request: Request) -> Response:
-        """A message's status, details and events (oldest first)."""
-        sc = await scope(request)
-        message_id = messages.parse_message_id(request.path_params["id"])
-        async with db.reader() as conn:
-            body = await messages.message_view(conn, sc, message_id, views, _render_message)
-        return Response(body, 200, JSON)
 
-    @router.get("/messages/{id}/activities")
-    async def message_activities(request: Request) -> Response:
-        """A message's activities, newest first."""
-        sc = await scope(request)
-        message_id = messages.parse_message_id(request.path_params["id"])
-        async with db.reader() as conn:
-            message = await messages.get_message(conn, sc, message_id)
-        items = [presenters.event(a) for a in reversed(message.events)]
-        return json_response({"message_id": message.id, "activities": items})
+@routes.get(
+    "/messages/{id}/activities",
+    tx="read",
+    path_params=MESSAGE_ID,
+    responses={200: schemas.MessageActivitiesOut, 400: NOT_A_MESSAGE_ID},
+)
+async def message_activities(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """A message's activities, newest first."""
+    message_id = messages.parse_message_id(request.path_params["id"])
+    message = await messages.get_message(conn, scope, message_id)
+    items = [presenters.event(a) for a in reversed(message.events)]
+    return json_response({"message_id": message.id, "activities": items})
 
-    @router.post("/messages/{id}/cancel")
-    async def cancel(request: Request) -> Response:
-        """Cancel a scheduled or queued message."""
-        sc = await scope(request)
-        message_id = messages.parse_message_id(request.path_params["id"])
-        async with db.transaction() as conn:
-            message = await messages.cancel(conn, ctx.recorder, sc, message_id)
-        return json_response(presenters.message(message))
 
-    @router.get(
-        "/messages",
-        query={
-            "status": "filter by status (repeat or comma-separate)",
-            "channel": "filter by channel",
-            "to": "filter by recipient (E.164)",
-            "from": "filter by sender",
-            "batch_id": "filter by batch",
-            "created_after": CREATED_AFTER,
-            "created_before": CREATED_BEFORE,
-            "limit": LIMIT,
-            "cursor": "next_cursor from the previous page",
-        },
+@routes.post(
+    "/messages/{id}/cancel",
+    tx="write",
+    path_params=MESSAGE_ID,
+    responses={
+        200: Reply("cancelled", schemas.MessageOut),
+        400: NOT_A_MESSAGE_ID,
+        409: "no longer scheduled or queued",
+    },
+)
+async def cancel(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """Cancel a scheduled or queued message."""
+    message_id = messages.parse_message_id(request.path_params["id"])
+    message = await messages.cancel(conn, api.ctx.recorder, scope, message_id)
+    return json_response(presenters.message(message))
+
+
+@routes.get(
+    "/messages",
+    tx="read",
+    query={**MESSAGE_FILTERS, "limit": LIMIT, "cursor": CURSOR},
+    responses={200: schemas.MessagePage, 422: "invalid filter or cursor"},
+)
+async def list_messages(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """List messages, newest first, with keyset pagination."""
+    limit = LIMIT.value(request)
+    flt = message_filter(request)
+    cursor = decode_cursor(request.query("cursor"))
+    before = (cursor_int(cursor[0]), str(cursor[-1])) if cursor else None
+    rows = await messages.list_messages(conn, scope, flt, limit=limit + 1, before=before)
+    page = rows[:limit]
+    following = encode_cursor([page[-1].created_at, page[-1].id]) if len(rows) > limit else None
+    data = [presenters.message(m, events=False) for m in page]
+    return json_response({"data": data, "next_cursor": following})
+
+
+@routes.get(
+    "/activities",
+    tx="read",
+    query={
+        **ACTIVITY_FILTERS,
+        "limit": ACTIVITY_LIMIT,
+        "cursor": Param("next_cursor from the previous page (older activities)"),
+        "after": AFTER_ACTIVITY,
+    },
+    responses={200: schemas.ActivityPage, 422: "invalid filter or cursor"},
+)
+async def list_activities(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """List activities across messages, newest first (or a live tail with ``after``)."""
+    limit = ACTIVITY_LIMIT.value(request)
+    flt = activity_filter(request)
+    after = AFTER_ACTIVITY.read(request)
+    before = await _activity_position(conn, scope, decode_cursor(request.query("cursor")))
+    rows = await activities.search(conn, scope, flt, limit=limit + 1, before=before, after_id=after)
+    page = rows[:limit]
+    next_cursor = (
+        encode_cursor([page[-1].activity.created_at, page[-1].activity.id])
+        if len(rows) > limit and after is None
+        else None
     )
-    async def list_messages(request: Request) -> Response:
-        """List messages, newest first, with keyset pagination."""
-        sc = await scope(request)
-        limit = LIMIT.value(request)
-        flt = message_filter(request)
-        cursor = decode_cursor(request.query("cursor"))
-        before = (cursor_int(cursor[0]), str(cursor[-1])) if cursor else None
-        async with db.reader() as conn:
-            rows = await messages.list_messages(conn, sc, flt, limit=limit + 1, before=before)
-        page = rows[:limit]
-        following = encode_cursor([page[-1].created_at, page[-1].id]) if len(rows) > limit else None
-        data = [presenters.message(m, events=False) for m in page]
-        return json_response({"data": data, "next_cursor": following})
+    data = [presenters.activity(r) for r in page]
+    return json_response({"data": data, "next_cursor": next_cursor})
 
-    @router.get(
-        "/activities",
-        query={
-            "status": "filter by status",
-            "channel": "filter by channel",
-            "to": "filter by recipient",
-            "from": "filter by sender",
-            "message_id": "filter by message",
-            "batch_id": "filter by batch",
-            "created_after": CREATED_AFTER,
-            "created_before": CREATED_BEFORE,
-            "limit": ACTIVITY_LIMIT,
-            "cursor": "next_cursor from the previous page (older activities)",
-            "after": AFTER_ACTIVITY,
-        },
+
+# --------------------------------------------------------------------------- templates
+
+
+@routes.post(
+    "/templates",
+    tx="write",
+    body=TemplateIn,
+    responses={201: Reply("created", schemas.TemplateOut), 409: "the name is taken"},
+)
+async def create_template(
+    api: Native, request: Request, scope: Scope, body: TemplateIn, conn: Connection
+) -> Response:
+    """Create a template."""
+    t = await templates.create(
+        conn,
+        scope,
+        name=body.name,
+        body=body.body,
+        category=body.category,
+        channels=tuple(body.channels),
     )
-    async def list_activities(request: Request) -> Response:
-        """List activities across messages, newest first (or a live tail with ``after``)."""
-        sc = await scope(request)
-        limit = ACTIVITY_LIMIT.value(request)
-        flt = activity_filter(request)
-        after = AFTER_ACTIVITY.read(request)
-        page_cursor = decode_cursor(request.query("cursor"))
-        async with db.reader() as conn:
-            before = await _activity_position(conn, sc, page_cursor)
-            rows = await activities.search(
-                conn,
-                sc,
-                flt,
-                limit=limit + 1,
-                before=before,
-                after_id=after,
-            )
-        page = rows[:limit]
-        next_cursor = (
-            encode_cursor([page[-1].activity.created_at, page[-1].activity.id])
-            if len(rows) > limit and after is None
-            else None
-        )
-        data = [presenters.activity(r) for r in page]
-        return json_response({"data": data, "next_cursor": next_cursor})
+    return json_response(presenters.template(t), 201)
 
-    # ---------------------------------------------------------------- templates
 
-    @router.post("/templates", body=TemplateIn, responses={201: "created"})
-    async def create_template(request: Request) -> Response:
-        """Create a template."""
-        sc = await scope(request)
-        body = await parse_body(request, TemplateIn)
-        async with db.transaction() as conn:
-            t = await templates.create(
-                conn,
-                sc,
-                name=body.name,
-                body=body.body,
-                category=body.category,
-                channels=tuple(body.channels),
-            )
-        return json_response(presenters.template(t), 201)
+@routes.get(
+    "/templates",
+    tx="read",
+    query={"limit": LIMIT, "offset": OFFSET},
+    responses={200: schemas.TemplateList, 422: "invalid limit or offset"},
+)
+async def list_templates(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """List templates."""
+    limit = LIMIT.value(request)
+    offset = OFFSET.value(request)
+    items = await templates.list_templates(conn, scope, limit=limit, offset=offset)
+    return json_response({"data": [presenters.template(t) for t in items]})
 
-    @router.get("/templates", query={"limit": LIMIT, "offset": OFFSET})
-    async def list_templates(request: Request) -> Response:
-        """List templates."""
-        sc = await scope(request)
-        limit = LIMIT.value(request)
-        offset = OFFSET.value(request)
-        async with db.reader() as conn:
-            items = await templates.list_templates(conn, sc, limit=limit, offset=offset)
-        return json_response({"data": [presenters.template(t) for t in items]})
 
-    @router.get("/templates/{id}")
-    async def get_template(request: Request) -> Response:
-        """A template."""
-        sc = await scope(request)
-        async with db.reader() as conn:
-            t = await templates.get(conn, sc, request.path_params["id"])
-        return json_response(presenters.template(t))
+@routes.get("/templates/{id}", tx="read", path_params=ID, responses={200: schemas.TemplateOut})
+async def get_template(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """A template."""
+    t = await templates.get(conn, scope, request.path_params["id"])
+    return json_response(presenters.template(t))
 
-    @router.patch("/templates/{id}", body=TemplatePatch)
-    async def update_template(request: Request) -> Response:
-        """Change a template."""
-        sc = await scope(request)
-        body = await parse_body(request, TemplatePatch)
-        async with db.transaction() as conn:
-            t = await templates.update(
-                conn,
-                sc,
-                request.path_params["id"],
-                name=body.name,
-                body=body.body,
-                category=body.category,
-                channels=tuple(body.channels) if body.channels is not None else None,
-            )
-        return json_response(presenters.template(t))
 
-    @router.delete("/templates/{id}", responses={204: "deleted"})
-    async def delete_template(request: Request) -> Response:
-        """Delete a template."""
-        sc = await scope(request)
-        async with db.transaction() as conn:
-            await templates.delete(conn, sc, request.path_params["id"])
-        return Response(b"", 204)
+@routes.patch(
+    "/templates/{id}",
+    tx="write",
+    body=TemplatePatch,
+    path_params=ID,
+    responses={200: Reply("changed", schemas.TemplateOut), 409: "the name is taken"},
+)
+async def update_template(
+    api: Native, request: Request, scope: Scope, body: TemplatePatch, conn: Connection
+) -> Response:
+    """Change a template."""
+    t = await templates.update(
+        conn,
+        scope,
+        request.path_params["id"],
+        name=body.name,
+        body=body.body,
+        category=body.category,
+        channels=tuple(body.channels) if body.channels is not None else None,
+    )
+    return json_response(presenters.template(t))
 
-    # ---------------------------------------------------------------- account
 
-    @router.get("/me")
-    async def me(request: Request) -> Response:
-        """The calling key and the tenant it acts for."""
-        principal = await ctx.auth.principal(bearer_token(request))
-        sc = await ctx.auth.scope(principal, request.header("x-profile-id"))
-        return json_response(
-            {
-                "key_id": principal.key_id,
-                "organization_id": sc.organization_id,
-                "profile_id": sc.profile_id,
-                "tenant_id": sc.tenant_id,
-            }
-        )
+@routes.delete("/templates/{id}", tx="write", path_params=ID, responses={204: "deleted"})
+async def delete_template(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """Delete a template."""
+    await templates.delete(conn, scope, request.path_params["id"])
+    return Response(b"", 204)
 
-    @router.post("/profiles", body=ProfileIn, responses={201: "created"})
-    async def create_profile(request: Request) -> Response:
-        """Create a child profile (organization keys only)."""
-        principal = await ctx.auth.principal(bearer_token(request))
-        if not principal.is_organization_key:
-            raise Forbidden("Only organization keys may create profiles")
-        body = await parse_body(request, ProfileIn)
-        async with db.transaction() as conn:
-            profile = await accounts.create_profile(conn, principal.organization_id, body.name)
-        return json_response(_profile(profile), 201)
 
-    @router.get("/profiles")
-    async def list_profiles(request: Request) -> Response:
-        """The organization's child profiles."""
-        principal = await ctx.auth.principal(bearer_token(request))
-        async with db.reader() as conn:
-            items = await accounts.list_profiles(conn, principal.organization_id)
-        if not principal.is_organization_key:
-            items = [p for p in items if p.id == principal.profile_id]
-        return json_response({"data": [_profile(p) for p in items]})
+# --------------------------------------------------------------------------- account
 
-    add_webhook_routes(router, ctx)
-    add_stats_routes(router, ctx)
-    add_export_routes(router, ctx)
-    add_key_routes(router, ctx)
-    add_compliance_routes(router, ctx)
-    add_suppression_routes(router, ctx)
-    return router
+
+@routes.get("/me", auth=caller_kept, responses={200: schemas.MeOut})
+async def me(api: Native, request: Request, scope: Scope, body: None, conn: None) -> Response:
+    """The calling key and the tenant it acts for."""
+    caller: Caller = request.state[CALLER]
+    return json_response(
+        {
+            "key_id": caller.key,
+            "organization_id": scope.organization_id,
+            "profile_id": scope.profile_id,
+            "tenant_id": scope.tenant_id,
+        }
+    )
+
+
+@routes.post(
+    "/profiles",
+    auth=organization_key,
+    tx="write",
+    body=ProfileIn,
+    responses={201: Reply("created", schemas.ProfileOut), 403: "not an organization key"},
+)
+async def create_profile(
+    api: Native, request: Request, scope: Scope, body: ProfileIn, conn: Connection
+) -> Response:
+    """Create a child profile (organization keys only)."""
+    profile = await accounts.create_profile(conn, scope.organization_id, body.name)
+    return json_response(_profile(profile), 201)
+
+
+@routes.get("/profiles", auth=own_tenant, tx="read", responses={200: schemas.ProfileList})
+async def list_profiles(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """The organization's child profiles (a profile key's own alone)."""
+    items = await accounts.list_profiles(conn, scope.organization_id)
+    if scope.profile_id is not None:
+        items = [p for p in items if p.id == scope.profile_id]
+    return json_response({"data": [_profile(p) for p in items]})
 
 
 def _profile(p: Profile) -> dict[str, object]:
@@ -356,3 +387,24 @@ async def _activity_position(
     if position is None:
         raise ValidationFailed(details={"cursor": ["invalid cursor"]})
     return position
+
+
+DIALECT = Dialect[Native](
+    name="native",
+    state=Native,
+    routes=(
+        routes,
+        webhooks.routes,
+        stats.routes,
+        exports.routes,
+        keys.routes,
+        compliance.routes,
+        suppressions.routes,
+    ),
+    render_error=render_error,
+    authenticate=authenticate,
+    resolve_scope=resolve_scope,
+    error_model=schemas.NativeError,
+    auth_errors=(401, 403),
+    webhook_formats=(NativeFormat(),),
+)

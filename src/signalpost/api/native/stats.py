@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from signalpost.api.common import bearer_token
+from signalpost.accounts.schemas import Scope
+from signalpost.api.kit import Param, Routes
+from signalpost.api.native import schemas
+from signalpost.api.native.base import Native
 from signalpost.api.native.params import STATS_FROM, STATS_TO
-from signalpost.http import Request, Response, Router, json_response
+from signalpost.http import Request, Response, json_response
 from signalpost.stats import service as stats
 from signalpost.stats.histogram import quantile_ms
-from signalpost.stats.schemas import StatsReport, Summary
+from signalpost.stats.schemas import GROUP_BY, INTERVALS, StatsReport, Summary
+from signalpost.storage import Connection
 from signalpost.timeutil import iso, now_us
 
-if TYPE_CHECKING:
-    from signalpost.context import Context
-
-__all__ = ["add_stats_routes", "present_report", "present_summary"]
+__all__ = ["present_report", "present_summary", "routes"]
 
 
 def present_summary(summary: Summary, currency: str) -> dict[str, Any]:
@@ -56,35 +57,38 @@ def present_report(report: StatsReport, currency: str) -> dict[str, Any]:
     }
 
 
-def add_stats_routes(router: Router, ctx: Context) -> None:
-    """Add ``/stats`` to the native router."""
+routes = Routes[Native]("/v1", owns=())
 
-    @router.get(
-        "/stats",
-        query={
-            "from": "ISO 8601 or Unix seconds; aligned down to the hour (day); default 24 h "
-            "(30 days) before `to`",
-            "to": "ISO 8601 or Unix seconds (exclusive); aligned up; default now",
-            "interval": "hour (default) or day, in UTC",
-            "group_by": "status, channel, country, carrier or profile",
-        },
+
+@routes.get(
+    "/stats",
+    tx="read",
+    query={
+        "from": STATS_FROM,
+        "to": STATS_TO,
+        "interval": Param(
+            "periods of an hour or a day, in UTC",
+            {"type": "string", "enum": list(INTERVALS), "default": "hour"},
+        ),
+        "group_by": Param("one line per group", {"type": "string", "enum": list(GROUP_BY)}),
+    },
+    responses={200: schemas.StatsOut, 422: "invalid period, interval or group"},
+)
+async def get_stats(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """Delivery statistics: counts per status, delivery rate, delivery time, cost.
+
+    Messages count in the period they were accepted, where they are now: a late
+    receipt moves its message from sent to delivered.  An organization key covers its
+    profiles too (`group_by=profile` separates them; `X-Profile-Id` picks one).
+    """
+    query = stats.make_query(
+        STATS_FROM.read(request),
+        STATS_TO.read(request),
+        request.query("interval"),
+        request.query("group_by") or None,
+        now_us(),
     )
-    async def get_stats(request: Request) -> Response:
-        """Delivery statistics: counts per status, delivery rate, delivery time, cost.
-
-        Messages count in the period they were accepted, where they are now: a late
-        receipt moves its message from sent to delivered.  An organization key covers its
-        profiles too (`group_by=profile` separates them; `X-Profile-Id` picks one).
-        """
-        principal = await ctx.auth.principal(bearer_token(request))
-        scope = await ctx.auth.scope(principal, request.header("x-profile-id"))
-        query = stats.make_query(
-            STATS_FROM.read(request),
-            STATS_TO.read(request),
-            request.query("interval"),
-            request.query("group_by") or None,
-            now_us(),
-        )
-        async with ctx.db.reader() as conn:
-            report = await stats.report(conn, scope, query)
-        return json_response(present_report(report, ctx.rates.currency))
+    report = await stats.report(conn, scope, query)
+    return json_response(present_report(report, api.ctx.rates.currency))

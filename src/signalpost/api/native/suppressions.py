@@ -13,24 +13,25 @@ import csv
 import io
 import re
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from signalpost.accounts.schemas import Scope
-from signalpost.api.common import bearer_token, parse_body
+from signalpost.api.kit import Param, Reply, Routes
+from signalpost.api.native import schemas
+from signalpost.api.native.base import Native
+from signalpost.api.native.params import CURSOR
 from signalpost.consent import service as consent
 from signalpost.consent.schemas import ConsentStatus, Recipient, SuppressionSource
 from signalpost.domain.phone import InvalidPhoneNumber, parse_phone
 from signalpost.errors import Conflict, NotFound, ValidationFailed
-from signalpost.http import Request, Response, Router, StreamingResponse, json_response
+from signalpost.http import Request, Response, StreamingResponse, json_response
 from signalpost.http.params import IntParam
+from signalpost.storage import Connection, Database
 from signalpost.timeutil import iso
 
-if TYPE_CHECKING:
-    from signalpost.context import Context
-
-__all__ = ["SuppressionIn", "add_suppression_routes"]
+__all__ = ["SuppressionIn", "routes"]
 
 MAX_IMPORT_ROWS = 100_000
 MAX_REASON = 500
@@ -108,120 +109,145 @@ def _parse_csv(text: str) -> tuple[list[tuple[str, str | None]], list[dict[str, 
     return accepted, refused
 
 
-def add_suppression_routes(router: Router, ctx: Context) -> None:
-    """Add ``/suppressions`` to the native router."""
-    db = ctx.db
+routes = Routes[Native]("/v1", owns=())
+CSV = [(b"content-type", b"text/csv; charset=utf-8")]
 
-    async def scope(request: Request) -> Scope:
-        principal = await ctx.auth.principal(bearer_token(request))
-        return await ctx.auth.scope(principal, request.header("x-profile-id"))
 
-    @router.get(
-        "/suppressions",
-        query={"limit": LIMIT, "cursor": "next_cursor of the previous page"},
+@routes.get(
+    "/suppressions",
+    tx="read",
+    query={"limit": LIMIT, "cursor": CURSOR},
+    responses={200: schemas.SuppressionPage, 422: "invalid cursor"},
+)
+async def list_suppressions(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """The suppression list, most recently changed first."""
+    limit = LIMIT.value(request)
+    before = _cursor(request.query("cursor"))
+    found = await consent.suppressed(conn, scope, limit=limit + 1, before=before)
+    page = found[:limit]
+    following = f"{page[-1].updated_at}:{page[-1].id}" if len(found) > limit else None
+    return json_response({"data": [_present(r) for r in page], "next_cursor": following})
+
+
+@routes.post(
+    "/suppressions",
+    tx="write",
+    body=SuppressionIn,
+    responses={201: Reply("added", schemas.SuppressionsAdded)},
+)
+async def add_suppressions(
+    api: Native, request: Request, scope: Scope, body: SuppressionIn, conn: Connection
+) -> Response:
+    """Add numbers to the suppression list; sends to them end ``filtered``."""
+    numbers = [_e164(n, f"phone_numbers.{i}") for i, n in enumerate(body.phone_numbers)]
+    added = await consent.set_status_of_numbers(
+        conn,
+        scope,
+        numbers,
+        ConsentStatus.OPTED_OUT,
+        recorder=api.ctx.consent,
+        reason=body.reason,
     )
-    async def list_suppressions(request: Request) -> Response:
-        """The suppression list, most recently changed first."""
-        sc = await scope(request)
-        limit = LIMIT.value(request)
-        before = _cursor(request.query("cursor"))
+    return json_response({"data": [_present(r) for r in added]}, 201)
+
+
+@routes.delete(
+    "/suppressions/{number}",
+    tx="write",
+    path_params={"number": Param("the number (E.164)")},
+    responses={
+        204: "removed",
+        404: "not on the list",
+        409: "on the organization's list, which a profile cannot change",
+        422: "not a phone number",
+    },
+)
+async def remove_suppression(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """Take a number off the suppression list (it may be messaged again)."""
+    number = _e164(request.path_params["number"], "number")
+    if not await consent.opted_out_among(conn, scope, [number]):
+        raise NotSuppressed()
+    if await consent.opted_out_by_organization_only(conn, scope, [number]):
+        raise SuppressedByOrganization()
+    await consent.set_status_of_numbers(
+        conn,
+        scope,
+        [number],
+        ConsentStatus.ACTIVE,
+        recorder=api.ctx.consent,
+        reason="removed from the list",
+    )
+    return Response(b"", 204)
+
+
+@routes.post(
+    "/suppressions.csv",
+    raw_body=Param(
+        "phone_number[,reason] rows (UTF-8; a header row is optional)",
+        required=True,
+        media_type="text/csv",
+    ),
+    responses={
+        200: Reply("imported, with the refused rows", schemas.SuppressionsImported),
+        422: "not UTF-8, or too many rows",
+    },
+)
+async def import_suppressions(
+    api: Native, request: Request, scope: Scope, body: None, conn: None
+) -> Response:
+    """Import ``phone_number,reason`` rows (CSV, UTF-8) into the suppression list."""
+    try:
+        text = (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(details={"file": ["must be UTF-8 CSV"]}) from exc
+    accepted, refused = _parse_csv(text)
+    by_reason: dict[str | None, list[str]] = {}
+    for number, reason in accepted:
+        by_reason.setdefault(reason, []).append(number)
+    async with api.ctx.db.transaction() as writer:
+        for reason, numbers in by_reason.items():
+            for start in range(0, len(numbers), 1000):
+                await consent.set_status_of_numbers(
+                    writer,
+                    scope,
+                    numbers[start : start + 1000],
+                    ConsentStatus.OPTED_OUT,
+                    recorder=api.ctx.consent,
+                    reason=reason,
+                    source=SuppressionSource.IMPORT,
+                )
+    return json_response({"imported": len(accepted), "refused": refused})
+
+
+@routes.get(
+    "/suppressions.csv",
+    responses={200: Reply("phone_number,reason,source,updated_at rows", schemas.File, "text/csv")},
+)
+async def export_suppressions(
+    api: Native, request: Request, scope: Scope, body: None, conn: None
+) -> Response:
+    """The whole suppression list as CSV, streamed page by page."""
+    return StreamingResponse(_csv_rows(api.ctx.db, scope), 200, CSV)
+
+
+async def _csv_rows(db: Database, scope: Scope) -> AsyncIterator[bytes]:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_CSV_COLUMNS)
+    before: tuple[int, str] | None = None
+    while True:
         async with db.reader() as conn:
-            found = await consent.suppressed(conn, sc, limit=limit + 1, before=before)
-        page = found[:limit]
-        following = f"{page[-1].updated_at}:{page[-1].id}" if len(found) > limit else None
-        return json_response({"data": [_present(r) for r in page], "next_cursor": following})
-
-    @router.post("/suppressions", body=SuppressionIn, responses={201: "added"})
-    async def add_suppressions(request: Request) -> Response:
-        """Add numbers to the suppression list; sends to them end ``filtered``."""
-        sc = await scope(request)
-        body = await parse_body(request, SuppressionIn)
-        numbers = [_e164(n, f"phone_numbers.{i}") for i, n in enumerate(body.phone_numbers)]
-        async with db.transaction() as conn:
-            added = await consent.set_status_of_numbers(
-                conn,
-                sc,
-                numbers,
-                ConsentStatus.OPTED_OUT,
-                recorder=ctx.consent,
-                reason=body.reason,
-            )
-        return json_response({"data": [_present(r) for r in added]}, 201)
-
-    @router.delete(
-        "/suppressions/{number}",
-        responses={
-            204: "removed",
-            404: "not on the list",
-            409: "on the organization's list, which a profile cannot change",
-        },
-    )
-    async def remove_suppression(request: Request) -> Response:
-        """Take a number off the suppression list (it may be messaged again)."""
-        sc = await scope(request)
-        number = _e164(request.path_params["number"], "number")
-        async with db.transaction() as conn:
-            if not await consent.opted_out_among(conn, sc, [number]):
-                raise NotSuppressed()
-            if await consent.opted_out_by_organization_only(conn, sc, [number]):
-                raise SuppressedByOrganization()
-            await consent.set_status_of_numbers(
-                conn,
-                sc,
-                [number],
-                ConsentStatus.ACTIVE,
-                recorder=ctx.consent,
-                reason="removed from the list",
-            )
-        return Response(b"", 204)
-
-    @router.post("/suppressions.csv", responses={200: "imported, with the refused rows"})
-    async def import_suppressions(request: Request) -> Response:
-        """Import ``phone_number,reason`` rows (CSV, UTF-8) into the suppression list."""
-        sc = await scope(request)
-        try:
-            text = (await request.body()).decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ValidationFailed(details={"file": ["must be UTF-8 CSV"]}) from exc
-        accepted, refused = _parse_csv(text)
-        by_reason: dict[str | None, list[str]] = {}
-        for number, reason in accepted:
-            by_reason.setdefault(reason, []).append(number)
-        async with db.transaction() as conn:
-            for reason, numbers in by_reason.items():
-                for start in range(0, len(numbers), 1000):
-                    await consent.set_status_of_numbers(
-                        conn,
-                        sc,
-                        numbers[start : start + 1000],
-                        ConsentStatus.OPTED_OUT,
-                        recorder=ctx.consent,
-                        reason=reason,
-                        source=SuppressionSource.IMPORT,
-                    )
-        return json_response({"imported": len(accepted), "refused": refused})
-
-    @router.get("/suppressions.csv")
-    async def export_suppressions(request: Request) -> Response:
-        """The whole suppression list as CSV, streamed page by page."""
-        sc = await scope(request)
-
-        async def rows() -> AsyncIterator[bytes]:
-            out = io.StringIO()
-            writer = csv.writer(out)
-            writer.writerow(_CSV_COLUMNS)
-            before: tuple[int, str] | None = None
-            while True:
-                async with db.reader() as conn:
-                    page = await consent.suppressed(conn, sc, limit=1000, before=before)
-                for r in page:
-                    source = r.source.value if r.source else ""
-                    writer.writerow((r.phone_number, r.reason or "", source, iso(r.updated_at)))
-                yield out.getvalue().encode()
-                out.seek(0)
-                out.truncate()
-                if len(page) < 1000:
-                    return
-                before = (page[-1].updated_at, page[-1].id)
-
-        return StreamingResponse(rows(), 200, [(b"content-type", b"text/csv; charset=utf-8")])
+            page = await consent.suppressed(conn, scope, limit=1000, before=before)
+        for r in page:
+            source = r.source.value if r.source else ""
+            writer.writerow((r.phone_number, r.reason or "", source, iso(r.updated_at)))
+        yield out.getvalue().encode()
+        out.seek(0)
+        out.truncate()
+        if len(page) < 1000:
+            return
+        before = (page[-1].updated_at, page[-1].id)

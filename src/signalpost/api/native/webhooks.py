@@ -7,23 +7,27 @@ reads.  Every route answers in the native error envelope.
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from signalpost.accounts.schemas import Scope
-from signalpost.api.common import bearer_token, parse_body
+from signalpost.api.kit import Param, Reply, Routes
+from signalpost.api.native import schemas
+from signalpost.api.native.base import UUID, Native
 from signalpost.api.native.params import (
     ACTIVITY_LIMIT,
     AFTER_ATTEMPT,
     BEFORE_ATTEMPT,
+    CURSOR,
     LIMIT,
     OFFSET,
     cursor_int,
 )
 from signalpost.errors import ValidationFailed
-from signalpost.http import Request, Response, Router, json_response
+from signalpost.http import Request, Response, json_response
+from signalpost.storage import Connection
 from signalpost.timeutil import iso
 from signalpost.webhooks import formats
 from signalpost.webhooks import service as webhooks
@@ -31,15 +35,13 @@ from signalpost.webhooks.schemas import (
     UNSET,
     Attempt,
     Delivery,
+    DeliveryStatus,
     Endpoint,
     EndpointPatch,
     EndpointSpec,
 )
 
-if TYPE_CHECKING:
-    from signalpost.context import Context
-
-__all__ = ["WebhookIn", "WebhookPatch", "add_webhook_routes"]
+__all__ = ["WebhookIn", "WebhookPatch", "routes"]
 
 
 class WebhookIn(BaseModel):
@@ -67,167 +69,223 @@ class WebhookPatch(BaseModel):
     enabled: bool | None = Field(None, description="true also clears an automatic disable")
 
 
-def add_webhook_routes(router: Router, ctx: Context) -> None:
-    """Add the ``/webhooks`` routes to the native router."""
-    db = ctx.db
-    engine = ctx.webhooks
+routes = Routes[Native]("/v1", owns=())
+WEBHOOK_ID = {"id": Param("the webhook endpoint's id", UUID)}
+DELIVERY_ID = {"id": Param("the delivery's id", UUID)}
+DELIVERY_STATUS = Param(
+    "only deliveries in this state", {"type": "string", "enum": [s.value for s in DeliveryStatus]}
+)
 
-    async def scope(request: Request) -> Scope:
-        principal = await ctx.auth.principal(bearer_token(request))
-        return await ctx.auth.scope(principal, request.header("x-profile-id"))
 
-    @router.post("/webhooks", body=WebhookIn, responses={201: "created, with its secret"})
-    async def create_webhook(request: Request) -> Response:
-        """Create a webhook endpoint (the signing secret is shown only now)."""
-        sc = await scope(request)
-        body = await parse_body(request, WebhookIn)
-        await engine.check_url(body.url)
-        spec = EndpointSpec(
-            url=body.url,
-            dialect="native",
-            event_types=tuple(body.event_types),
-            description=body.description,
-            enabled=body.enabled,
-        )
-        async with db.transaction() as conn:
-            endpoint = await webhooks.create_endpoint(conn, engine, sc, spec)
-        engine.changed(sc.tenant_id)
-        return json_response(present_endpoint(endpoint, secret=True), 201)
-
-    @router.get("/webhooks", query={"limit": LIMIT, "offset": OFFSET})
-    async def list_webhooks(request: Request) -> Response:
-        """The tenant's webhook endpoints, oldest first."""
-        sc = await scope(request)
-        limit = LIMIT.value(request)
-        offset = OFFSET.value(request)
-        async with db.reader() as conn:
-            items = await webhooks.list_endpoints(conn, sc, limit=limit, offset=offset)
-        return json_response({"data": [present_endpoint(e) for e in items]})
-
-    @router.get("/webhooks/event-types")
-    async def event_types(request: Request) -> Response:
-        """The event types native webhooks can send."""
-        await scope(request)
-        catalog = formats.get("native").catalog
-        return json_response({"data": [*catalog, "webhook.test"]})
-
-    @router.get("/webhooks/{id}")
-    async def get_webhook(request: Request) -> Response:
-        """A webhook endpoint, with why it was disabled if it was."""
-        sc = await scope(request)
-        async with db.reader() as conn:
-            endpoint = await webhooks.get_endpoint(conn, sc, request.path_params["id"])
-        return json_response(present_endpoint(endpoint))
-
-    @router.patch("/webhooks/{id}", body=WebhookPatch)
-    async def update_webhook(request: Request) -> Response:
-        """Change a webhook endpoint; ``enabled: true`` re-enables a disabled one."""
-        sc = await scope(request)
-        body = await parse_body(request, WebhookPatch)
-        patch = _patch(body)
-        if isinstance(patch.url, str):
-            await engine.check_url(patch.url)
-        async with db.transaction() as conn:
-            endpoint = await webhooks.update_endpoint(
-                conn, engine, sc, request.path_params["id"], patch
-            )
-        engine.changed(sc.tenant_id)
-        return json_response(present_endpoint(endpoint))
-
-    @router.delete("/webhooks/{id}", responses={204: "deleted"})
-    async def delete_webhook(request: Request) -> Response:
-        """Delete a webhook endpoint with its delivery log."""
-        sc = await scope(request)
-        async with db.transaction() as conn:
-            await webhooks.delete_endpoint(conn, engine, sc, request.path_params["id"])
-        engine.changed(sc.tenant_id)
-        return Response(b"", 204)
-
-    @router.post("/webhooks/{id}/rotate-secret")
-    async def rotate_secret(request: Request) -> Response:
-        """A new signing secret; the old one keeps signing alongside it for a grace period."""
-        sc = await scope(request)
-        async with db.transaction() as conn:
-            endpoint = await webhooks.rotate_secret(conn, engine, sc, request.path_params["id"])
-        out = present_endpoint(endpoint, secret=True)
-        out["previous_secret_expires_at"] = iso(endpoint.previous_secret_expires_at)
-        return json_response(out)
-
-    @router.post("/webhooks/{id}/test", responses={200: "the test delivery and its attempt"})
-    async def test_webhook(request: Request) -> Response:
-        """Send a signed ``webhook.test`` event now and show the receiver's answer."""
-        sc = await scope(request)
-        delivery, attempts = await engine.send_test(sc, request.path_params["id"])
-        out = present_delivery(delivery, attempts)
-        return json_response({"success": delivery.status == "delivered", "delivery": out})
-
-    @router.get(
-        "/webhooks/{id}/deliveries",
-        query={
-            "status": "pending, delivered or failed",
-            "limit": LIMIT,
-            "cursor": "next_cursor from the previous page",
-        },
+@routes.post(
+    "/webhooks",
+    body=WebhookIn,
+    responses={201: Reply("created, with its secret", schemas.WebhookCreated)},
+)
+async def create_webhook(
+    api: Native, request: Request, scope: Scope, body: WebhookIn, conn: None
+) -> Response:
+    """Create a webhook endpoint (the signing secret is shown only now)."""
+    engine = api.ctx.webhooks
+    await engine.check_url(body.url)
+    spec = EndpointSpec(
+        url=body.url,
+        dialect="native",
+        event_types=tuple(body.event_types),
+        description=body.description,
+        enabled=body.enabled,
     )
-    async def list_deliveries(request: Request) -> Response:
-        """An endpoint's deliveries (one per event), newest first."""
-        sc = await scope(request)
-        limit = LIMIT.value(request)
-        before = _decode_cursor(request.query("cursor"))
-        async with db.reader() as conn:
-            rows = await webhooks.list_deliveries(
-                conn,
-                sc,
-                request.path_params["id"],
-                status=request.query("status") or None,
-                before=before,
-                limit=limit + 1,
-            )
-        page = rows[:limit]
-        following = _encode_cursor(page[-1]) if len(rows) > limit else None
-        return json_response(
-            {"data": [present_delivery(d) for d in page], "next_cursor": following}
+    async with api.ctx.db.transaction() as writer:
+        endpoint = await webhooks.create_endpoint(writer, engine, scope, spec)
+    engine.changed(scope.tenant_id)
+    return json_response(present_endpoint(endpoint, secret=True), 201)
+
+
+@routes.get(
+    "/webhooks",
+    tx="read",
+    query={"limit": LIMIT, "offset": OFFSET},
+    responses={200: schemas.WebhookList, 422: "invalid limit or offset"},
+)
+async def list_webhooks(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """The tenant's webhook endpoints, oldest first."""
+    limit = LIMIT.value(request)
+    offset = OFFSET.value(request)
+    items = await webhooks.list_endpoints(conn, scope, limit=limit, offset=offset)
+    return json_response({"data": [present_endpoint(e) for e in items]})
+
+
+@routes.get("/webhooks/event-types", responses={200: schemas.EventTypes})
+async def event_types(
+    api: Native, request: Request, scope: Scope, body: None, conn: None
+) -> Response:
+    """The event types native webhooks can send."""
+    catalog = formats.get("native").catalog
+    return json_response({"data": [*catalog, "webhook.test"]})
+
+
+@routes.get(
+    "/webhooks/{id}", tx="read", path_params=WEBHOOK_ID, responses={200: schemas.WebhookOut}
+)
+async def get_webhook(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """A webhook endpoint, with why it was disabled if it was."""
+    endpoint = await webhooks.get_endpoint(conn, scope, request.path_params["id"])
+    return json_response(present_endpoint(endpoint))
+
+
+@routes.patch(
+    "/webhooks/{id}",
+    body=WebhookPatch,
+    path_params=WEBHOOK_ID,
+    responses={200: Reply("changed", schemas.WebhookOut)},
+)
+async def update_webhook(
+    api: Native, request: Request, scope: Scope, body: WebhookPatch, conn: None
+) -> Response:
+    """Change a webhook endpoint; ``enabled: true`` re-enables a disabled one."""
+    engine = api.ctx.webhooks
+    patch = _patch(body)
+    if isinstance(patch.url, str):
+        await engine.check_url(patch.url)
+    async with api.ctx.db.transaction() as writer:
+        endpoint = await webhooks.update_endpoint(
+            writer, engine, scope, request.path_params["id"], patch
         )
+    engine.changed(scope.tenant_id)
+    return json_response(present_endpoint(endpoint))
 
-    @router.get("/webhooks/deliveries/{id}")
-    async def get_delivery(request: Request) -> Response:
-        """One delivery with its payload and every attempt."""
-        sc = await scope(request)
-        async with db.reader() as conn:
-            delivery, attempts = await webhooks.get_delivery(conn, sc, request.path_params["id"])
-        return json_response(present_delivery(delivery, attempts, payload=True))
 
-    @router.post("/webhooks/deliveries/{id}/retry", responses={202: "queued for delivery"})
-    async def retry_delivery(request: Request) -> Response:
-        """Deliver an event again (its id, and so its de-duplication key, stays the same)."""
-        sc = await scope(request)
-        async with db.transaction() as conn:
-            delivery = await webhooks.retry_delivery(conn, engine, sc, request.path_params["id"])
-        return json_response(present_delivery(delivery), 202)
+@routes.delete("/webhooks/{id}", path_params=WEBHOOK_ID, responses={204: "deleted"})
+async def delete_webhook(
+    api: Native, request: Request, scope: Scope, body: None, conn: None
+) -> Response:
+    """Delete a webhook endpoint with its delivery log."""
+    engine = api.ctx.webhooks
+    async with api.ctx.db.transaction() as writer:
+        await webhooks.delete_endpoint(writer, engine, scope, request.path_params["id"])
+    engine.changed(scope.tenant_id)
+    return Response(b"", 204)
 
-    @router.get(
-        "/webhooks/attempts",
-        query={
-            "webhook_id": "only this endpoint's attempts",
-            "after": AFTER_ATTEMPT,
-            "before": BEFORE_ATTEMPT,
-            "limit": ACTIVITY_LIMIT,
-        },
+
+@routes.post(
+    "/webhooks/{id}/rotate-secret",
+    tx="write",
+    path_params=WEBHOOK_ID,
+    responses={200: Reply("the new secret", schemas.WebhookRotated)},
+)
+async def rotate_secret(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """A new signing secret; the old one keeps signing alongside it for a grace period."""
+    endpoint = await webhooks.rotate_secret(
+        conn, api.ctx.webhooks, scope, request.path_params["id"]
     )
-    async def list_attempts(request: Request) -> Response:
-        """Delivery attempts across endpoints, newest first (or a live tail with ``after``)."""
-        sc = await scope(request)
-        limit = ACTIVITY_LIMIT.value(request)
-        async with db.reader() as conn:
-            rows = await webhooks.list_attempts(
-                conn,
-                sc,
-                endpoint_id=request.query("webhook_id") or None,
-                after=AFTER_ATTEMPT.read(request),
-                before=BEFORE_ATTEMPT.read(request),
-                limit=limit,
-            )
-        return json_response({"data": [present_attempt(a) for a in rows]})
+    out = present_endpoint(endpoint, secret=True)
+    out["previous_secret_expires_at"] = iso(endpoint.previous_secret_expires_at)
+    return json_response(out)
+
+
+@routes.post(
+    "/webhooks/{id}/test",
+    path_params=WEBHOOK_ID,
+    responses={200: Reply("the test delivery and its attempt", schemas.WebhookTested)},
+)
+async def test_webhook(
+    api: Native, request: Request, scope: Scope, body: None, conn: None
+) -> Response:
+    """Send a signed ``webhook.test`` event now and show the receiver's answer."""
+    delivery, attempts = await api.ctx.webhooks.send_test(scope, request.path_params["id"])
+    out = present_delivery(delivery, attempts)
+    return json_response({"success": delivery.status == "delivered", "delivery": out})
+
+
+@routes.get(
+    "/webhooks/{id}/deliveries",
+    tx="read",
+    path_params=WEBHOOK_ID,
+    query={"status": DELIVERY_STATUS, "limit": LIMIT, "cursor": CURSOR},
+    responses={200: schemas.DeliveryPage, 422: "invalid status or cursor"},
+)
+async def list_deliveries(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """An endpoint's deliveries (one per event), newest first."""
+    limit = LIMIT.value(request)
+    rows = await webhooks.list_deliveries(
+        conn,
+        scope,
+        request.path_params["id"],
+        status=request.query("status") or None,
+        before=_decode_cursor(request.query("cursor")),
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    following = _encode_cursor(page[-1]) if len(rows) > limit else None
+    return json_response({"data": [present_delivery(d) for d in page], "next_cursor": following})
+
+
+@routes.get(
+    "/webhooks/deliveries/{id}",
+    tx="read",
+    path_params=DELIVERY_ID,
+    responses={200: schemas.DeliveryDetail},
+)
+async def get_delivery(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """One delivery with its payload and every attempt."""
+    delivery, attempts = await webhooks.get_delivery(conn, scope, request.path_params["id"])
+    return json_response(present_delivery(delivery, attempts, payload=True))
+
+
+@routes.post(
+    "/webhooks/deliveries/{id}/retry",
+    tx="write",
+    path_params=DELIVERY_ID,
+    responses={
+        202: Reply("queued for delivery", schemas.DeliveryOut),
+        409: "delivered already, being delivered now, or its endpoint is disabled",
+    },
+)
+async def retry_delivery(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """Deliver an event again (its id, and so its de-duplication key, stays the same)."""
+    delivery = await webhooks.retry_delivery(
+        conn, api.ctx.webhooks, scope, request.path_params["id"]
+    )
+    return json_response(present_delivery(delivery), 202)
+
+
+@routes.get(
+    "/webhooks/attempts",
+    tx="read",
+    query={
+        "webhook_id": Param("only this endpoint's attempts", UUID),
+        "after": AFTER_ATTEMPT,
+        "before": BEFORE_ATTEMPT,
+        "limit": ACTIVITY_LIMIT,
+    },
+    responses={200: schemas.AttemptList, 422: "invalid limit, after or before"},
+)
+async def list_attempts(
+    api: Native, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """Delivery attempts across endpoints, newest first (or a live tail with ``after``)."""
+    limit = ACTIVITY_LIMIT.value(request)
+    rows = await webhooks.list_attempts(
+        conn,
+        scope,
+        endpoint_id=request.query("webhook_id") or None,
+        after=AFTER_ATTEMPT.read(request),
+        before=BEFORE_ATTEMPT.read(request),
+        limit=limit,
+    )
+    return json_response({"data": [present_attempt(a) for a in rows]})
 
 
 def _patch(body: WebhookPatch) -> EndpointPatch:
