@@ -37,8 +37,13 @@ DIALECT = Dialect[SentDm](
     limiter=lambda d: d.limits,
     default_limits=("standard",),
     error_model=ErrorOut,
-    auth_errors=(400, 401, 403, 404),  # x-profile-id: not a UUID, not allowed, not found
-    body_errors=(400,),
-    path_errors=(400, 404),  # an id that is not a UUID, or unknown
+    auth_errors={
+        400: "x-profile-id is not a UUID (VALIDATION_003)",
+        401: "no API key (AUTH_001), or not a valid one (AUTH_002)",
+        403: "x-profile-id names a profile the key may not act for (AUTH_004)",
+        404: "x-profile-id names no profile of the organization (RESOURCE_004)",
+    },
+    body_errors={400: "malformed or invalid body (VALIDATION_001 to VALIDATION_007)"},
+    path_errors={400: "the id is not a UUID (VALIDATION_001)", 404: "not found"},
     webhook_formats=(FORMAT,),
 )
