@@ -63,6 +63,7 @@ S = TypeVar("S")
 Header = tuple[bytes, bytes]
 Tx = Literal["read", "write"] | None
 Handler = Callable[..., Awaitable[Response]]
+Statuses = tuple[int, ...] | Mapping[int, str]  # error statuses, or each with its meaning
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -224,9 +225,11 @@ class Dialect(Generic[S]):
     limit_headers: Callable[[Decision], list[Header]] = _default_limit_headers
     parse_body: BodyParser = parse_body
     error_model: type[BaseModel] | None = None
-    auth_errors: tuple[int, ...] = (401,)  # what an unauthenticated call answers
-    body_errors: tuple[int, ...] = (400, 422)  # what a malformed or invalid body answers
-    path_errors: tuple[int, ...] = (404,)  # what an unknown id in the path answers
+    # What an unauthenticated call, a malformed or invalid body and an unknown id in the
+    # path answer: statuses, or statuses with what each means in the dialect.
+    auth_errors: Statuses = (401,)
+    body_errors: Statuses = (400, 422)
+    path_errors: Statuses = (404,)
     webhook_formats: Sequence[WebhookFormat] = field(default_factory=tuple)
 
     def mount(self, ctx: Context) -> list[Router]:
@@ -278,10 +281,19 @@ class Dialect(Generic[S]):
         """Every status the route can answer: its own, and those the kit answers for it."""
         answers = dict(declared.responses)
         error = Reply("error", error_model)
+        added: set[int] = set()
 
-        def add(statuses: tuple[int, ...], description: str) -> None:
+        def add(statuses: Statuses, description: str) -> None:
+            """The kit's statuses after the route's own; one answered for two reasons
+            (a bad header or a bad id, say) tells both."""
             for status in statuses:
-                answers.setdefault(status, Reply(description, error_model))
+                text = statuses[status] if isinstance(statuses, Mapping) else description
+                if status not in answers:
+                    answers[status] = Reply(text, error_model)
+                    added.add(status)
+                elif status in added and text not in answers[status].description:
+                    both = f"{answers[status].description}; {text}"
+                    answers[status] = Reply(both, error_model)
 
         if declared.auth:
             add(self.auth_errors, "not authenticated, or not allowed")

@@ -4,6 +4,6 @@ A translator only: it maps the v3 wire format to the core services and back, and
 storage.  Clients that use sent.dm change only the base URL and the API key.
 """
 
-from signalpost.api.sentdm.routes import build_router
+from signalpost.api.sentdm.routes import DIALECT
 
-__all__ = ["build_router"]
+__all__ = ["DIALECT"]

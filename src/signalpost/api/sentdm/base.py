@@ -1,4 +1,5 @@
-"""What every v3 route shares: authentication, profile scoping, rate limits, paths, pages."""
+"""What every v3 route shares: the dialect's state, authentication, profile scoping, paths,
+pages."""
 
 from __future__ import annotations
 
@@ -7,18 +8,28 @@ from typing import TYPE_CHECKING, Any
 
 from signalpost.accounts.exceptions import ProfileNotAllowed
 from signalpost.accounts.schemas import Principal, Scope
+from signalpost.api.kit import Caller, Routes
 from signalpost.api.ratelimit import RateLimiter
-from signalpost.api.sentdm.envelope import Call
+from signalpost.api.sentdm.envelope import call_of
 from signalpost.api.sentdm.errors import BadUuid, CustomerNotFound, InvalidPathId
-from signalpost.errors import RateLimited
-from signalpost.http import Request
+from signalpost.api.sentdm.mutation import Operation, run_mutation
+from signalpost.http import Request, Response
 from signalpost.http.params import MAX_PAGE, IntParam
 from signalpost.messages.service import ViewCache
 
 if TYPE_CHECKING:
     from signalpost.context import Context
 
-__all__ = ["PAGE", "PAGE_SIZE", "Page", "SentDm", "path_uuid"]
+__all__ = [
+    "PAGE",
+    "PAGE_SIZE",
+    "Page",
+    "SentDm",
+    "authenticate",
+    "path_uuid",
+    "resolve_scope",
+    "v3_routes",
+]
 
 MAX_PAGE_SIZE = 100
 
@@ -29,6 +40,7 @@ class SentDm:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.views = ViewCache()  # status lookups of unchanged messages
+        self.ttl = ctx.settings.idempotency_ttl_seconds
         settings = ctx.settings
         # The standard limit covers every endpoint; secret rotation and webhook tests also
         # count against a tighter limit of their own.
@@ -42,24 +54,20 @@ class SentDm:
             ctx.rate_counter,
         )
 
-    async def call(self, request: Request, *, limit: str | None = None) -> Call:
-        """Start a request: authenticate ``x-api-key``, count it, resolve ``x-profile-id``."""
-        call = Call.start()
-        request.state["sentdm"] = call
-        principal = await self.ctx.auth.principal(request.header("x-api-key"))
-        call.principal = principal
-        await self._count(call, "standard", principal.key_id)
-        if limit is not None:
-            await self._count(call, limit, principal.key_id)
-        profile = request.header("x-profile-id")
-        call.scope = await self.scope(principal, profile) if profile else principal.home
-        return call
-
-    async def _count(self, call: Call, kind: str, key: str) -> None:
-        decision = await self.limits.hit(kind, key)
-        call.headers = decision.headers()
-        if not decision.allowed:
-            raise RateLimited("Rate limit exceeded", retry_after=decision.retry_after)
+    async def mutate(
+        self, request: Request, scope: Scope, operation: Operation, *, sandbox: bool
+    ) -> Response:
+        """Run a mutation once per ``Idempotency-Key`` (or as a sandbox), in its own
+        transaction, answered in the envelope."""
+        return await run_mutation(
+            self.ctx.db,
+            request,
+            call_of(request),
+            scope,
+            operation,
+            sandbox=sandbox,
+            ttl_seconds=self.ttl,
+        )
 
     async def scope(self, principal: Principal, raw: str | None) -> Scope:
         """The tenant to act for.
@@ -80,6 +88,21 @@ class SentDm:
             if principal.is_organization_key:
                 raise CustomerNotFound() from exc
             raise
+
+
+async def authenticate(d: SentDm, request: Request) -> Caller:
+    """``x-api-key`` is the caller; limits count per key.  The call (request id and timing)
+    starts here.  Without ``x-profile-id`` the key's own tenant is the scope."""
+    call_of(request)
+    principal = await d.ctx.auth.principal(request.header("x-api-key"))
+    home = None if request.header("x-profile-id") else principal.home
+    return Caller(principal.key_id, principal, home)
+
+
+async def resolve_scope(d: SentDm, request: Request, caller: Caller) -> Scope:
+    """The profile named in ``x-profile-id``, resolved once the call is counted."""
+    assert caller.principal is not None
+    return await d.scope(caller.principal, request.header("x-profile-id"))
 
 
 def path_uuid(request: Request, name: str, what: str) -> str:
@@ -122,3 +145,8 @@ class Page:
 
     def slice(self, items: list[Any]) -> list[Any]:
         return items[self.offset : self.offset + self.size]
+
+
+def v3_routes(*, owns: tuple[str, ...] | None = ()) -> Routes[SentDm]:
+    """A group of ``/v3`` routes, under the dialect's tag."""
+    return Routes[SentDm]("/v3", tag="sent.dm v3", owns=owns)

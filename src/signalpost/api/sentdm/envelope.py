@@ -2,8 +2,8 @@
 
 ``{"success", "data", "error", "meta": {"request_id", "timestamp", "version"}}`` with
 ``X-Request-Id`` (added by the application, the same id as ``meta.request_id``),
-``X-Response-Time``, ``X-API-Version`` and, once the caller is known,
-``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``.
+``X-Response-Time`` and ``X-API-Version``; once the caller is counted, the dialect kit
+adds ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset``.
 """
 
 from __future__ import annotations
@@ -13,29 +13,26 @@ from typing import Any
 
 import orjson
 
-from signalpost.accounts.schemas import Principal, Scope
 from signalpost.api.sentdm.wire import request_id, timestamp
-from signalpost.http import Response
+from signalpost.http import Request, Response
 from signalpost.observability.context import current_request_id
 
-__all__ = ["Call", "envelope", "respond", "respond_json", "respond_raw"]
+__all__ = ["CALL", "Call", "call_of", "envelope", "respond", "respond_json", "respond_raw"]
 
 _CONTENT_TYPE = (b"content-type", b"application/json")
 _API_VERSION = (b"x-api-version", b"v3")
+CALL = "sentdm"  # request.state key of the request's Call
 
 
 class Call:
-    """One v3 request as the dialect sees it: its id, its timing, its caller."""
+    """One v3 request as the dialect sees it: its id and its timing."""
 
-    __slots__ = ("headers", "now", "principal", "request_id", "scope", "started")
+    __slots__ = ("now", "request_id", "started")
 
     def __init__(self, request_id: str, started: float, now: int) -> None:
         self.request_id = request_id
         self.started = started
         self.now = now
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.principal: Principal | None = None
-        self.scope: Scope | None = None
 
     @classmethod
     def start(cls) -> Call:
@@ -44,10 +41,14 @@ class Call:
             current_request_id() or request_id(), time.perf_counter(), time.time_ns() // 1000
         )
 
-    @property
-    def tenant(self) -> Scope:
-        assert self.scope is not None, "the caller is not authenticated yet"
-        return self.scope
+
+def call_of(request: Request) -> Call:
+    """The request's call, started when it is first asked for (when the caller is
+    authenticated, or when an error is answered before that)."""
+    call: Call | None = request.state.get(CALL)
+    if call is None:
+        call = request.state[CALL] = Call.start()
+    return call
 
 
 def envelope(call: Call, data: Any, *, error: Any = None) -> bytes:
@@ -86,9 +87,7 @@ def respond_json(call: Call, data: bytes, status: int = 200) -> Response:
 def respond_raw(call: Call, body: bytes, status: int) -> Response:
     """A response with a ready body and the common headers."""
     elapsed = b"%.0fms" % ((time.perf_counter() - call.started) * 1000)
-    headers = [_CONTENT_TYPE, _API_VERSION, (b"x-response-time", elapsed)]
-    headers += call.headers
-    return Response(body, status, headers)
+    return Response(body, status, [_CONTENT_TYPE, _API_VERSION, (b"x-response-time", elapsed)])
 
 
 def respond(call: Call, data: Any, status: int = 200, *, error: Any = None) -> Response:

@@ -157,12 +157,11 @@ def classify(exc: Exception) -> tuple[int, str, str]:
 
 
 def render_error(request: Request, exc: Exception) -> Response:
-    """The v3 error envelope, with the headers every v3 response carries."""
-    from signalpost.api.sentdm.envelope import Call, respond
+    """The v3 error envelope, with the headers every v3 response carries (the dialect kit
+    adds the rate-limit headers once the caller was counted)."""
+    from signalpost.api.sentdm.envelope import call_of, respond
 
-    call = request.state.get("sentdm")
-    if not isinstance(call, Call):
-        call = Call.start()
+    call = call_of(request)
     status, code, message = classify(exc)
     details = exc.details if isinstance(exc, AppError) else None
     error = {"code": code, "message": message, "details": details, "doc_url": DOC_URL + code}

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from signalpost.accounts.schemas import Scope
 from signalpost.api.sentdm.envelope import Call, envelope, respond_raw
 from signalpost.api.sentdm.errors import BadIdempotencyKey
 from signalpost.http import Request, Response
@@ -66,6 +67,7 @@ async def run_mutation(
     db: Database,
     request: Request,
     call: Call,
+    scope: Scope,
     operation: Operation,
     *,
     sandbox: bool,
@@ -86,7 +88,7 @@ async def run_mutation(
     raw = await request.body()
     outcome = await idempotency.run_once(
         db,
-        tenant_id=call.tenant.tenant_id,
+        tenant_id=scope.tenant_id,
         key=_stored_key(key) if key else None,
         request_fingerprint=idempotency.fingerprint(request.method, request.path, raw),
         ttl_seconds=ttl_seconds,

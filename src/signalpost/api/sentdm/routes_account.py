@@ -9,14 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from signalpost.accounts import service as accounts
-from signalpost.accounts.schemas import Organization, Profile
-from signalpost.api.sentdm.base import PAGE, PAGE_SIZE, Page, SentDm, path_uuid
-from signalpost.api.sentdm.envelope import respond
+from signalpost.accounts.schemas import Organization, Profile, Scope
+from signalpost.api.kit import Param, Reply
+from signalpost.api.sentdm.base import PAGE, PAGE_SIZE, Page, SentDm, path_uuid, v3_routes
+from signalpost.api.sentdm.envelope import call_of, respond
 from signalpost.api.sentdm.errors import CustomerNotFound
+from signalpost.api.sentdm.schemas import AccountOut, Envelope, ProfileListOut, ProfileOut
 from signalpost.api.sentdm.wire import timestamp
-from signalpost.http import Request, Response, Router
+from signalpost.http import Request, Response
+from signalpost.storage import Connection
 
-__all__ = ["register"]
+__all__ = ["routes"]
 
 PROFILE_PAGE_SIZE = PAGE_SIZE.with_default(100)
 
@@ -27,50 +30,58 @@ _CHANNELS = {
 }
 
 
-def register(router: Router, d: SentDm) -> None:
-    """Add the account routes to ``router``."""
-    db = d.ctx.db
+routes = v3_routes()
+PROFILE_ID = Param("the profile's id", {"type": "string", "format": "uuid"})
 
-    @router.get("/me")
-    async def me(request: Request) -> Response:
-        """The account behind the key, or the profile named in x-profile-id."""
-        call = await d.call(request)
-        scope = call.tenant
-        async with db.reader() as conn:
-            org = await accounts.get_organization(conn, scope.organization_id)
-            if scope.profile_id is not None:
-                profile = await accounts.get_profile(conn, org.id, scope.profile_id)
-                return respond(call, _me_profile(profile))
-            profiles = await accounts.list_profiles(conn, org.id)
-        return respond(call, _me_organization(org, profiles))
 
-    @router.get("/profiles", query={"page": PAGE, "page_size": PROFILE_PAGE_SIZE})
-    async def list_profiles(request: Request) -> Response:
-        """The organization's child profiles (a profile key sees only its own)."""
-        call = await d.call(request)
-        scope = call.tenant
-        async with db.reader() as conn:
-            items = await accounts.list_profiles(conn, scope.organization_id)
-        if scope.profile_id is not None:
-            items = [p for p in items if p.id == scope.profile_id]
-        page = Page(request, size=PROFILE_PAGE_SIZE)
-        data = {
-            "profiles": [_profile_detail(p) for p in items],
-            "pagination": page.meta(len(items)),
-        }
-        return respond(call, data)
+@routes.get(
+    "/me",
+    tx="read",
+    responses={200: Reply("the organization or profile acting", Envelope[AccountOut])},
+)
+async def me(d: SentDm, request: Request, scope: Scope, body: None, conn: Connection) -> Response:
+    """The account behind the key, or the profile named in x-profile-id."""
+    org = await accounts.get_organization(conn, scope.organization_id)
+    if scope.profile_id is not None:
+        profile = await accounts.get_profile(conn, org.id, scope.profile_id)
+        return respond(call_of(request), _me_profile(profile))
+    profiles = await accounts.list_profiles(conn, org.id)
+    return respond(call_of(request), _me_organization(org, profiles))
 
-    @router.get("/profiles/{profile_id}")
-    async def get_profile(request: Request) -> Response:
-        """One child profile of the organization."""
-        call = await d.call(request)
-        scope = call.tenant
-        profile_id = path_uuid(request, "profile_id", "profile")
-        if scope.profile_id is not None and profile_id != scope.profile_id:
-            raise CustomerNotFound()
-        async with db.reader() as conn:
-            profile = await accounts.get_profile(conn, scope.organization_id, profile_id)
-        return respond(call, _profile_detail(profile))
+
+@routes.get(
+    "/profiles",
+    tx="read",
+    query={"page": PAGE, "page_size": PROFILE_PAGE_SIZE},
+    responses={200: Reply("a page of profiles", Envelope[ProfileListOut])},
+)
+async def list_profiles(
+    d: SentDm, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """The organization's child profiles (a profile key sees only its own)."""
+    items = await accounts.list_profiles(conn, scope.organization_id)
+    if scope.profile_id is not None:
+        items = [p for p in items if p.id == scope.profile_id]
+    page = Page(request, size=PROFILE_PAGE_SIZE)
+    data = {"profiles": [_profile_detail(p) for p in items], "pagination": page.meta(len(items))}
+    return respond(call_of(request), data)
+
+
+@routes.get(
+    "/profiles/{profile_id}",
+    tx="read",
+    path_params={"profile_id": PROFILE_ID},
+    responses={200: Reply("the profile", Envelope[ProfileOut])},
+)
+async def get_profile(
+    d: SentDm, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """One child profile of the organization."""
+    profile_id = path_uuid(request, "profile_id", "profile")
+    if scope.profile_id is not None and profile_id != scope.profile_id:
+        raise CustomerNotFound()
+    profile = await accounts.get_profile(conn, scope.organization_id, profile_id)
+    return respond(call_of(request), _profile_detail(profile))
 
 
 def _account(id_: str, type_: str, name: str, created_at: int) -> dict[str, Any]:

@@ -15,21 +15,34 @@ from typing import Any
 
 import orjson
 
-from signalpost.api.common import parse_body
-from signalpost.api.sentdm.base import PAGE, PAGE_SIZE, Page, SentDm, path_uuid
-from signalpost.api.sentdm.envelope import Call, respond
+from signalpost.accounts.schemas import Scope
+from signalpost.api.kit import Param, Reply
+from signalpost.api.sentdm.base import PAGE, PAGE_SIZE, Page, SentDm, path_uuid, v3_routes
+from signalpost.api.sentdm.envelope import call_of, respond
 from signalpost.api.sentdm.errors import BadEnumValue, MissingField, OutOfRange
-from signalpost.api.sentdm.mutation import run_mutation
-from signalpost.api.sentdm.schemas import SandboxIn, WebhookIn, WebhookTestIn, WebhookToggleIn
+from signalpost.api.sentdm.mutation import Operation
+from signalpost.api.sentdm.schemas import (
+    Envelope,
+    EventTypesOut,
+    SandboxIn,
+    SecretOut,
+    TestOut,
+    WebhookEventsOut,
+    WebhookIn,
+    WebhookListOut,
+    WebhookOut,
+    WebhookTestIn,
+    WebhookToggleIn,
+)
 from signalpost.api.sentdm.webhook_format import FAMILY, SENTDM
 from signalpost.api.sentdm.wire import timestamp
-from signalpost.http import Request, Response, Router
+from signalpost.http import Request, Response
 from signalpost.storage import Connection
 from signalpost.webhooks import service as webhooks
 from signalpost.webhooks.exceptions import EndpointNotFound
 from signalpost.webhooks.schemas import UNSET, Delivery, Endpoint, EndpointPatch, EndpointSpec
 
-__all__ = ["register"]
+__all__ = ["routes"]
 
 MAX_LISTED = 1000
 _SUB_TYPES = [
@@ -47,189 +60,249 @@ _SUB_TYPES = [
 _SUFFIXES = {name for name, _, _ in _SUB_TYPES}
 
 
-def register(router: Router, d: SentDm) -> None:
-    """Add the webhook routes to ``router``."""
-    db = d.ctx.db
-    engine = d.ctx.webhooks
-    ttl = d.ctx.settings.idempotency_ttl_seconds
-
-    async def mutate(request: Request, call: Call, sandbox: bool, op: Any) -> Response:
-        response = await run_mutation(db, request, call, op, sandbox=sandbox, ttl_seconds=ttl)
-        engine.changed(call.tenant.tenant_id)
-        return response
-
-    @router.get("/webhooks/event-types", query={"page": PAGE, "page_size": PAGE_SIZE})
-    async def event_types(request: Request) -> Response:
-        """The event families and their sub-types."""
-        call = await d.call(request)
-        family = {
-            "name": FAMILY,
-            "display_name": "Message",
-            "description": "Status changes of outbound messages",
-            "event_type": FAMILY,
+routes = v3_routes()
+WEBHOOK_ID = Param("the webhook's id", {"type": "string", "format": "uuid"})
+WEBHOOK = Reply("the webhook", Envelope[WebhookOut])
+_EVENT_TYPES = {
+    "name": FAMILY,
+    "display_name": "Message",
+    "description": "Status changes of outbound messages",
+    "event_type": FAMILY,
+    "is_active": True,
+    "sub_types": [
+        {
+            "name": f"{FAMILY}.{name}",
+            "display_name": title,
+            "description": text,
+            "event_type": f"{FAMILY}.{name}",
             "is_active": True,
-            "sub_types": [
-                {
-                    "name": f"{FAMILY}.{name}",
-                    "display_name": title,
-                    "description": text,
-                    "event_type": f"{FAMILY}.{name}",
-                    "is_active": True,
-                    "sub_types": None,
-                }
-                for name, title, text in _SUB_TYPES
-            ],
+            "sub_types": None,
         }
-        page = Page(request)
-        return respond(call, {"event_types": [family], "pagination": page.meta(1)})
+        for name, title, text in _SUB_TYPES
+    ],
+}
 
-    @router.get(
-        "/webhooks", query={"page": PAGE, "page_size": PAGE_SIZE, "search": "", "is_active": ""}
+
+async def _mutate(
+    d: SentDm, request: Request, scope: Scope, operation: Operation, sandbox: bool
+) -> Response:
+    response = await d.mutate(request, scope, operation, sandbox=sandbox)
+    d.ctx.webhooks.changed(scope.tenant_id)
+    return response
+
+
+@routes.get(
+    "/webhooks/event-types",
+    query={"page": PAGE, "page_size": PAGE_SIZE},
+    responses={200: Reply("the event families", Envelope[EventTypesOut])},
+)
+async def event_types(
+    d: SentDm, request: Request, scope: Scope, body: None, conn: None
+) -> Response:
+    """The event families and their sub-types."""
+    data = {"event_types": [_EVENT_TYPES], "pagination": Page(request).meta(1)}
+    return respond(call_of(request), data)
+
+
+@routes.get(
+    "/webhooks",
+    tx="read",
+    query={
+        "page": PAGE,
+        "page_size": PAGE_SIZE,
+        "search": Param("part of the display name or URL"),
+        "is_active": Param("only active (true) or inactive (false) ones", {"type": "boolean"}),
+    },
+    responses={200: Reply("a page of webhooks", Envelope[WebhookListOut])},
+)
+async def list_webhooks(
+    d: SentDm, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """The tenant's sent.dm webhooks, oldest first."""
+    page = Page(request)
+    items = await webhooks.list_endpoints(conn, scope, dialect=SENTDM, limit=MAX_LISTED)
+    items = _filtered(items, request)
+    data = {
+        "webhooks": [_webhook(e) for e in page.slice(items)],
+        "pagination": page.meta(len(items)),
+    }
+    return respond(call_of(request), data)
+
+
+@routes.post(
+    "/webhooks",
+    body=WebhookIn,
+    responses={201: Reply("the webhook created, with its secret", Envelope[WebhookOut])},
+)
+async def create_webhook(
+    d: SentDm, request: Request, scope: Scope, body: WebhookIn, conn: None
+) -> Response:
+    """Create a webhook; the answer carries its signing secret."""
+    spec = _spec(body)
+    engine = d.ctx.webhooks
+    await engine.check_url(spec.url)
+
+    async def operation(conn: Connection) -> tuple[int, object]:
+        return 201, _webhook(await webhooks.create_endpoint(conn, engine, scope, spec))
+
+    return await _mutate(d, request, scope, operation, body.sandbox)
+
+
+@routes.get("/webhooks/{id}", tx="read", path_params={"id": WEBHOOK_ID}, responses={200: WEBHOOK})
+async def get_webhook(
+    d: SentDm, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """A webhook."""
+    endpoint = await _own(conn, scope, path_uuid(request, "id", "webhook"))
+    return respond(call_of(request), _webhook(endpoint))
+
+
+@routes.put(
+    "/webhooks/{id}",
+    body=WebhookIn,
+    empty_body=True,
+    path_params={"id": WEBHOOK_ID},
+    responses={200: WEBHOOK},
+)
+async def update_webhook(
+    d: SentDm, request: Request, scope: Scope, body: WebhookIn, conn: None
+) -> Response:
+    """Replace a webhook's settings (fields left out keep their value)."""
+    webhook_id = path_uuid(request, "id", "webhook")
+    engine = d.ctx.webhooks
+    if body.endpoint_url is not None:
+        await engine.check_url(body.endpoint_url)
+
+    async def operation(conn: Connection) -> tuple[int, object]:
+        patch = _patch(body, await _own(conn, scope, webhook_id))
+        return 200, _webhook(await webhooks.update_endpoint(conn, engine, scope, webhook_id, patch))
+
+    return await _mutate(d, request, scope, operation, body.sandbox)
+
+
+@routes.delete(
+    "/webhooks/{id}",
+    body=SandboxIn,
+    empty_body=True,
+    path_params={"id": WEBHOOK_ID},
+    responses={204: "deleted"},
+)
+async def delete_webhook(
+    d: SentDm, request: Request, scope: Scope, body: SandboxIn, conn: None
+) -> Response:
+    """Delete a webhook with its delivery log."""
+    webhook_id = path_uuid(request, "id", "webhook")
+
+    async def operation(conn: Connection) -> tuple[int, object]:
+        await _own(conn, scope, webhook_id)
+        await webhooks.delete_endpoint(conn, d.ctx.webhooks, scope, webhook_id)
+        return 204, None
+
+    return await _mutate(d, request, scope, operation, body.sandbox)
+
+
+@routes.patch(
+    "/webhooks/{id}/toggle-status",
+    body=WebhookToggleIn,
+    empty_body=True,
+    path_params={"id": WEBHOOK_ID},
+    responses={200: WEBHOOK},
+)
+async def toggle_webhook(
+    d: SentDm, request: Request, scope: Scope, body: WebhookToggleIn, conn: None
+) -> Response:
+    """Turn a webhook on or off (on again also clears its failure record)."""
+    webhook_id = path_uuid(request, "id", "webhook")
+    if body.is_active is None:
+        raise MissingField(details={"is_active": ["is required"]})
+    patch = EndpointPatch(enabled=body.is_active)
+
+    async def operation(conn: Connection) -> tuple[int, object]:
+        await _own(conn, scope, webhook_id)
+        engine = d.ctx.webhooks
+        return 200, _webhook(await webhooks.update_endpoint(conn, engine, scope, webhook_id, patch))
+
+    return await _mutate(d, request, scope, operation, body.sandbox)
+
+
+@routes.post(
+    "/webhooks/{id}/rotate-secret",
+    limit=("standard", "sensitive"),
+    body=SandboxIn,
+    empty_body=True,
+    path_params={"id": WEBHOOK_ID},
+    responses={200: Reply("the new signing secret", Envelope[SecretOut])},
+)
+async def rotate_secret(
+    d: SentDm, request: Request, scope: Scope, body: SandboxIn, conn: None
+) -> Response:
+    """A new signing secret; the old one stops signing at once."""
+    webhook_id = path_uuid(request, "id", "webhook")
+
+    async def operation(conn: Connection) -> tuple[int, object]:
+        await _own(conn, scope, webhook_id)
+        engine = d.ctx.webhooks
+        endpoint = await webhooks.rotate_secret(conn, engine, scope, webhook_id, grace=False)
+        return 200, {"signing_secret": endpoint.secret}
+
+    return await _mutate(d, request, scope, operation, body.sandbox)
+
+
+@routes.post(
+    "/webhooks/{id}/test",
+    limit=("standard", "webhook_test"),
+    body=WebhookTestIn,
+    empty_body=True,
+    path_params={"id": WEBHOOK_ID},
+    responses={200: Reply("whether the receiver took the test event", Envelope[TestOut])},
+)
+async def test_webhook(
+    d: SentDm, request: Request, scope: Scope, body: WebhookTestIn, conn: None
+) -> Response:
+    """Send a signed test event now and report whether the receiver took it."""
+    webhook_id = path_uuid(request, "id", "webhook")
+    if body.event_type not in (None, FAMILY):
+        raise BadEnumValue(details={"event_type": [f"only {FAMILY!r} events exist"]})
+    async with d.ctx.db.reader() as reader:
+        await _own(reader, scope, webhook_id)
+    if body.sandbox:
+        data = {"success": True, "message": "Sandbox: no test event was sent"}
+        return respond(call_of(request), data)
+    delivery, _attempts = await d.ctx.webhooks.send_test(scope, webhook_id)
+    ok = delivery.status == "delivered"
+    text = "Test event delivered" if ok else f"Test event failed: {_failure(delivery)}"
+    return respond(call_of(request), {"success": ok, "message": text})
+
+
+@routes.get(
+    "/webhooks/{id}/events",
+    tx="read",
+    path_params={"id": WEBHOOK_ID},
+    query={"page": PAGE, "page_size": PAGE_SIZE, "search": Param("part of the event type")},
+    responses={200: Reply("a page of the delivery log", Envelope[WebhookEventsOut])},
+)
+async def list_events(
+    d: SentDm, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """A webhook's delivery log, newest first."""
+    webhook_id = path_uuid(request, "id", "webhook")
+    page = Page(request)
+    await _own(conn, scope, webhook_id)
+    rows = await webhooks.list_deliveries(
+        conn, scope, webhook_id, limit=min(MAX_LISTED, page.offset + page.size + 1)
     )
-    async def list_webhooks(request: Request) -> Response:
-        """The tenant's sent.dm webhooks, oldest first."""
-        call = await d.call(request)
-        page = Page(request)
-        async with db.reader() as conn:
-            items = await webhooks.list_endpoints(
-                conn, call.tenant, dialect=SENTDM, limit=MAX_LISTED
-            )
-        items = _filtered(items, request)
-        data = {
-            "webhooks": [_webhook(e) for e in page.slice(items)],
-            "pagination": page.meta(len(items)),
-        }
-        return respond(call, data)
-
-    @router.post("/webhooks", body=WebhookIn, responses={201: "created"})
-    async def create_webhook(request: Request) -> Response:
-        """Create a webhook; the answer carries its signing secret."""
-        call = await d.call(request)
-        body = await parse_body(request, WebhookIn)
-        spec = _spec(body)
-        await engine.check_url(spec.url)
-
-        async def operation(conn: Connection) -> tuple[int, object]:
-            return 201, _webhook(await webhooks.create_endpoint(conn, engine, call.tenant, spec))
-
-        return await mutate(request, call, body.sandbox, operation)
-
-    @router.get("/webhooks/{id}")
-    async def get_webhook(request: Request) -> Response:
-        """A webhook."""
-        call = await d.call(request)
-        webhook_id = path_uuid(request, "id", "webhook")
-        async with db.reader() as conn:
-            endpoint = await _own(conn, call, webhook_id)
-        return respond(call, _webhook(endpoint))
-
-    @router.put("/webhooks/{id}", body=WebhookIn)
-    async def update_webhook(request: Request) -> Response:
-        """Replace a webhook's settings (fields left out keep their value)."""
-        call = await d.call(request)
-        webhook_id = path_uuid(request, "id", "webhook")
-        body = await parse_body(request, WebhookIn, empty_ok=True)
-        if body.endpoint_url is not None:
-            await engine.check_url(body.endpoint_url)
-
-        async def operation(conn: Connection) -> tuple[int, object]:
-            current = await _own(conn, call, webhook_id)
-            patch = _patch(body, current)
-            return 200, _webhook(
-                await webhooks.update_endpoint(conn, engine, call.tenant, webhook_id, patch)
-            )
-
-        return await mutate(request, call, body.sandbox, operation)
-
-    @router.delete("/webhooks/{id}", responses={204: "deleted"})
-    async def delete_webhook(request: Request) -> Response:
-        """Delete a webhook with its delivery log."""
-        call = await d.call(request)
-        webhook_id = path_uuid(request, "id", "webhook")
-        body = await parse_body(request, SandboxIn, empty_ok=True)
-
-        async def operation(conn: Connection) -> tuple[int, object]:
-            await _own(conn, call, webhook_id)
-            await webhooks.delete_endpoint(conn, engine, call.tenant, webhook_id)
-            return 204, None
-
-        return await mutate(request, call, body.sandbox, operation)
-
-    @router.patch("/webhooks/{id}/toggle-status", body=WebhookToggleIn)
-    async def toggle_webhook(request: Request) -> Response:
-        """Turn a webhook on or off (on again also clears its failure record)."""
-        call = await d.call(request)
-        webhook_id = path_uuid(request, "id", "webhook")
-        body = await parse_body(request, WebhookToggleIn, empty_ok=True)
-        if body.is_active is None:
-            raise MissingField(details={"is_active": ["is required"]})
-        enabled = body.is_active
-
-        async def operation(conn: Connection) -> tuple[int, object]:
-            await _own(conn, call, webhook_id)
-            patch = EndpointPatch(enabled=enabled)
-            return 200, _webhook(
-                await webhooks.update_endpoint(conn, engine, call.tenant, webhook_id, patch)
-            )
-
-        return await mutate(request, call, body.sandbox, operation)
-
-    @router.post("/webhooks/{id}/rotate-secret", body=SandboxIn)
-    async def rotate_secret(request: Request) -> Response:
-        """A new signing secret; the old one stops signing at once."""
-        call = await d.call(request, limit="sensitive")
-        webhook_id = path_uuid(request, "id", "webhook")
-        body = await parse_body(request, SandboxIn, empty_ok=True)
-
-        async def operation(conn: Connection) -> tuple[int, object]:
-            await _own(conn, call, webhook_id)
-            endpoint = await webhooks.rotate_secret(
-                conn, engine, call.tenant, webhook_id, grace=False
-            )
-            return 200, {"signing_secret": endpoint.secret}
-
-        return await mutate(request, call, body.sandbox, operation)
-
-    @router.post("/webhooks/{id}/test", body=WebhookTestIn)
-    async def test_webhook(request: Request) -> Response:
-        """Send a signed test event now and report whether the receiver took it."""
-        call = await d.call(request, limit="webhook_test")
-        webhook_id = path_uuid(request, "id", "webhook")
-        body = await parse_body(request, WebhookTestIn, empty_ok=True)
-        if body.event_type not in (None, FAMILY):
-            raise BadEnumValue(details={"event_type": [f"only {FAMILY!r} events exist"]})
-        async with db.reader() as conn:
-            await _own(conn, call, webhook_id)
-        if body.sandbox:
-            return respond(call, {"success": True, "message": "Sandbox: no test event was sent"})
-        delivery, _attempts = await engine.send_test(call.tenant, webhook_id)
-        ok = delivery.status == "delivered"
-        text = "Test event delivered" if ok else f"Test event failed: {_failure(delivery)}"
-        return respond(call, {"success": ok, "message": text})
-
-    @router.get("/webhooks/{id}/events", query={"page": PAGE, "page_size": PAGE_SIZE, "search": ""})
-    async def list_events(request: Request) -> Response:
-        """A webhook's delivery log, newest first."""
-        call = await d.call(request)
-        webhook_id = path_uuid(request, "id", "webhook")
-        page = Page(request)
-        async with db.reader() as conn:
-            await _own(conn, call, webhook_id)
-            rows = await webhooks.list_deliveries(
-                conn, call.tenant, webhook_id, limit=min(MAX_LISTED, page.offset + page.size + 1)
-            )
-        search = (request.query("search") or "").strip().lower()
-        rows = [r for r in rows if not search or search in r.event_type.lower()]
-        data = {
-            "events": [_delivery(r) for r in page.slice(rows)],
-            "pagination": page.meta(len(rows)),
-        }
-        return respond(call, data)
+    search = (request.query("search") or "").strip().lower()
+    rows = [r for r in rows if not search or search in r.event_type.lower()]
+    data = {
+        "events": [_delivery(r) for r in page.slice(rows)],
+        "pagination": page.meta(len(rows)),
+    }
+    return respond(call_of(request), data)
 
 
-async def _own(conn: Connection, call: Call, webhook_id: str) -> Endpoint:
+async def _own(conn: Connection, scope: Scope, webhook_id: str) -> Endpoint:
     """A sent.dm webhook of the caller's tenant; other dialects' endpoints are not shown."""
-    endpoint = await webhooks.get_endpoint(conn, call.tenant, webhook_id)
+    endpoint = await webhooks.get_endpoint(conn, scope, webhook_id)
     if endpoint.dialect != SENTDM:
         raise EndpointNotFound()
     return endpoint

@@ -30,7 +30,7 @@ from signalpost.webhooks import formats, signing
 from signalpost.webhooks.formats import SigningContext
 from signalpost.webhooks.schemas import DeliveryPolicy, DisableRule
 
-__all__ = ["FAMILY", "SENTDM", "TEST_EVENT", "SentDmFormat"]
+__all__ = ["FAMILY", "FORMAT", "SENTDM", "TEST_EVENT", "SentDmFormat"]
 
 SENTDM = "sentdm"
 FAMILY = "message"
@@ -150,4 +150,4 @@ def _headers(
     }
 
 
-formats.register(SentDmFormat())
+FORMAT = formats.register(SentDmFormat())
