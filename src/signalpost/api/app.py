@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from signalpost.api import carriers, mailersend, native, sentdm, sfmc
+from signalpost.api import carriers, native, sentdm, sfmc
 from signalpost.api.dialects import DIALECTS
 from signalpost.api.native.errors import render_error
 from signalpost.api.system import operations_router, system_router
@@ -28,7 +28,6 @@ def create_app(ctx: Context, *, workers: Callable[[], bool] | None = None) -> Ap
     app.include(system_router(app))
     app.include(native_router)
     app.include(sentdm.build_router(ctx))
-    app.include(mailersend.build_router(ctx))
     for router in sfmc.build_routers(ctx):
         app.include(router)
     for dialect in DIALECTS:

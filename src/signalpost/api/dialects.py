@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from signalpost.api import lamah
+from signalpost.api import lamah, mailersend
 from signalpost.api.kit import Dialect
 
 __all__ = ["DIALECTS"]
 
-DIALECTS: tuple[Dialect[Any], ...] = (lamah.DIALECT,)
+DIALECTS: tuple[Dialect[Any], ...] = (lamah.DIALECT, mailersend.DIALECT)
