@@ -101,7 +101,7 @@ async def send(
     api: MailerSendApi, request: Request, scope: Scope, body: SmsIn, conn: None
 ) -> Response:
     """Send an SMS to up to 50 recipients from one of the account's numbers."""
-    sender, recipients, data = sending.checked(body)
+    sender, recipients, data = sending.checked(body)  # before any transaction is opened
     oid, batch = ids.new_send_id()
     spec = sending.send_spec(body, sender, recipients, data, batch)
     async with api.db.transaction() as writer:
@@ -158,7 +158,7 @@ async def get_sms_message(
 
 @routes.get(
     "/sms-activity",
-    limit="activity",
+    limit="activity",  # its own group only, not general
     tx="read",
     query=_ACTIVITY_QUERY,
     responses={200: schemas.ActivityListOut, 422: INVALID_QUERY},
