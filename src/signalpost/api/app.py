@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from signalpost.api import carriers, mailersend
+from signalpost.api import carriers
 from signalpost.api.dialects import DIALECTS
 from signalpost.api.native.errors import render_error
 from signalpost.api.system import operations_router, system_router
@@ -29,7 +29,6 @@ def create_app(ctx: Context, *, workers: Callable[[], bool] | None = None) -> Ap
     for routers in mounted.values():
         for router in routers:
             app.include(router)
-    app.include(mailersend.build_router(ctx))
     app.include(console_router(ctx))
     app.include(carriers.build_router(ctx))
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from signalpost.api import lamah, native, sentdm, sfmc
+from signalpost.api import lamah, mailersend, native, sentdm, sfmc
 from signalpost.api.kit import Dialect
 from signalpost.webhooks import formats
 
@@ -18,6 +18,7 @@ __all__ = ["DIALECTS", "install_webhook_formats"]
 DIALECTS: tuple[Dialect[Any], ...] = (
     native.DIALECT,
     sentdm.DIALECT,
+    mailersend.DIALECT,
     lamah.DIALECT,
     sfmc.DIALECT,
 )

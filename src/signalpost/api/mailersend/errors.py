@@ -2,7 +2,7 @@
 
 Validation follows Laravel's shape and wording (``"The to.0 must be ..."``); the Python SDK
 folds ``errors`` into its exception text, so every value is a list of strings.  A 429 carries
-``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and ``Retry-After``.
+``Retry-After`` (its ``X-RateLimit-*`` headers are the dialect's, as on every answer).
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ class TooManyAttempts(RateLimited):
 
     def __init__(self, decision: Decision) -> None:
         super().__init__(retry_after=decision.retry_after)
-        self.decision = decision
 
 
 def _field(key: str) -> str:
@@ -84,7 +83,4 @@ def render_error(request: Request, exc: Exception) -> Response:
     del request
     if not isinstance(exc, AppError):
         exc = AppError()
-    response = json_response(_body(exc), exc.status)
-    if isinstance(exc, TooManyAttempts):
-        response.headers.extend(exc.decision.headers(reset=False))
-    return response
+    return json_response(_body(exc), exc.status)

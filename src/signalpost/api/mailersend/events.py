@@ -30,7 +30,7 @@ from signalpost.webhooks import formats, signing
 from signalpost.webhooks.formats import EventContext
 from signalpost.webhooks.schemas import EndpointRef
 
-__all__ = ["DIALECT", "INBOUND", "MailerSendFormat", "verify"]
+__all__ = ["DIALECT", "FORMAT", "INBOUND", "MailerSendFormat", "verify"]
 
 DIALECT = "mailersend"
 INBOUND = "sms.inbound"
@@ -164,4 +164,4 @@ class MailerSendFormat(formats.WebhookFormat):
         return "sms.test", orjson.dumps({"type": "sms.test", "created_at": iso(occurred_at)})
 
 
-formats.register(MailerSendFormat())
+FORMAT = formats.register(MailerSendFormat())

@@ -19,10 +19,34 @@ import re
 import time
 import uuid
 
-__all__ = ["batch_of", "new_send_id", "object_id", "short_id", "sms_id", "uuid_of"]
+from signalpost.http.router import Param
+
+__all__ = [
+    "ID",
+    "SEND_ID",
+    "batch_of",
+    "id_param",
+    "new_send_id",
+    "object_id",
+    "short_id",
+    "sms_id",
+    "uuid_of",
+]
 
 _HEX24 = re.compile(r"[0-9a-f]{24}")
 _PADDING = "0" * 8
+
+_HEX = "[0-9a-fA-F]"
+_UUID = f"{_HEX}{{32}}|{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
+ID = {"type": "string", "pattern": f"^({_UUID})$"}
+"""An id of a number, recipient, webhook or inbound route: 32 hex digits or a dashed UUID."""
+SEND_ID = {"type": "string", "pattern": f"^({_HEX}{{24}}|{_UUID})$"}
+"""An ``sms_message_id``: 24 hex digits (a send made here), 32, or a dashed UUID."""
+
+
+def id_param(description: str, *, required: bool = False) -> Param:
+    """A documented id parameter (path or query)."""
+    return Param(description, ID, required=required)
 
 
 def new_send_id(now_seconds: int | None = None) -> tuple[str, str]:

@@ -1,25 +1,46 @@
-"""The MailerSend SMS dialect's router: every route under ``/v1/``."""
+"""The MailerSend SMS dialect: ``POST /v1/sms`` and the SMS messages, activity, numbers,
+recipients, webhooks and inbound routes, every one under ``/v1/`` (declared in the
+``routes_*`` modules)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from signalpost.api.kit import Dialect
 
-from signalpost.api.mailersend import routes_inbounds, routes_numbers, routes_sms, routes_webhooks
-from signalpost.api.mailersend.base import MailerSendApi
-from signalpost.http import Router
+# Importing these modules declares their routes on ``routes``.
+from signalpost.api.mailersend import (  # noqa: F401
+    routes_inbounds,
+    routes_numbers,
+    routes_sms,
+    routes_webhooks,
+)
+from signalpost.api.mailersend.base import (
+    GENERAL,
+    MailerSendApi,
+    authenticate,
+    limit_headers,
+    routes,
+)
+from signalpost.api.mailersend.errors import TooManyAttempts, render_error
+from signalpost.api.mailersend.events import FORMAT
+from signalpost.api.mailersend.schemas import ErrorOut
+from signalpost.api.mailersend.validation import parse_body
 
-if TYPE_CHECKING:
-    from signalpost.context import Context
+__all__ = ["DIALECT"]
 
-__all__ = ["build_router"]
-
-
-def build_router(ctx: Context) -> Router:
-    """Routes of ``POST /v1/sms`` and the SMS messages, activity, numbers, recipients,
-    webhooks and inbound routes."""
-    api = MailerSendApi(ctx)
-    routes_sms.install(api)
-    routes_numbers.install(api)
-    routes_webhooks.install(api)
-    routes_inbounds.install(api)
-    return api.router
+DIALECT = Dialect[MailerSendApi](
+    name="mailersend",
+    state=MailerSendApi,
+    routes=(routes,),
+    render_error=render_error,
+    authenticate=authenticate,
+    limiter=lambda api: api.limits,
+    default_limits=GENERAL,
+    refuse=TooManyAttempts,
+    limit_headers=limit_headers,
+    parse_body=parse_body,
+    error_model=ErrorOut,
+    auth_errors=(401,),
+    body_errors=(400, 422),
+    path_errors=(404,),
+    webhook_formats=(FORMAT,),
+)

@@ -7,12 +7,13 @@ import time
 from signalpost.accounts.schemas import Scope
 from signalpost.activities import service as activities
 from signalpost.activities.schemas import ActivityFilter
-from signalpost.api.mailersend import ids, presenters, sending, wire
-from signalpost.api.mailersend.base import MailerSendApi
+from signalpost.api.kit import Param
+from signalpost.api.mailersend import ids, presenters, schemas, sending, wire
+from signalpost.api.mailersend.base import MailerSendApi, routes
 from signalpost.api.mailersend.errors import Invalid
 from signalpost.api.mailersend.pagination import LIMIT, PAGE, PAGE_QUERY, page_of, paginated
 from signalpost.api.mailersend.schemas import SmsIn
-from signalpost.api.mailersend.validation import Errors, integer, parse_body
+from signalpost.api.mailersend.validation import Errors, integer
 from signalpost.consent import service as consent
 from signalpost.errors import NotFound
 from signalpost.http import Request, Response, json_response
@@ -24,7 +25,7 @@ from signalpost.numbers import service as numbers
 from signalpost.numbers.exceptions import NumberNotFound
 from signalpost.storage import Connection
 
-__all__ = ["install"]
+__all__ = ["INVALID_QUERY", "sent_from"]
 
 MAX_ACTIVITY_ROWS = 1000  # activity rows shown inside one send, newest first
 
@@ -32,14 +33,19 @@ DATE_FROM = IntParam("date_from", 0, MAX_UNIX_SECONDS, None, "Unix seconds (UTC)
 DATE_TO = IntParam(
     "date_to", 0, MAX_UNIX_SECONDS, None, "Unix seconds (UTC), after date_from, not in the future"
 )
-_ACTIVITY_QUERY: dict[str, str | QueryParam] = {
-    "sms_number_id": "only activity of SMS sent from this number",
+STATUS_FILTER = Param(
+    "any of the statuses (repeat the parameter)",
+    {"type": "array", "items": {"type": "string", "enum": list(wire.STATUSES)}},
+)
+_ACTIVITY_QUERY: dict[str, str | QueryParam | Param] = {
+    "sms_number_id": ids.id_param("only activity of SMS sent from this number"),
     "date_from": DATE_FROM,
     "date_to": DATE_TO,
-    "status[]": "any of processed, queued, sent, delivered, failed (repeat)",
+    "status[]": STATUS_FILTER,
     "page": PAGE,
     "limit": LIMIT,
 }
+INVALID_QUERY = "invalid query parameters"
 
 
 def _ordered(batch: list[Message]) -> list[Message]:
@@ -86,79 +92,96 @@ def _dates(request: Request, errors: Errors) -> tuple[int | None, int | None]:
     )
 
 
-def install(api: MailerSendApi) -> None:
-    """Add the sending and reading routes to the dialect's router."""
-    db = api.db
+@routes.post(
+    "/sms",
+    body=SmsIn,
+    responses={202: "accepted: the send's id is in the X-SMS-Message-Id header"},
+)
+async def send(
+    api: MailerSendApi, request: Request, scope: Scope, body: SmsIn, conn: None
+) -> Response:
+    """Send an SMS to up to 50 recipients from one of the account's numbers."""
+    sender, recipients, data = sending.checked(body)  # before any transaction is opened
+    oid, batch = ids.new_send_id()
+    spec = sending.send_spec(body, sender, recipients, data, batch)
+    async with api.db.transaction() as writer:
+        sending.check_sender(await numbers.find_by_phone(writer, scope, sender))
+        await messages.send(writer, api.ctx.send_policy, scope, spec)
+        await consent.remember(writer, scope, recipients)
+    return Response(b"", 202, [(b"x-sms-message-id", oid.encode())])
 
-    @api.route("POST", "/sms", body=SmsIn, responses={202: "accepted; X-SMS-Message-Id header"})
-    async def send(request: Request) -> Response:
-        """Send an SMS to up to 50 recipients from one of the account's numbers."""
-        scope = await api.scope(request)
-        body = await parse_body(request, SmsIn)
-        sender, recipients, data = sending.checked(body)
-        oid, batch = ids.new_send_id()
-        spec = sending.send_spec(body, sender, recipients, data, batch)
-        async with db.transaction() as conn:
-            sending.check_sender(await numbers.find_by_phone(conn, scope, sender))
-            await messages.send(conn, api.ctx.send_policy, scope, spec)
-            await consent.remember(conn, scope, recipients)
-        return Response(b"", 202, [(b"x-sms-message-id", oid.encode())])
 
-    @api.route("GET", "/sms-messages", query=PAGE_QUERY)
-    async def list_sms_messages(request: Request) -> Response:
-        """The account's sends, newest first."""
-        scope = await api.scope(request)
-        errors: Errors = {}
-        page = page_of(request, errors)
-        if errors:
-            raise Invalid(errors)
-        async with db.reader() as conn:
-            batches = await messages.list_batches(
-                conn, scope, channel="sms", limit=page.limit + 1, offset=page.offset
-            )
-        items = [presenters.summary(_ordered(b)) for b in batches[: page.limit]]
-        body = paginated(request, api.url(request), page, items, has_more=len(batches) > page.limit)
-        return json_response(body)
+@routes.get(
+    "/sms-messages",
+    tx="read",
+    query=PAGE_QUERY,
+    responses={200: schemas.SmsMessageListOut, 422: INVALID_QUERY},
+)
+async def list_sms_messages(
+    api: MailerSendApi, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """The account's sends, newest first."""
+    errors: Errors = {}
+    page = page_of(request, errors)
+    if errors:
+        raise Invalid(errors)
+    batches = await messages.list_batches(
+        conn, scope, channel="sms", limit=page.limit + 1, offset=page.offset
+    )
+    items = [presenters.summary(_ordered(b)) for b in batches[: page.limit]]
+    listing = paginated(request, api.url(request), page, items, has_more=len(batches) > page.limit)
+    return json_response(listing)
 
-    @api.route("GET", "/sms-messages/{sms_message_id}")
-    async def get_sms_message(request: Request) -> Response:
-        """One send with every recipient's SMS and its activity, newest first."""
-        scope = await api.scope(request)
-        batch_id = ids.batch_of(request.path_params["sms_message_id"])
-        if batch_id is None:
-            raise NotFound()
-        flt = MessageFilter(batch_id=batch_id, channel="sms")
-        steps = ActivityFilter(batch_id=batch_id, statuses=wire.ACTIVITY_STATUSES, channel="sms")
-        async with db.reader() as conn:
-            limit = api.ctx.settings.max_recipients_per_request
-            batch = await messages.list_messages(conn, scope, flt, limit=limit)
-            if not batch:
-                raise NotFound()
-            rows = await activities.search(conn, scope, steps, limit=MAX_ACTIVITY_ROWS)
-        return json_response({"data": presenters.message(_ordered(batch), rows)})
 
-    @api.route("GET", "/sms-activity", query=_ACTIVITY_QUERY)
-    async def list_sms_activity(request: Request) -> Response:
-        """Every status change of every SMS, newest first, with filters."""
-        scope = await api.scope(request, "activity")
-        errors: Errors = {}
-        page = page_of(request, errors)
-        wanted = _statuses(request, errors)
-        created_from, created_to = _dates(request, errors)
-        async with db.reader() as conn:
-            sender = await sent_from(conn, scope, request.query("sms_number_id"), errors)
-            if errors:
-                raise Invalid(errors)
-            flt = ActivityFilter(
-                statuses=wire.canonical_activity_statuses(wanted),
-                channel="sms",
-                from_number=sender,
-                created_from=created_from,
-                created_to=created_to,
-            )
-            rows = await activities.search(
-                conn, scope, flt, limit=page.limit + 1, offset=page.offset
-            )
-        items = [presenters.activity(r) for r in rows[: page.limit]]
-        body = paginated(request, api.url(request), page, items, has_more=len(rows) > page.limit)
-        return json_response(body)
+@routes.get(
+    "/sms-messages/{sms_message_id}",
+    tx="read",
+    path_params={"sms_message_id": Param("the send's sms_message_id", ids.SEND_ID)},
+    responses={200: schemas.SmsMessageOut},
+)
+async def get_sms_message(
+    api: MailerSendApi, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """One send with every recipient's SMS and its activity, newest first."""
+    batch_id = ids.batch_of(request.path_params["sms_message_id"])
+    if batch_id is None:
+        raise NotFound()
+    flt = MessageFilter(batch_id=batch_id, channel="sms")
+    steps = ActivityFilter(batch_id=batch_id, statuses=wire.ACTIVITY_STATUSES, channel="sms")
+    limit = api.ctx.settings.max_recipients_per_request
+    batch = await messages.list_messages(conn, scope, flt, limit=limit)
+    if not batch:
+        raise NotFound()
+    rows = await activities.search(conn, scope, steps, limit=MAX_ACTIVITY_ROWS)
+    return json_response({"data": presenters.message(_ordered(batch), rows)})
+
+
+@routes.get(
+    "/sms-activity",
+    limit="activity",  # its own group only, not general
+    tx="read",
+    query=_ACTIVITY_QUERY,
+    responses={200: schemas.ActivityListOut, 422: INVALID_QUERY},
+)
+async def list_sms_activity(
+    api: MailerSendApi, request: Request, scope: Scope, body: None, conn: Connection
+) -> Response:
+    """Every status change of every SMS, newest first, with filters."""
+    errors: Errors = {}
+    page = page_of(request, errors)
+    wanted = _statuses(request, errors)
+    created_from, created_to = _dates(request, errors)
+    sender = await sent_from(conn, scope, request.query("sms_number_id"), errors)
+    if errors:
+        raise Invalid(errors)
+    flt = ActivityFilter(
+        statuses=wire.canonical_activity_statuses(wanted),
+        channel="sms",
+        from_number=sender,
+        created_from=created_from,
+        created_to=created_to,
+    )
+    rows = await activities.search(conn, scope, flt, limit=page.limit + 1, offset=page.offset)
+    items = [presenters.activity(r) for r in rows[: page.limit]]
+    listing = paginated(request, api.url(request), page, items, has_more=len(rows) > page.limit)
+    return json_response(listing)
