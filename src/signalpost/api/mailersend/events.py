@@ -164,4 +164,4 @@ class MailerSendFormat(formats.WebhookFormat):
         return "sms.test", orjson.dumps({"type": "sms.test", "created_at": iso(occurred_at)})
 
 
-FORMAT = formats.register(MailerSendFormat())
+FORMAT = MailerSendFormat()

@@ -150,4 +150,4 @@ def _headers(
     }
 
 
-FORMAT = formats.register(SentDmFormat())
+FORMAT = SentDmFormat()

@@ -193,6 +193,3 @@ class SfmcEnsFormat(formats.WebhookFormat):
     def is_success(self, status_code: int, body: bytes) -> bool:
         del body
         return 200 <= status_code <= 204
-
-
-formats.register(SfmcEnsFormat())
