@@ -32,7 +32,7 @@ CHECKS = [
     response_schema_conformance,
 ]
 EXAMPLES = 12
-TAGS = ["native", "sent.dm v3", "mailersend", "lamah", "sfmc"]  # every dialect
+TAGS = ["native", "sent.dm v3", "mailersend", "lamah", "sfmc", "system", "carriers"]
 
 
 class Callers:

@@ -63,10 +63,12 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     for status, reply in (route.responses or {}).items():
         answer: dict[str, Any] = {"description": reply.description}
+        types = (reply.media_type,) if isinstance(reply.media_type, str) else reply.media_type
         if reply.model is not None:
-            answer["content"] = {
-                reply.media_type: {"schema": schemas.ref(reply.model, "serialization")}
-            }
+            schema = schemas.ref(reply.model, "serialization")
+            answer["content"] = {media: {"schema": schema} for media in types}
+        elif types != ("application/json",):  # a document, a page, a file
+            answer["content"] = {media: {"schema": {"type": "string"}} for media in types}
         responses[str(status)] = answer
     op: dict[str, Any] = {
         "tags": [route.router.tag],

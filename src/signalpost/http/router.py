@@ -44,7 +44,7 @@ class Reply:
 
     description: str
     model: Any = None  # a pydantic model class
-    media_type: str = "application/json"
+    media_type: str | tuple[str, ...] = "application/json"  # or the types it may be
 
 
 @dataclass(slots=True)
@@ -94,7 +94,7 @@ class Router:
         summary: str = "",
         body: Any = None,
         query: Mapping[str, str | QueryParam | Param] | None = None,
-        responses: dict[int, str] | None = None,
+        responses: Mapping[int, str | Reply] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.routes.append(
@@ -106,7 +106,10 @@ class Router:
                     summary or (handler.__doc__ or "").strip().split("\n")[0],
                     body,
                     query or {},
-                    {status: Reply(text) for status, text in (responses or {}).items()},
+                    {
+                        status: reply if isinstance(reply, Reply) else Reply(reply)
+                        for status, reply in (responses or {}).items()
+                    },
                     name=handler.__name__,
                 )
             )

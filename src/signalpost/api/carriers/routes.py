@@ -8,11 +8,15 @@ already in that state (receipts apply by rank) and changes nothing.
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from signalpost.api.native.errors import render_error
+from signalpost.api.native.schemas import NativeError
 from signalpost.carriers.http import BadEvent, HttpCarrier
 from signalpost.context import Context
 from signalpost.errors import NotFound, Unauthorized
 from signalpost.http import Request, Response, Router, json_response
+from signalpost.http.router import Reply
 
 __all__ = ["build_router"]
 
@@ -25,10 +29,23 @@ class BadSignature(Unauthorized):
     """The event is not signed with this carrier's webhook secret."""
 
 
+class Received(BaseModel):
+    """The events were applied."""
+
+    received: int
+
+
+ANSWERS = {
+    200: Reply("applied", Received),
+    401: Reply("not signed with the carrier's webhook secret", NativeError),
+    404: Reply("no HTTP carrier of that name", NativeError),
+}
+
+
 def build_router(ctx: Context) -> Router:
     router = Router("/carriers", tag="carriers", render_error=render_error)
 
-    @router.post("/{name}/events", responses={200: "applied", 401: "bad signature"})
+    @router.post("/{name}/events", responses=ANSWERS)
     async def events(request: Request) -> Response:
         """Status events from an HTTP carrier's provider."""
         carrier = ctx.carriers.carriers.get(request.path_params["name"])
