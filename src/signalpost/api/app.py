@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from signalpost.api import carriers
+from signalpost.api.console import CONSOLE
 from signalpost.api.dialects import DIALECTS
 from signalpost.api.native.errors import render_error
 from signalpost.api.system import operations_router, system_router
-from signalpost.console.web import build_router as console_router
 from signalpost.context import Context
 from signalpost.http import App, Router
 
@@ -29,7 +29,8 @@ def create_app(ctx: Context, *, workers: Callable[[], bool] | None = None) -> Ap
     for routers in mounted.values():
         for router in routers:
             app.include(router)
-    app.include(console_router(ctx))
+    for router in CONSOLE.mount(ctx):
+        app.include(router)
     app.include(carriers.build_router(ctx))
     return app
 

@@ -16,7 +16,7 @@ from signalpost.http import Request, Response
 from signalpost.storage import Database
 from signalpost.timeutil import iso
 
-__all__ = ["SESSION_COOKIE", "Pages", "form"]
+__all__ = ["LOGIN_COOKIE", "SESSION_COOKIE", "Pages", "form", "html", "redirect", "render_error"]
 
 SESSION_COOKIE = "sp_console"
 LOGIN_COOKIE = "sp_console_login"
@@ -44,29 +44,45 @@ async def form(request: Request) -> dict[str, str]:
     return dict(parse_qsl(raw, keep_blank_values=True))
 
 
+def _templates() -> Environment:
+    env = Environment(
+        loader=PackageLoader("signalpost.console", "templates"),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    env.filters["us"] = lambda v: f"{v:,}" if isinstance(v, int) else v
+    return env
+
+
+_TEMPLATES = _templates()
+
+
+def html(template: str, status: int = 200, **values: Any) -> Response:
+    body = _TEMPLATES.get_template(template).render(**values).encode()
+    headers = [(b"content-type", b"text/html; charset=utf-8"), *_SECURITY]
+    return Response(body, status, headers)
+
+
+def redirect(location: str) -> Response:
+    return Response(b"", 303, [(b"location", location.encode()), *_SECURITY])
+
+
+def render_error(request: Request, exc: Exception) -> Response:
+    """An expired session goes to the sign-in page; any other error is a page."""
+    if isinstance(exc, SessionInvalid):
+        return redirect("/console/login?next=" + quote(request.path))
+    error = exc if isinstance(exc, AppError) else AppError()
+    return html("error.html", error.status, error=error, session=None)
+
+
 class Pages:
     """Renders templates and keeps the cookies of one console."""
 
     def __init__(self, db: Database, secret: str | None) -> None:
         self.db = db
         self.signer = URLSafeSerializer(secret or secrets.token_hex(32), salt="signalpost.console")
-        self.env = Environment(
-            loader=PackageLoader("signalpost.console", "templates"),
-            autoescape=select_autoescape(default=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.env.filters["when"] = _when
-        self.env.filters["us"] = lambda v: f"{v:,}" if isinstance(v, int) else v
-
-    def html(self, template: str, status: int = 200, **values: Any) -> Response:
-        body = self.env.get_template(template).render(**values).encode()
-        headers = [(b"content-type", b"text/html; charset=utf-8"), *_SECURITY]
-        return Response(body, status, headers)
-
-    @staticmethod
-    def redirect(location: str) -> Response:
-        return Response(b"", 303, [(b"location", location.encode()), *_SECURITY])
 
     def cookie(self, request: Request, name: str, value: str, max_age: int) -> tuple[bytes, bytes]:
         secure = "; Secure" if request.scope.get("scheme") == "https" else ""
@@ -96,9 +112,3 @@ class Pages:
     def check_csrf(session: users.ConsoleSession, values: dict[str, str]) -> None:
         if not users.check_csrf(session, values.get("csrf_token")):
             raise Forbidden("The form has expired or did not come from this console")
-
-    def render_error(self, request: Request, exc: Exception) -> Response:
-        if isinstance(exc, SessionInvalid):
-            return self.redirect("/console/login?next=" + quote(request.path))
-        error = exc if isinstance(exc, AppError) else AppError()
-        return self.html("error.html", error.status, error=error, session=None)
