@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from signalpost.api.laravel import LARAVEL_9
 from signalpost.api.mailersend import ids, wire
 from signalpost.api.mailersend.schemas import SmsIn
-from signalpost.api.mailersend.validation import laravel_errors
 from signalpost.domain.lifecycle import Status
 
 
@@ -110,14 +110,14 @@ def test_subscriptions_are_qualified_by_number() -> None:
 def test_validation_errors_read_like_laravel() -> None:
     with pytest.raises(ValidationError) as info:
         SmsIn.model_validate({"to": ["+1"] * 51, "text": "x" * 2049, "personalization": 3})
-    errors = laravel_errors(info.value)
+    errors = LARAVEL_9.pydantic_errors(info.value)
     assert errors["from"] == ["The from field is required."]
     assert errors["to"] == ["The to may not have more than 50 items."]
     assert errors["text"] == ["The text may not be greater than 2048 characters."]
     assert errors["personalization"] == ["The personalization must be an array."]
     with pytest.raises(ValidationError) as typed:
         SmsIn.model_validate({"from": 1, "to": [2], "text": ""})
-    errors = laravel_errors(typed.value)
+    errors = LARAVEL_9.pydantic_errors(typed.value)
     assert errors["from"] == ["The from must be a string."]
     assert errors["to.0"] == ["The to.0 must be a string."]
     assert errors["text"] == ["The text field is required."]

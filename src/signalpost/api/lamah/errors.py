@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from signalpost.api.laravel import LARAVEL_10, summary
 from signalpost.errors import (
     AppError,
     BadRequest,
@@ -34,16 +35,6 @@ def invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, details={field: [message]})
 
 
-def _laravel_message(exc: ValidationFailed) -> str:
-    messages = [m for msgs in (exc.details or {}).values() for m in msgs]
-    if not messages:
-        return exc.message
-    more = len(messages) - 1
-    if more:
-        return f"{messages[0]} (and {more} more error{'s' if more > 1 else ''})"
-    return messages[0]
-
-
 def _body(exc: Exception) -> tuple[int, dict[str, object]]:
     if isinstance(exc, LamahError):
         return exc.status, {"message": exc.message}
@@ -56,10 +47,13 @@ def _body(exc: Exception) -> tuple[int, dict[str, object]]:
     if isinstance(exc, RateLimited):
         return 429, {"message": "Too Many Attempts."}
     if isinstance(exc, InvalidParam):
-        message = f"The {exc.name.replace('_', ' ')} field {exc.text}."
+        message = LARAVEL_10.param(exc)
         return 422, {"message": message, "errors": {exc.name: [message]}}
     if isinstance(exc, ValidationFailed):
-        return 422, {"message": _laravel_message(exc), "errors": exc.details or {}}
+        return 422, {
+            "message": summary(exc.details or {}, exc.message),
+            "errors": exc.details or {},
+        }
     if isinstance(exc, Forbidden):
         return 403, {"message": "Forbidden"}
     if isinstance(exc, NotFound):

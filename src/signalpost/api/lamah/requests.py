@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from signalpost.api.lamah.errors import LamahError
+from signalpost.api.laravel import LARAVEL_10
 from signalpost.domain.phone import InvalidPhoneNumber, parse_phone
 from signalpost.errors import ValidationFailed
 from signalpost.http import Request
@@ -52,34 +53,28 @@ async def json_object(request: Request) -> dict[str, Any]:
     return data
 
 
-def _label(field: str) -> str:
-    return field.replace("_", " ")
-
-
 def required_text(
     data: dict[str, Any], field: str, errors: dict[str, list[str]], *, max_length: int
 ) -> str:
     value = data.get(field)
     if value is None or (isinstance(value, str) and not value.strip()):
-        errors[field] = [f"The {_label(field)} field is required."]
+        errors[field] = [LARAVEL_10.of("required", field)]
         return ""
     if not isinstance(value, str):
-        errors[field] = [f"The {_label(field)} field must be a string."]
+        errors[field] = [LARAVEL_10.of("string", field)]
         return ""
     if len(value) > max_length:
-        errors[field] = [
-            f"The {_label(field)} field must not be greater than {max_length} characters."
-        ]
+        errors[field] = [LARAVEL_10.of("max_chars", field, max=max_length)]
     return value
 
 
 def parse_common(data: dict[str, Any], errors: dict[str, list[str]]) -> Common:
     sender = required_text(data, "sender", errors, max_length=MAX_SENDER)
     if sender and "sender" not in errors and not _SENDER.fullmatch(sender):
-        errors["sender"] = ["The sender field must only contain letters and numbers."]
+        errors["sender"] = [LARAVEL_10.of("alpha_num", "sender")]
     payment = required_text(data, "payment_type", errors, max_length=32)
     if payment and "payment_type" not in errors and payment not in PAYMENT_TYPES:
-        errors["payment_type"] = ["The selected payment type is invalid."]
+        errors["payment_type"] = [LARAVEL_10.of("in", "payment_type")]
     return Common(sender, payment)
 
 
@@ -101,16 +96,16 @@ def parse_number(raw: Any) -> str:
 def parse_params(raw: Any, errors: dict[str, list[str]]) -> dict[str, str]:
     """``[{"name": "Ahmed"}, {"date": "2024-01-15"}]`` as one mapping of strings."""
     if not isinstance(raw, list):
-        errors["params"] = ["The params field must be an array."]
+        errors["params"] = [LARAVEL_10.of("array", "params")]
         return {}
     params: dict[str, str] = {}
     for index, item in enumerate(raw):
         if not isinstance(item, dict) or len(item) != 1:
-            errors[f"params.{index}"] = [f"The params.{index} field must be a single-key object."]
+            errors[f"params.{index}"] = [LARAVEL_10.say("single_key", f"params.{index}")]
             continue
         ((name, value),) = item.items()
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            errors[f"params.{index}"] = [f"The params.{index}.{name} field must be a string."]
+            errors[f"params.{index}"] = [LARAVEL_10.say("string", f"params.{index}.{name}")]
             continue
         params[str(name)] = str(value)
     return params

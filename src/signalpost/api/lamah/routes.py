@@ -23,6 +23,7 @@ from signalpost.api.lamah.requests import (
     raise_if,
     required_text,
 )
+from signalpost.api.laravel import LARAVEL_10
 from signalpost.api.ratelimit import Decision, RateLimiter
 from signalpost.contact_groups import service as contact_groups
 from signalpost.contact_groups.exceptions import GroupNotFound
@@ -156,7 +157,7 @@ async def send_single(
     text = required_text(data, "message", errors, max_length=MAX_MESSAGE)
     common = parse_common(data, errors)
     if data.get("receiver") in (None, ""):
-        errors["receiver"] = ["The receiver field is required."]
+        errors["receiver"] = [LARAVEL_10.of("required", "receiver")]
     raise_if(errors)
     number = parse_number(data["receiver"])
     result = await api.send(scope, _send_spec(common, [number], send_type="single", text=text))
@@ -177,11 +178,9 @@ async def send_bulk(api: Lamah, request: Request, scope: Scope, body: None, conn
     common = parse_common(data, errors)
     receivers = data.get("receivers")
     if not isinstance(receivers, list) or not receivers:
-        errors["receivers"] = ["The receivers field is required."]
+        errors["receivers"] = [LARAVEL_10.of("required", "receivers")]
     elif len(receivers) > MAX_RECEIVERS:
-        errors["receivers"] = [
-            f"The receivers field must not have more than {MAX_RECEIVERS} items."
-        ]
+        errors["receivers"] = [LARAVEL_10.of("max_items", "receivers", max=MAX_RECEIVERS)]
     raise_if(errors)
     assert isinstance(receivers, list)
     numbers = list(dict.fromkeys(parse_number(r) for r in receivers))
@@ -204,7 +203,7 @@ async def send_template(
     name = required_text(data, "template_id", errors, max_length=200)
     common = parse_common(data, errors)
     if data.get("receiver") in (None, ""):
-        errors["receiver"] = ["The receiver field is required."]
+        errors["receiver"] = [LARAVEL_10.of("required", "receiver")]
     params = parse_params(data.get("params", []), errors)
     raise_if(errors)
     number = parse_number(data["receiver"])

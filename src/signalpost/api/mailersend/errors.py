@@ -7,8 +7,7 @@ folds ``errors`` into its exception text, so every value is a list of strings.  
 
 from __future__ import annotations
 
-import re
-
+from signalpost.api.laravel import LARAVEL_9, dotted
 from signalpost.api.ratelimit import Decision
 from signalpost.errors import (
     AppError,
@@ -20,12 +19,11 @@ from signalpost.errors import (
     ValidationFailed,
 )
 from signalpost.http import Request, Response, json_response
-from signalpost.http.params import InvalidParam, Problem
+from signalpost.http.params import InvalidParam
 
-__all__ = ["Invalid", "TooManyAttempts", "param_message", "render_error"]
+__all__ = ["Invalid", "TooManyAttempts", "render_error"]
 
 INVALID = "The given data was invalid."
-_INDEX = re.compile(r"\[(\d+)\]")
 
 
 class Invalid(ValidationFailed):
@@ -42,23 +40,6 @@ class TooManyAttempts(RateLimited):
         super().__init__(retry_after=decision.retry_after)
 
 
-def _field(key: str) -> str:
-    """Core field paths (``to[0].text``) in Laravel's dotted form (``to.0.text``)."""
-    return _INDEX.sub(r".\1", key)
-
-
-def param_message(exc: InvalidParam) -> str:
-    """A refused parameter in Laravel's words: ``"The limit must be at least 10."``."""
-    attr = exc.name.replace("_", " ")
-    if exc.problem is Problem.INTEGER:
-        return f"The {attr} must be an integer."
-    if exc.problem is Problem.RANGE and exc.below:
-        return f"The {attr} must be at least {exc.minimum}."
-    if exc.problem is Problem.RANGE:
-        return f"The {attr} may not be greater than {exc.maximum}."
-    return f"The {attr} {exc.text}."
-
-
 def _body(exc: AppError) -> dict[str, object]:
     if isinstance(exc, Unauthorized):
         return {"message": "Unauthenticated."}
@@ -69,9 +50,9 @@ def _body(exc: AppError) -> dict[str, object]:
     if isinstance(exc, RateLimited):
         return {"message": "Too Many Attempts."}
     if isinstance(exc, InvalidParam):
-        return {"message": INVALID, "errors": {_field(exc.name): [param_message(exc)]}}
+        return {"message": INVALID, "errors": {dotted(exc.name): [LARAVEL_9.param(exc)]}}
     if isinstance(exc, ValidationFailed):
-        errors = {_field(k): v for k, v in (exc.details or {}).items()}
+        errors = {dotted(k): v for k, v in (exc.details or {}).items()}
         return {"message": INVALID, "errors": errors or {"body": [exc.message]}}
     if isinstance(exc, BadRequest) or exc.status < 500:
         return {"message": exc.message}

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from signalpost.api.mailersend.errors import Invalid, param_message
+from signalpost.api.laravel import LARAVEL_9, Errors
+from signalpost.api.mailersend.errors import Invalid
 from signalpost.errors import BadRequest
 from signalpost.http import Request
 from signalpost.http.params import IntParam, InvalidParam
@@ -20,48 +21,6 @@ from signalpost.http.params import IntParam, InvalidParam
 __all__ = ["Errors", "boolean", "integer", "parse_body"]
 
 M = TypeVar("M", bound=BaseModel)
-Errors = dict[str, list[str]]
-
-_TEMPLATES: dict[str, str] = {
-    "missing": "The {attr} field is required.",
-    "string_type": "The {attr} must be a string.",
-    "bool_type": "The {attr} field must be true or false.",
-    "int_type": "The {attr} must be an integer.",
-    "list_type": "The {attr} must be an array.",
-    "dict_type": "The {attr} must be an array.",
-    "model_type": "The {attr} must be an array.",
-    "model_attributes_type": "The {attr} must be an array.",
-    "string_too_long": "The {attr} may not be greater than {max_length} characters.",
-    "string_too_short": "The {attr} field is required.",
-    "too_short": "The {attr} must have at least {min_length} items.",
-    "too_long": "The {attr} may not have more than {max_length} items.",
-    "literal_error": "The selected {attr} is invalid.",
-    "enum": "The selected {attr} is invalid.",
-    "url_parsing": "The {attr} format is invalid.",
-    "url_scheme": "The {attr} format is invalid.",
-    "url_type": "The {attr} format is invalid.",
-}
-
-
-def attribute(field: str) -> str:
-    """How Laravel names a field in a message: ``sms_number_id`` -> ``sms number id``."""
-    return field.replace("_", " ")
-
-
-def laravel_errors(exc: ValidationError) -> Errors:
-    """Pydantic errors as ``{"field.path": ["The field.path ..."]}``."""
-    errors: Errors = {}
-    for error in exc.errors(include_url=False):
-        field = ".".join(str(p) for p in error["loc"]) or "body"
-        template = _TEMPLATES.get(error["type"])
-        context = dict(error.get("ctx") or {})
-        text = (
-            template.format(attr=attribute(field), **context)
-            if template is not None
-            else f"The {attribute(field)} is invalid: {error['msg']}."
-        )
-        errors.setdefault(field, []).append(text)
-    return errors
 
 
 async def parse_body(request: Request, model: type[M], *, empty_ok: bool = False) -> M:
@@ -80,7 +39,7 @@ async def parse_body(request: Request, model: type[M], *, empty_ok: bool = False
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise Invalid(laravel_errors(exc)) from exc
+        raise Invalid(LARAVEL_9.pydantic_errors(exc)) from exc
 
 
 def integer(request: Request, param: IntParam, errors: Errors) -> int | None:
@@ -89,7 +48,7 @@ def integer(request: Request, param: IntParam, errors: Errors) -> int | None:
     try:
         return param.read(request)
     except InvalidParam as exc:
-        errors.setdefault(param.name, []).append(param_message(exc))
+        errors.setdefault(param.name, []).append(LARAVEL_9.param(exc))
         return None
 
 
@@ -106,5 +65,5 @@ def boolean(request: Request, name: str, errors: Errors) -> bool | None:
         return True
     if raw.lower() in _FALSE:
         return False
-    errors.setdefault(name, []).append(f"The {attribute(name)} field must be true or false.")
+    errors.setdefault(name, []).append(LARAVEL_9.of("boolean", name))
     return None
