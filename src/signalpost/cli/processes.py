@@ -39,7 +39,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_smsc_sim(settings: Settings, args: argparse.Namespace) -> int:
     from signalpost.smsc.runner import run
-    from signalpost.smsc.server import SimulatorSettings
+    from signalpost.smsc.settings import SimulatorSettings
 
     del settings
     run(

@@ -5,6 +5,8 @@ behaviour and faults, and :mod:`signalpost.smsc.control` for the control port.
 """
 
 from signalpost.smsc.behaviour import Script
-from signalpost.smsc.server import SimulatorSettings, SmscSimulator, Submitted
+from signalpost.smsc.server import SmscSimulator
+from signalpost.smsc.settings import SimulatorSettings
+from signalpost.smsc.traffic import Submitted
 
 __all__ = ["Script", "SimulatorSettings", "SmscSimulator", "Submitted"]

@@ -10,7 +10,8 @@ import sys
 import orjson
 
 from signalpost.smsc.control import serve_control
-from signalpost.smsc.server import SimulatorSettings, SmscSimulator
+from signalpost.smsc.server import SmscSimulator
+from signalpost.smsc.settings import SimulatorSettings
 
 __all__ = ["run"]
 
