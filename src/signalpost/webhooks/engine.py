@@ -23,7 +23,7 @@ from signalpost.webhooks.outbox import EndpointCache, Outbox
 from signalpost.webhooks.recording import Claimed, Outcome, record_outcomes
 from signalpost.webhooks.safety import UrlGuard
 from signalpost.webhooks.schemas import Attempt, Delivery, DeliveryPolicy, DeliveryStatus
-from signalpost.webhooks.tasks import DeliveryWorker, attempt
+from signalpost.webhooks.worker import DeliveryWorker, attempt
 
 __all__ = ["WebhookEngine", "policy_from_settings"]
 
