@@ -83,7 +83,7 @@ class WebhookEngine:
         )
 
     def worker(self, name: str | None = None) -> DeliveryWorker:
-        """A delivery worker of this process (start and stop it with the worker pool)."""
+        """A delivery worker of this process (start and stop it with the background work)."""
         worker = DeliveryWorker(self.db, self.deliverer, self.policy, self.cache, name=name)
         self._workers.append(worker)
         return worker
