@@ -10,7 +10,7 @@ N-th submit_sm, ``drop_every`` drops every session after each N accepted submit_
 ``drop_once_after`` once, ``receipt_delay_ms`` holds receipts back (0: sent at once),
 ``early_receipts`` sends a receipt before its ``submit_sm_resp`` and
 ``duplicate_receipts`` sends every receipt twice.  ``message_ids`` and
-``receipt_text_ids`` choose how ids look (:mod:`signalpost.smsc.behaviour`).
+``receipt_text_ids`` choose how ids look (:mod:`signalpost.smsc_sim.behaviour`).
 """
 
 from __future__ import annotations
@@ -37,11 +37,11 @@ from signalpost.smpp import (
     status_name,
 )
 from signalpost.smpp.receipts import receipt_tlvs
-from signalpost.smsc import behaviour
-from signalpost.smsc.behaviour import STATES, Script, part_outcome, receipt_text
-from signalpost.smsc.session import SmscSession
-from signalpost.smsc.settings import SimulatorSettings
-from signalpost.smsc.traffic import Delivery, Submitted
+from signalpost.smsc_sim import behaviour
+from signalpost.smsc_sim.behaviour import STATES, Script, part_outcome, receipt_text
+from signalpost.smsc_sim.session import SmscSession
+from signalpost.smsc_sim.settings import SimulatorSettings
+from signalpost.smsc_sim.traffic import Delivery, Submitted
 
 __all__ = ["SmscSimulator"]
 

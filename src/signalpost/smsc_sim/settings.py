@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signalpost.smsc import behaviour
+from signalpost.smsc_sim import behaviour
 
 __all__ = ["SimulatorSettings"]
 

@@ -9,9 +9,9 @@ import sys
 
 import orjson
 
-from signalpost.smsc.control import serve_control
-from signalpost.smsc.server import SmscSimulator
-from signalpost.smsc.settings import SimulatorSettings
+from signalpost.smsc_sim.control import serve_control
+from signalpost.smsc_sim.server import SmscSimulator
+from signalpost.smsc_sim.settings import SimulatorSettings
 
 __all__ = ["run"]
 

@@ -7,8 +7,8 @@ from collections import Counter
 from typing import Protocol, cast
 
 from signalpost.smpp import Command, CommandStatus, DeliverSm, Framer, ProtocolError, Writer, pdu
-from signalpost.smsc.settings import SimulatorSettings
-from signalpost.smsc.traffic import Delivery
+from signalpost.smsc_sim.settings import SimulatorSettings
+from signalpost.smsc_sim.traffic import Delivery
 
 __all__ = ["Simulator", "SmscSession"]
 
@@ -21,7 +21,7 @@ _BINDS = {
 
 class Simulator(Protocol):
     """What a session needs of the simulator it belongs to
-    (:class:`~signalpost.smsc.server.SmscSimulator`)."""
+    (:class:`~signalpost.smsc_sim.server.SmscSimulator`)."""
 
     settings: SimulatorSettings
     sessions: set[SmscSession]  # the bound ones
