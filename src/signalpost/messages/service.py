@@ -20,9 +20,9 @@ from signalpost.consent import service as consent
 from signalpost.domain import encoding, pricing
 from signalpost.domain.lifecycle import ReasonCode, Status, describe
 from signalpost.domain.phone import InvalidPhoneNumber, PhoneNumber, parse_phone
+from signalpost.domain.placeholders import MissingVariables, render
 from signalpost.domain.quiet_hours import next_open, zones_for
 from signalpost.domain.senders import SenderRules, check_sender, pick_sender
-from signalpost.domain.templates import MissingVariables, render
 from signalpost.errors import ValidationFailed
 from signalpost.messages import repository as repo
 from signalpost.messages.exceptions import (

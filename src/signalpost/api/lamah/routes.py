@@ -25,7 +25,7 @@ from signalpost.api.lamah.requests import (
 from signalpost.api.ratelimit import Decision, RateLimiter
 from signalpost.contact_groups import service as contact_groups
 from signalpost.contact_groups.exceptions import GroupNotFound
-from signalpost.domain.templates import variables_of
+from signalpost.domain.placeholders import variables_of
 from signalpost.errors import RateLimited
 from signalpost.http import Request, Response, Router, json_response
 from signalpost.messages import service as messages
