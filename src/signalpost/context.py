@@ -18,7 +18,7 @@ from signalpost.domain.pricing import RateCard
 from signalpost.domain.senders import SenderRules
 from signalpost.idempotency.service import purge_expired
 from signalpost.messages.keywords import KeywordResponder
-from signalpost.messages.service import SendPolicy
+from signalpost.messages.policy import SendPolicy
 from signalpost.messages.suppression import CarrierSuppressor
 from signalpost.messages.transitions import Applied, Recorder
 from signalpost.observability.metrics import count_status_changes
