@@ -13,7 +13,15 @@ from signalpost.storage import Connection, Query, Row, in_list
 from signalpost.storage.tables import webhook_attempts as at
 from signalpost.storage.tables import webhook_events as ev
 
-__all__ = ["delete_events", "get_event", "insert_events", "list_events", "prune", "retry_event"]
+__all__ = [
+    "delete_events",
+    "get_event",
+    "insert_events",
+    "list_events",
+    "prune",
+    "retry_event",
+    "status_in",
+]
 
 
 def status_in(*names: str) -> ColumnElement[bool]:
@@ -22,8 +30,6 @@ def status_in(*names: str) -> ColumnElement[bool]:
 
 
 _INSERT_EVENTS = Query(insert(ev))
-
-
 _DELETE_EVENTS = Query(lambda d: delete(ev).where(in_list(ev.c.id, "ids", d)))
 # Re-checked at delete time: an event retried meanwhile is no longer finished.
 _DELETE_FINISHED = Query(
