@@ -58,7 +58,8 @@ def _revision() -> str:
     digest = hashlib.sha1()
     for path in sorted((storage / "migrations/versions").glob("[0-9]*.py")):
         digest.update(path.read_bytes())
-    digest.update((storage / "tables.py").read_bytes())
+    for path in sorted((storage / "tables").glob("*.py")):
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.schema import CreateIndex, DropIndex
 
-from signalpost.storage.db import _DIALECTS
+from signalpost.storage.statements import _DIALECTS
 from signalpost.storage.tables import activities, messages
 
 __all__ = ["GENERATOR_VERSION", "Generated", "create_indexes", "drop_indexes", "fill"]

@@ -8,17 +8,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from signalpost.accounts.service import Authenticator
+from signalpost.background import BackgroundWork
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.carriers.smpp.wiring import build_registry
 from signalpost.config import Settings
 from signalpost.consent.service import ConsentRecorder
 from signalpost.dispatch.service import Dispatcher, DispatchPolicy
-from signalpost.dispatch.tasks import WorkerPool
 from signalpost.domain.pricing import RateCard
 from signalpost.domain.senders import SenderRules
 from signalpost.idempotency.service import purge_expired
 from signalpost.messages.keywords import KeywordResponder
-from signalpost.messages.service import SendPolicy
+from signalpost.messages.policy import SendPolicy
 from signalpost.messages.suppression import CarrierSuppressor
 from signalpost.messages.transitions import Applied, Recorder
 from signalpost.observability.metrics import count_status_changes
@@ -108,8 +108,10 @@ class Context:
             rate_counter=open_counter(settings, db),
         )
 
-    def worker_pool(self) -> WorkerPool:
-        return WorkerPool(
+    def worker_pool(self) -> BackgroundWork:
+        """The background work of this process: dispatch loops, receipts, housekeeping
+        and, when enabled, webhook delivery."""
+        return BackgroundWork(
             self.dispatcher,
             self.carriers,
             concurrency=self.settings.workers,

@@ -41,12 +41,12 @@ def _run(coro: Coroutine[Any, Any, None]) -> None:
 async def serve(settings: Settings, *, with_workers: bool = True) -> None:
     install_webhook_formats()
     ctx = await Context.open(settings)
-    pool = ctx.worker_pool()
-    app = create_app(ctx, workers=(lambda: pool.running) if with_workers else None)
+    background = ctx.worker_pool()
+    app = create_app(ctx, workers=(lambda: background.running) if with_workers else None)
     app.on_shutdown.append(ctx.close)  # hooks run in reverse: workers stop before this
     if with_workers:
-        app.on_startup.append(pool.start)
-        app.on_shutdown.append(pool.stop)
+        app.on_startup.append(background.start)
+        app.on_shutdown.append(background.stop)
     server = _uvicorn(app, settings, settings.host, settings.port)
     _freeze_startup_objects()
     log.info(
@@ -85,18 +85,20 @@ def _freeze_startup_objects() -> None:
 async def work(settings: Settings) -> None:
     install_webhook_formats()
     ctx = await Context.open(settings)
-    pool = ctx.worker_pool()
+    background = ctx.worker_pool()
     _freeze_startup_objects()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await pool.start()
-    log.info("Signalpost worker %s running %d dispatch loops", pool.worker_id, settings.workers)
+    await background.start()
+    log.info(
+        "Signalpost worker %s running %d dispatch loops", background.worker_id, settings.workers
+    )
     probe: tuple[uvicorn.Server, asyncio.Task[None]] | None = None
     if settings.worker_port is not None:
         # While it serves, uvicorn takes SIGINT/SIGTERM and passes them on when it stops.
-        app = create_worker_app(ctx, lambda: pool.running)
+        app = create_worker_app(ctx, lambda: background.running)
         server = _uvicorn(app, settings, settings.host, settings.worker_port)
         probe = (server, asyncio.create_task(server.serve()))
         log.info("worker health and metrics on http://%s:%d", settings.host, settings.worker_port)
@@ -104,7 +106,7 @@ async def work(settings: Settings) -> None:
     if probe is not None:
         probe[0].should_exit = True
         await probe[1]
-    await pool.stop()
+    await background.stop()
     await ctx.close()
 
 

@@ -21,7 +21,7 @@ from signalpost.activities.schemas import ActivityFilter
 from signalpost.messages import repository as messages_repo
 from signalpost.messages.schemas import MessageFilter
 from signalpost.storage import Query
-from signalpost.storage.db import sqlite_path
+from signalpost.storage.sqlite import sqlite_path
 from tests.support.databases import DbTarget
 
 TENANT = "plan-tenant"

@@ -17,7 +17,7 @@ from signalpost.context import Context
 from signalpost.messages import service as messages
 from signalpost.messages.schemas import RecipientSpec, SendSpec
 from signalpost.storage import Database, Query
-from signalpost.storage.db import SLICE_ROWS
+from signalpost.storage.sqlite import SLICE_ROWS
 from signalpost.storage.tables import messages as messages_table
 from tests.support.databases import DbTarget
 

@@ -18,7 +18,7 @@ from signalpost.carriers.smpp.config import ConnectionConfig, InboundOwner
 from signalpost.carriers.smpp.status import ReceiptIds
 from signalpost.domain.lifecycle import ReasonCode, Status
 from signalpost.smpp import read_short_message
-from signalpost.smsc import Script
+from signalpost.smsc_sim import Script
 from signalpost.storage import Database, Query
 from signalpost.storage.tables import activities, messages, parked_receipts, smpp_parts
 from tests.support.smpp import RecordingSink, connection, running_smsc, submission, wait_until

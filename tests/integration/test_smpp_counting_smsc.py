@@ -17,7 +17,7 @@ from signalpost.carriers.base import Submission, SubmitOutcome, SubmitResult
 from signalpost.carriers.smpp import SmppCarrier
 from signalpost.domain.lifecycle import Status
 from signalpost.smpp import read_short_message
-from signalpost.smsc import SmscSimulator
+from signalpost.smsc_sim import SmscSimulator
 from signalpost.storage import Database, Query
 from signalpost.storage.tables import parked_receipts, smpp_messages, smpp_parts
 from tests.support.smpp import RecordingSink, connection, running_smsc, submission, wait_until

@@ -24,7 +24,7 @@ from signalpost.timeutil import now_us
 from signalpost.webhooks import repository as repo
 from signalpost.webhooks import service as webhooks
 from signalpost.webhooks.schemas import AttemptResult, Endpoint, EndpointPatch, EndpointSpec
-from signalpost.webhooks.tasks import Claimed, Outcome, record_outcomes
+from signalpost.webhooks.worker import Claimed, Outcome, record_outcomes
 from tests.support.databases import DbTarget
 from tests.support.webhook_receiver import Receiver, running_receiver
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from signalpost.carriers.base import Receipt, Submission
 from signalpost.carriers.smpp.config import ConnectionConfig
-from signalpost.smsc import SimulatorSettings, SmscSimulator
+from signalpost.smsc_sim import SimulatorSettings, SmscSimulator
 
 __all__ = ["RecordingSink", "connection", "running_smsc", "submission", "wait_until"]
 

@@ -14,8 +14,8 @@ from signalpost.http.params import (
     Problem,
     parse_instant,
     parse_int,
-    reject_nul_in_body,
 )
+from signalpost.http.validation import reject_nul_in_body
 
 
 def _outcome(raw: str, low: int, high: int) -> int | InvalidParam:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from signalpost.domain.templates import MissingVariables, render, variables_of
+from signalpost.domain.placeholders import MissingVariables, render, variables_of
 
 names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.\-]{0,10}", fullmatch=True)
 literals = st.text(alphabet=st.characters(blacklist_characters="{}"), max_size=20)

@@ -22,7 +22,7 @@ import httpx
 
 from signalpost.cli.output import CliError, emit, error_line, is_terminal
 from signalpost.domain.phone import InvalidPhoneNumber, parse_phone
-from signalpost.domain.templates import MissingVariables, render
+from signalpost.domain.placeholders import MissingVariables, render
 
 __all__ = ["send_file"]
 

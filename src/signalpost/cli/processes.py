@@ -38,8 +38,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_smsc_sim(settings: Settings, args: argparse.Namespace) -> int:
-    from signalpost.smsc.runner import run
-    from signalpost.smsc.server import SimulatorSettings
+    from signalpost.smsc_sim.runner import run
+    from signalpost.smsc_sim.settings import SimulatorSettings
 
     del settings
     run(

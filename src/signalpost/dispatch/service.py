@@ -43,7 +43,9 @@ from signalpost.carriers.base import (
     SubmitResult,
 )
 from signalpost.carriers.registry import CarrierRegistry
+from signalpost.dispatch import expiry
 from signalpost.dispatch import repository as queue
+from signalpost.dispatch.receipts import from_parked, match_parked, record_receipts
 from signalpost.domain.backoff import backoff_delay
 from signalpost.domain.lifecycle import FINAL, ReasonCode, Status
 from signalpost.messages import repository as messages_repo
@@ -141,7 +143,7 @@ class Dispatcher:
                 finished.append(row["id"])
                 continue
             if row["expires_at"] <= now:
-                changes.append(_expired_in_queue(row["id"], now))
+                changes.append(expiry.expired_in_queue(row["id"], now))
                 finished.append(row["id"])
                 continue
             last = failed_on.get(row["id"])
@@ -313,9 +315,8 @@ class Dispatcher:
             for carrier_name, cids in accepted.items():
                 orphans = await queue.take_orphans(conn, carrier_name, cids)
                 if orphans:
-                    await self._apply_receipts(
-                        conn, carrier_name, [_orphan_receipt(o) for o in orphans]
-                    )
+                    parked = [from_parked(o) for o in orphans]
+                    await record_receipts(conn, self.recorder, carrier_name, parked)
 
     def _requeued(self, p: _Pending, res: SubmitResult, now: int, retry: dict[str, int]) -> Change:
         """A transient failure: to the route's next carrier at once, else retry later."""
@@ -345,95 +346,28 @@ class Dispatcher:
             description="Message queued for a retry",
         )
 
-    # -------------------------------------------------------------- receipts
+    # -------------------------------------------------------------- receipts and expiry
 
     async def apply_receipts(self, carrier: str, receipts: Sequence[Receipt]) -> None:
         """Apply delivery reports durably (the carrier acknowledges them after this returns)."""
         if receipts:
             async with self.db.transaction() as conn:
-                outcomes = await self._apply_receipts(conn, carrier, receipts)
+                outcomes = await record_receipts(conn, self.recorder, carrier, receipts)
             count_receipts(carrier, outcomes)
-
-    async def _apply_receipts(
-        self, conn: Connection, carrier: str, receipts: Sequence[Receipt]
-    ) -> list[str]:
-        """Apply receipts; returns each one's outcome (its status, or ``orphan``)."""
-        known = await messages_repo.find_by_carrier_ids(
-            conn, carrier, [r.carrier_message_id for r in receipts]
-        )
-        changes: list[Change] = []
-        orphans: list[dict[str, Any]] = []
-        received = now_us()
-        outcomes: list[str] = []
-        for r in receipts:
-            mid = known.get(r.carrier_message_id)
-            if mid is None:
-                orphans.append(_orphan_row(carrier, r, received))
-                outcomes.append("orphan")
-                continue
-            outcomes.append(r.status.value)
-            changes.append(
-                Change(
-                    mid,
-                    r.status,
-                    r.occurred_at,
-                    reason_code=r.reason_code,
-                    reason=r.reason,
-                    error_code=r.error_code,
-                    from_carrier=True,
-                )
-            )
-        await self.recorder.apply(conn, changes, strict=False)
-        if orphans:
-            await queue.park_orphans(conn, orphans)
-        return outcomes
 
     async def retry_orphans(self, *, limit: int = 500, max_age_seconds: float = 7 * 86400) -> int:
         """Match parked receipts again (their message may have been recorded since)."""
         async with self.db.transaction() as conn:
-            rows = await queue.oldest_orphans(conn, limit)
-            if not rows:
-                return 0
-            by_carrier: dict[str, list[Row]] = {}
-            for r in rows:
-                by_carrier.setdefault(r["carrier"], []).append(r)
-            matched = 0
-            for carrier, group in by_carrier.items():
-                known = await messages_repo.find_by_carrier_ids(
-                    conn, carrier, [r["carrier_message_id"] for r in group]
-                )
-                hits = [r for r in group if r["carrier_message_id"] in known]
-                too_old = now_us() - int(max_age_seconds * 1_000_000)
-                stale = [
-                    r
-                    for r in group
-                    if r["carrier_message_id"] not in known and r["received_at"] < too_old
-                ]
-                await queue.delete_orphans(conn, [r["id"] for r in hits + stale])
-                await self._apply_receipts(conn, carrier, [_orphan_receipt(r) for r in hits])
-                matched += len(hits)
-            return matched
-
-    # -------------------------------------------------------------- expiry
+            return await match_parked(
+                conn, self.recorder, limit=limit, max_age_seconds=max_age_seconds
+            )
 
     async def expire_due(self, *, limit: int = 1000, now: int | None = None) -> int:
         """Sent messages whose validity ran out without a final receipt become ``expired``
         (``now``: the time to judge by, in microseconds; the clock by default)."""
         now = now_us() if now is None else now
         async with self.db.transaction() as conn:
-            ids = await messages_repo.sent_past_expiry(conn, now, limit)
-            changes = [
-                Change(
-                    mid,
-                    Status.EXPIRED,
-                    now,
-                    reason_code=ReasonCode.EXPIRED.value,
-                    reason="No delivery receipt before the validity period ended",
-                )
-                for mid in ids
-            ]
-            await self.recorder.apply(conn, changes, strict=False)
-        return len(ids)
+            return await expiry.expire_sent(conn, self.recorder, now=now, limit=limit)
 
 
 def _log_submits(group: Sequence[_Pending], answers: Sequence[SubmitResult]) -> None:
@@ -466,16 +400,6 @@ def _submission(row: Row, attempt_id: str) -> Submission:
     )
 
 
-def _expired_in_queue(message_id: str, now: int) -> Change:
-    return Change(
-        message_id,
-        Status.EXPIRED,
-        now,
-        reason_code=ReasonCode.EXPIRED.value,
-        reason="Validity period ended before the message could be sent",
-    )
-
-
 def _no_route(row: Row, now: int) -> Change:
     return Change(
         row["id"],
@@ -495,27 +419,3 @@ def _attempt_update(res: SubmitResult, now: int) -> dict[str, Any]:
         "error_reason": res.reason,
         "completed_at": now,
     }
-
-
-def _orphan_row(carrier: str, r: Receipt, received: int) -> dict[str, Any]:
-    return {
-        "carrier": carrier,
-        "carrier_message_id": r.carrier_message_id,
-        "status": r.status.value,
-        "reason_code": r.reason_code,
-        "reason": r.reason,
-        "error_code": r.error_code,
-        "occurred_at": r.occurred_at,
-        "received_at": received,
-    }
-
-
-def _orphan_receipt(row: Row) -> Receipt:
-    return Receipt(
-        row["carrier_message_id"],
-        Status(row["status"]),
-        row["occurred_at"],
-        reason_code=row["reason_code"],
-        reason=row["reason"],
-        error_code=row["error_code"],
-    )

@@ -8,10 +8,10 @@ from time import perf_counter
 from typing import Any
 
 from signalpost.errors import AppError, NotFound, RateLimited
-from signalpost.http.params import reject_nul_in_path
 from signalpost.http.request import Request
 from signalpost.http.response import Response
 from signalpost.http.router import Route, Router, RouteTable
+from signalpost.http.validation import reject_nul_in_path
 from signalpost.observability.context import (
     accepted_request_id,
     new_request_id,

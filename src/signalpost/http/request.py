@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from signalpost.errors import BadRequest
-from signalpost.http.params import reject_nul_in_body, reject_nul_in_query
+from signalpost.http.validation import reject_nul_in_body, reject_nul_in_query
 
 __all__ = ["Receive", "Request"]
 

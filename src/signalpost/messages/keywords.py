@@ -27,8 +27,9 @@ from signalpost.consent.schemas import ConsentStatus, SuppressionSource
 from signalpost.domain.keywords import KeywordAction
 from signalpost.domain.lifecycle import Status
 from signalpost.errors import AppError
+from signalpost.messages.policy import SendPolicy
 from signalpost.messages.schemas import RecipientSpec, SendSpec
-from signalpost.messages.service import SendPolicy, send
+from signalpost.messages.sending import send
 from signalpost.messages.transitions import Applied
 from signalpost.storage import Connection
 

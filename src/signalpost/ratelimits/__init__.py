@@ -11,7 +11,7 @@ from __future__ import annotations
 from signalpost.config import Settings
 from signalpost.ratelimits.counting import Counter, MemoryCounter, SharedCounter, Window
 from signalpost.storage import Database
-from signalpost.storage.db import PgDatabase
+from signalpost.storage.postgres import PgDatabase
 
 __all__ = ["Counter", "MemoryCounter", "SharedCounter", "Window", "open_counter"]
 

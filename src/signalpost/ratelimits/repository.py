@@ -15,7 +15,7 @@ from sqlalchemy import delete, literal_column, text
 
 from signalpost.ratelimits.counting import WindowStore
 from signalpost.storage import Query
-from signalpost.storage.db import PgDatabase
+from signalpost.storage.postgres import PgDatabase
 from signalpost.storage.tables import rate_limit_windows as w
 
 __all__ = ["PgWindowStore"]

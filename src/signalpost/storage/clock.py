@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, func, select
 
-from signalpost.storage.db import Connection, Query
+from signalpost.storage.db import Connection
+from signalpost.storage.statements import Query
 from signalpost.timeutil import now_us
 
 __all__ = ["clock_us"]

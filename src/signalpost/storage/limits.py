@@ -31,7 +31,8 @@ from sqlalchemy import bindparam, case, delete, func, literal, null, select, upd
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ClauseElement
 
-from signalpost.storage.db import Connection, Query, in_list
+from signalpost.storage.db import Connection
+from signalpost.storage.statements import Query, in_list
 from signalpost.storage.tables import carrier_holders as h
 from signalpost.storage.tables import carrier_rates as r
 from signalpost.storage.tables import carrier_slots as s

@@ -11,7 +11,7 @@ seeks its own range and stops after ``depth`` (the page's limit plus offset) row
 branches are merged in order (``UNION ALL`` of at most ``depth`` rows each).
 
 Statements differ by shape (which filters, how many branches), never by value: a caller
-keys its compiled :class:`~signalpost.storage.db.Query` by :class:`Shape` and builds the
+keys its compiled :class:`~signalpost.storage.statements.Query` by :class:`Shape` and builds the
 statement only the first time a shape is seen.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Select, Table, bindparam, select, tuple_, union_all
 from sqlalchemy.sql import ColumnElement
 
-from signalpost.storage.db import Query
+from signalpost.storage.statements import Query
 
 __all__ = [
     "Cursor",

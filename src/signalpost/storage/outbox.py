@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert
 
-from signalpost.storage.db import Connection, Query, in_list
+from signalpost.storage.db import Connection
+from signalpost.storage.statements import Query, in_list
 from signalpost.storage.tables import dispatch_queue as q
 
 __all__ = ["HELD_DUE_AT", "enqueue", "remove"]

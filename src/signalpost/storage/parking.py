@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select
 
-from signalpost.storage.db import Connection, Query, Row, in_list
+from signalpost.storage.db import Connection, Row
+from signalpost.storage.statements import Query, in_list
 from signalpost.storage.tables import parked_receipts as pk
 
 __all__ = [

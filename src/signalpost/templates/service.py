@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from signalpost.accounts.schemas import Scope
-from signalpost.domain.templates import variables_of
+from signalpost.domain.placeholders import variables_of
 from signalpost.errors import ValidationFailed
 from signalpost.storage import Connection, Row, UniqueViolation
 from signalpost.templates import repository as repo

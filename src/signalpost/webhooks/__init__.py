@@ -3,7 +3,7 @@
 Endpoints belong to a tenant and speak one dialect; each dialect registers a
 :class:`~signalpost.webhooks.formats.WebhookFormat` (event names, payload, signature).
 Events are written by the outbox observer in the transaction of the state change and
-delivered by :class:`~signalpost.webhooks.tasks.DeliveryWorker` with a row per attempt.
+delivered by :class:`~signalpost.webhooks.worker.DeliveryWorker` with a row per attempt.
 """
 
 from signalpost.webhooks.engine import WebhookEngine

@@ -23,7 +23,7 @@ from signalpost.webhooks.outbox import EndpointCache, Outbox
 from signalpost.webhooks.recording import Claimed, Outcome, record_outcomes
 from signalpost.webhooks.safety import UrlGuard
 from signalpost.webhooks.schemas import Attempt, Delivery, DeliveryPolicy, DeliveryStatus
-from signalpost.webhooks.tasks import DeliveryWorker, attempt
+from signalpost.webhooks.worker import DeliveryWorker, attempt
 
 __all__ = ["WebhookEngine", "policy_from_settings"]
 
@@ -82,7 +82,7 @@ class WebhookEngine:
         )
 
     def worker(self, name: str | None = None) -> DeliveryWorker:
-        """A delivery worker of this process (start and stop it with the worker pool)."""
+        """A delivery worker of this process (start and stop it with the background work)."""
         worker = DeliveryWorker(self.db, self.deliverer, self.policy, self.cache, name=name)
         self._workers.append(worker)
         return worker

@@ -27,7 +27,7 @@ from signalpost.api.laravel import LARAVEL_10
 from signalpost.api.ratelimit import Decision, RateLimiter
 from signalpost.contact_groups import service as contact_groups
 from signalpost.contact_groups.exceptions import GroupNotFound
-from signalpost.domain.templates import variables_of
+from signalpost.domain.placeholders import variables_of
 from signalpost.errors import RateLimited
 from signalpost.http import Request, Response, json_response
 from signalpost.messages import service as messages

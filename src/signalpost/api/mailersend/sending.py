@@ -18,7 +18,7 @@ from signalpost.api.mailersend.errors import Invalid
 from signalpost.api.mailersend.schemas import SmsIn
 from signalpost.api.mailersend.validation import Errors
 from signalpost.domain.phone import InvalidPhoneNumber, parse_phone
-from signalpost.domain.templates import render, variables_of
+from signalpost.domain.placeholders import render, variables_of
 from signalpost.messages.schemas import RecipientSpec, SendSpec
 from signalpost.numbers.schemas import SenderNumber
 

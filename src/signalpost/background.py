@@ -1,4 +1,5 @@
-"""The background work of a process: dispatch loops, carrier receipts and housekeeping."""
+"""The background work of a process: dispatch loops, carrier receipts, housekeeping and
+webhook delivery, started and stopped together."""
 
 from __future__ import annotations
 
@@ -12,25 +13,26 @@ from typing import Protocol
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.dispatch.service import Dispatcher
 
-__all__ = ["WorkerPool"]
+__all__ = ["Background", "BackgroundWork"]
 
 log = logging.getLogger("signalpost.worker")
 
 
 class Background(Protocol):
-    """A loop that starts and stops with the pool."""
+    """A loop that starts and stops with the rest of the process's background work."""
 
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
 
 
-class WorkerPool:
-    """Runs ``concurrency`` dispatch loops plus the housekeeping loop until stopped.
+class BackgroundWork:
+    """Runs ``concurrency`` dispatch loops, the housekeeping loop and the other background
+    loops of the process (:class:`Background`, such as webhook delivery) until stopped.
 
     Stopping is graceful: each loop finishes the round it is in (so no claimed message is
-    left waiting for its lease to run out), then the carriers disconnect.  A pool without
-    dispatch loops does not connect the carriers at all: an SMPP bind is one of the
+    left waiting for its lease to run out), then the carriers disconnect.  Background work
+    without dispatch loops does not connect the carriers at all: an SMPP bind is one of the
     connection's slots shared by every process, and one held where nothing is dispatched
     would keep the connection's messages waiting for it.
     """
@@ -57,7 +59,7 @@ class WorkerPool:
 
     @property
     def running(self) -> bool:
-        """Whether every loop this pool started is still alive (for readiness checks)."""
+        """Whether every loop started here is still alive (for readiness checks)."""
         return bool(self._tasks) and not any(task.done() for task in self._tasks)
 
     async def start(self) -> None:

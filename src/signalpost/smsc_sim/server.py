@@ -10,7 +10,7 @@ N-th submit_sm, ``drop_every`` drops every session after each N accepted submit_
 ``drop_once_after`` once, ``receipt_delay_ms`` holds receipts back (0: sent at once),
 ``early_receipts`` sends a receipt before its ``submit_sm_resp`` and
 ``duplicate_receipts`` sends every receipt twice.  ``message_ids`` and
-``receipt_text_ids`` choose how ids look (:mod:`signalpost.smsc.behaviour`).
+``receipt_text_ids`` choose how ids look (:mod:`signalpost.smsc_sim.behaviour`).
 """
 
 from __future__ import annotations
@@ -31,76 +31,21 @@ from signalpost.smpp import (
     CommandStatus,
     ProtocolError,
     ShortMessage,
-    Tlv,
     decode_sm,
     read_short_message,
     split_message,
     status_name,
 )
 from signalpost.smpp.receipts import receipt_tlvs
-from signalpost.smsc import behaviour
-from signalpost.smsc.behaviour import STATES, Script, part_outcome, receipt_text
-from signalpost.smsc.session import SmscSession
+from signalpost.smsc_sim import behaviour
+from signalpost.smsc_sim.behaviour import STATES, Script, part_outcome, receipt_text
+from signalpost.smsc_sim.session import SmscSession
+from signalpost.smsc_sim.settings import SimulatorSettings
+from signalpost.smsc_sim.traffic import Delivery, Submitted
 
-__all__ = ["Delivery", "SimulatorSettings", "SmscSimulator", "Submitted"]
+__all__ = ["SmscSimulator"]
 
 log = logging.getLogger("signalpost.smsc")
-
-
-@dataclass(slots=True)
-class SimulatorSettings:
-    host: str = "127.0.0.1"
-    port: int = 2775
-    system_id: str | None = None  # None: any credentials bind
-    password: str | None = None
-    receipt_delay_ms: int = 300
-    receipt_jitter: float = 0.2
-    receipt_tlvs: bool = True
-    deliver_window: int = 100
-    throttle_rate: float = 0.0  # submit_sm per second per session; 0: never throttle
-    throttle_every: int = 0  # answer ESME_RTHROTTLED to every N-th submit_sm; 0: never
-    drop_every: int = 0  # drop every session after this many accepted submit_sm; 0: never
-    drop_once_after: int = 0  # drop every session once, after this many accepted; 0: never
-    message_ids: str = "random"  # or "decimal" / "hex": 1, 2, 3…
-    receipt_text_ids: str = "same"  # or the id in "decimal" / "hex" in the receipt text
-    down_seconds: float = 0.5
-    early_receipts: bool = False
-    duplicate_receipts: bool = False
-    record: bool = False  # keep every accepted submit_sm in ``SmscSimulator.received``
-
-    def __post_init__(self) -> None:
-        if self.message_ids not in behaviour.ID_STYLES:
-            raise ValueError(f"message_ids must be one of {', '.join(behaviour.ID_STYLES)}")
-        if self.receipt_text_ids not in behaviour.TEXT_ID_STYLES:
-            styles = ", ".join(behaviour.TEXT_ID_STYLES)
-            raise ValueError(f"receipt_text_ids must be one of {styles}")
-
-
-@dataclass(frozen=True, slots=True)
-class Submitted:
-    """An accepted submit_sm, as recorded with ``SimulatorSettings.record``."""
-
-    message_id: str
-    source: str
-    destination: str
-    short_message: bytes
-    data_coding: int
-    esm_class: int
-    registered_delivery: int
-
-
-@dataclass(slots=True)
-class Delivery:
-    """A deliver_sm waiting to be delivered and acknowledged."""
-
-    id: int
-    system_id: str
-    source: str
-    destination: str
-    short_message: bytes
-    esm_class: int
-    data_coding: int = 0
-    tlvs: list[Tlv] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -1,4 +1,4 @@
-"""``{{variable}}`` message templates.
+"""``{{variable}}`` placeholders in message text and stored templates: found and filled in.
 
 Variable names match ``[A-Za-z_][A-Za-z0-9_.-]*`` and may be padded with
 whitespace inside the braces (``{{ name }}``). Anything else between double

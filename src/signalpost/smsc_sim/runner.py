@@ -9,8 +9,9 @@ import sys
 
 import orjson
 
-from signalpost.smsc.control import serve_control
-from signalpost.smsc.server import SimulatorSettings, SmscSimulator
+from signalpost.smsc_sim.control import serve_control
+from signalpost.smsc_sim.server import SmscSimulator
+from signalpost.smsc_sim.settings import SimulatorSettings
 
 __all__ = ["run"]
 

@@ -24,8 +24,8 @@ from typing import Any
 import orjson
 
 from signalpost.domain.lifecycle import Status
-from signalpost.smsc.behaviour import STATES, Script
-from signalpost.smsc.server import SmscSimulator
+from signalpost.smsc_sim.behaviour import STATES, Script
+from signalpost.smsc_sim.server import SmscSimulator
 
 __all__ = ["execute", "serve_control"]
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, cast
+from collections import Counter
+from typing import Protocol, cast
 
 from signalpost.smpp import Command, CommandStatus, DeliverSm, Framer, ProtocolError, Writer, pdu
+from signalpost.smsc_sim.settings import SimulatorSettings
+from signalpost.smsc_sim.traffic import Delivery
 
-if TYPE_CHECKING:
-    from signalpost.smsc.server import Delivery, SmscSimulator
-
-__all__ = ["SmscSession"]
+__all__ = ["Simulator", "SmscSession"]
 
 _BINDS = {
     Command.BIND_TRANSMITTER: (True, False),
@@ -19,10 +19,31 @@ _BINDS = {
 }
 
 
+class Simulator(Protocol):
+    """What a session needs of the simulator it belongs to
+    (:class:`~signalpost.smsc_sim.server.SmscSimulator`)."""
+
+    settings: SimulatorSettings
+    sessions: set[SmscSession]  # the bound ones
+    peak_sessions: int
+    stats: Counter[str]
+
+    @property
+    def is_down(self) -> bool: ...
+
+    def handle_submit(self, session: SmscSession, sequence: int, frame: bytes) -> None: ...
+
+    def requeue(self, ids: list[int], delay: float = 0.0) -> None: ...
+
+    def acknowledged(self, delivery_id: int) -> None: ...
+
+    def wake(self) -> None: ...
+
+
 class SmscSession(asyncio.Protocol):
     """One ESME connection to the simulator."""
 
-    def __init__(self, sim: SmscSimulator) -> None:
+    def __init__(self, sim: Simulator) -> None:
         self.sim = sim
         self.system_id = ""
         self.can_transmit = False
