@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 from pydantic import BaseModel, RootModel
 
+from signalpost.api.native.answers import NativeError
 from signalpost.api.native.errors import render_error
-from signalpost.api.native.schemas import NativeError
 from signalpost.api.openapi import DOCS_HTML, DOCS_INIT_JS, openapi_document
 from signalpost.http import App, Request, Response, Router, json_response
 from signalpost.http.router import Reply

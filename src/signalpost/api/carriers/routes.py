@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from signalpost.api.native.answers import NativeError
 from signalpost.api.native.errors import render_error
-from signalpost.api.native.schemas import NativeError
 from signalpost.carriers.http import BadEvent, HttpCarrier
 from signalpost.context import Context
 from signalpost.errors import NotFound, Unauthorized

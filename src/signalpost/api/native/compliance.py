@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from signalpost.accounts.schemas import Scope
 from signalpost.api.kit import Reply, Routes
-from signalpost.api.native import schemas
+from signalpost.api.native import answers
 from signalpost.api.native.base import Native
 from signalpost.compliance import service as compliance
 from signalpost.compliance.schemas import DEFAULT_REPLIES, ComplianceSettings
@@ -68,7 +68,7 @@ def _present(settings: ComplianceSettings) -> dict[str, Any]:
 routes = Routes[Native]("/v1", owns=())
 
 
-@routes.get("/compliance", tx="read", responses={200: schemas.ComplianceOut})
+@routes.get("/compliance", tx="read", responses={200: answers.ComplianceOut})
 async def get_compliance(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
 ) -> Response:
@@ -80,7 +80,7 @@ async def get_compliance(
     "/compliance",
     tx="write",
     body=ComplianceIn,
-    responses={200: Reply("the settings now in force", schemas.ComplianceOut)},
+    responses={200: Reply("the settings now in force", answers.ComplianceOut)},
 )
 async def put_compliance(
     api: Native, request: Request, scope: Scope, body: ComplianceIn, conn: Connection

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from signalpost.accounts.schemas import Scope
 from signalpost.api.kit import Param, Reply, Routes
-from signalpost.api.native import presenters, schemas
+from signalpost.api.native import answers, presenters
 from signalpost.api.native.base import Native
 from signalpost.api.native.params import (
     ACTIVITY_FILTERS,
@@ -52,7 +52,7 @@ def _headers(kind: str, fmt: str) -> list[tuple[bytes, bytes]]:
 routes = Routes[Native]("/v1", owns=())
 FORMAT = Param("the file's format", {"type": "string", "enum": list(FORMATS), "default": "csv"})
 EXPORTED = {
-    200: Reply("the file (CSV, or NDJSON with format=ndjson), streamed", schemas.File, "text/csv"),
+    200: Reply("the file (CSV, or NDJSON with format=ndjson), streamed", answers.File, "text/csv"),
     422: "invalid format or filter",
 }
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import ApiKey, ApiKeyCreated, Scope
 from signalpost.api.kit import Param, Reply, Routes
-from signalpost.api.native import schemas
+from signalpost.api.native import answers
 from signalpost.api.native.base import UUID, Native, key_manager
 from signalpost.errors import Forbidden
 from signalpost.http import Request, Response, json_response
@@ -79,7 +79,7 @@ routes = Routes[Native]("/v1", owns=())
 KEY_ID = {"id": Param("the API key's id", UUID)}
 
 
-@routes.get("/keys", auth=key_manager, tx="read", responses={200: schemas.KeyList})
+@routes.get("/keys", auth=key_manager, tx="read", responses={200: answers.KeyList})
 async def list_keys(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
 ) -> Response:
@@ -96,7 +96,7 @@ async def list_keys(
     body=KeyIn,
     empty_body=True,
     responses={
-        201: Reply("created, with its secret", schemas.KeyCreated),
+        201: Reply("created, with its secret", answers.KeyCreated),
         403: "a test key, or a profile key naming another profile",
         404: "no such profile in the organization",
     },
@@ -118,7 +118,7 @@ async def create_key(
     "/keys/{id}",
     auth=key_manager,
     path_params=KEY_ID,
-    responses={200: Reply("revoked", schemas.KeyOut)},
+    responses={200: Reply("revoked", answers.KeyOut)},
 )
 async def revoke_key(
     api: Native, request: Request, scope: Scope, body: None, conn: None
@@ -138,7 +138,7 @@ async def revoke_key(
     body=RotateIn,
     empty_body=True,
     path_params=KEY_ID,
-    responses={201: Reply("the new key", schemas.KeyCreated)},
+    responses={201: Reply("the new key", answers.KeyCreated)},
 )
 async def rotate_key(
     api: Native, request: Request, scope: Scope, body: RotateIn, conn: None

@@ -12,11 +12,11 @@ from signalpost.accounts.schemas import Profile, Scope
 from signalpost.activities import service as activities
 from signalpost.api.kit import Caller, Dialect, Param, Reply, Routes
 from signalpost.api.native import (
+    answers,
     compliance,
     exports,
     keys,
     presenters,
-    schemas,
     stats,
     suppressions,
     webhooks,
@@ -81,7 +81,7 @@ async def _render_message(conn: Connection, scope: Scope, message: Message) -> t
     "/messages",
     body=SendIn,
     responses={
-        202: Reply("accepted: one message per (recipient, channel)", schemas.SendAccepted),
+        202: Reply("accepted: one message per (recipient, channel)", answers.SendAccepted),
         409: "a message_key already used",
     },
 )
@@ -119,7 +119,7 @@ async def send(api: Native, request: Request, scope: Scope, body: SendIn, conn: 
     "/messages/{id}",
     tx="read",
     path_params=MESSAGE_ID,
-    responses={200: schemas.MessageOut, 400: NOT_A_MESSAGE_ID},
+    responses={200: answers.MessageOut, 400: NOT_A_MESSAGE_ID},
 )
 async def get_message(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
@@ -134,7 +134,7 @@ async def get_message(
     "/messages/{id}/activities",
     tx="read",
     path_params=MESSAGE_ID,
-    responses={200: schemas.MessageActivitiesOut, 400: NOT_A_MESSAGE_ID},
+    responses={200: answers.MessageActivitiesOut, 400: NOT_A_MESSAGE_ID},
 )
 async def message_activities(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
@@ -151,7 +151,7 @@ async def message_activities(
     tx="write",
     path_params=MESSAGE_ID,
     responses={
-        200: Reply("cancelled", schemas.MessageOut),
+        200: Reply("cancelled", answers.MessageOut),
         400: NOT_A_MESSAGE_ID,
         409: "no longer scheduled or queued",
     },
@@ -169,7 +169,7 @@ async def cancel(
     "/messages",
     tx="read",
     query={**MESSAGE_FILTERS, "limit": LIMIT, "cursor": CURSOR},
-    responses={200: schemas.MessagePage, 422: "invalid filter or cursor"},
+    responses={200: answers.MessagePage, 422: "invalid filter or cursor"},
 )
 async def list_messages(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
@@ -195,7 +195,7 @@ async def list_messages(
         "cursor": Param("next_cursor from the previous page (older activities)"),
         "after": AFTER_ACTIVITY,
     },
-    responses={200: schemas.ActivityPage, 422: "invalid filter or cursor"},
+    responses={200: answers.ActivityPage, 422: "invalid filter or cursor"},
 )
 async def list_activities(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
@@ -223,7 +223,7 @@ async def list_activities(
     "/templates",
     tx="write",
     body=TemplateIn,
-    responses={201: Reply("created", schemas.TemplateOut), 409: "the name is taken"},
+    responses={201: Reply("created", answers.TemplateOut), 409: "the name is taken"},
 )
 async def create_template(
     api: Native, request: Request, scope: Scope, body: TemplateIn, conn: Connection
@@ -244,7 +244,7 @@ async def create_template(
     "/templates",
     tx="read",
     query={"limit": LIMIT, "offset": OFFSET},
-    responses={200: schemas.TemplateList, 422: "invalid limit or offset"},
+    responses={200: answers.TemplateList, 422: "invalid limit or offset"},
 )
 async def list_templates(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
@@ -256,7 +256,7 @@ async def list_templates(
     return json_response({"data": [presenters.template(t) for t in items]})
 
 
-@routes.get("/templates/{id}", tx="read", path_params=ID, responses={200: schemas.TemplateOut})
+@routes.get("/templates/{id}", tx="read", path_params=ID, responses={200: answers.TemplateOut})
 async def get_template(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
 ) -> Response:
@@ -270,7 +270,7 @@ async def get_template(
     tx="write",
     body=TemplatePatch,
     path_params=ID,
-    responses={200: Reply("changed", schemas.TemplateOut), 409: "the name is taken"},
+    responses={200: Reply("changed", answers.TemplateOut), 409: "the name is taken"},
 )
 async def update_template(
     api: Native, request: Request, scope: Scope, body: TemplatePatch, conn: Connection
@@ -300,7 +300,7 @@ async def delete_template(
 # --------------------------------------------------------------------------- account
 
 
-@routes.get("/me", auth=caller_kept, responses={200: schemas.MeOut})
+@routes.get("/me", auth=caller_kept, responses={200: answers.MeOut})
 async def me(api: Native, request: Request, scope: Scope, body: None, conn: None) -> Response:
     """The calling key and the tenant it acts for."""
     caller: Caller = request.state[CALLER]
@@ -319,7 +319,7 @@ async def me(api: Native, request: Request, scope: Scope, body: None, conn: None
     auth=organization_key,
     tx="write",
     body=ProfileIn,
-    responses={201: Reply("created", schemas.ProfileOut), 403: "not an organization key"},
+    responses={201: Reply("created", answers.ProfileOut), 403: "not an organization key"},
 )
 async def create_profile(
     api: Native, request: Request, scope: Scope, body: ProfileIn, conn: Connection
@@ -329,7 +329,7 @@ async def create_profile(
     return json_response(_profile(profile), 201)
 
 
-@routes.get("/profiles", auth=own_tenant, tx="read", responses={200: schemas.ProfileList})
+@routes.get("/profiles", auth=own_tenant, tx="read", responses={200: answers.ProfileList})
 async def list_profiles(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
 ) -> Response:
@@ -404,7 +404,7 @@ DIALECT = Dialect[Native](
     render_error=render_error,
     authenticate=authenticate,
     resolve_scope=resolve_scope,
-    error_model=schemas.NativeError,
+    error_model=answers.NativeError,
     auth_errors=(401, 403),
     webhook_formats=(NativeFormat(),),
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 from signalpost.accounts.schemas import Scope
 from signalpost.api.kit import Param, Routes
-from signalpost.api.native import schemas
+from signalpost.api.native import answers
 from signalpost.api.native.base import Native
 from signalpost.api.native.params import STATS_FROM, STATS_TO
 from signalpost.http import Request, Response, json_response
@@ -72,7 +72,7 @@ routes = Routes[Native]("/v1", owns=())
         ),
         "group_by": Param("one line per group", {"type": "string", "enum": list(GROUP_BY)}),
     },
-    responses={200: schemas.StatsOut, 422: "invalid period, interval or group"},
+    responses={200: answers.StatsOut, 422: "invalid period, interval or group"},
 )
 async def get_stats(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection

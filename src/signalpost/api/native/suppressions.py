@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from signalpost.accounts.schemas import Scope
 from signalpost.api.kit import Param, Reply, Routes
-from signalpost.api.native import schemas
+from signalpost.api.native import answers
 from signalpost.api.native.base import Native
 from signalpost.api.native.params import CURSOR
 from signalpost.consent import service as consent
@@ -117,7 +117,7 @@ CSV = [(b"content-type", b"text/csv; charset=utf-8")]
     "/suppressions",
     tx="read",
     query={"limit": LIMIT, "cursor": CURSOR},
-    responses={200: schemas.SuppressionPage, 422: "invalid cursor"},
+    responses={200: answers.SuppressionPage, 422: "invalid cursor"},
 )
 async def list_suppressions(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
@@ -135,7 +135,7 @@ async def list_suppressions(
     "/suppressions",
     tx="write",
     body=SuppressionIn,
-    responses={201: Reply("added", schemas.SuppressionsAdded)},
+    responses={201: Reply("added", answers.SuppressionsAdded)},
 )
 async def add_suppressions(
     api: Native, request: Request, scope: Scope, body: SuppressionIn, conn: Connection
@@ -192,7 +192,7 @@ async def remove_suppression(
         media_type="text/csv",
     ),
     responses={
-        200: Reply("imported, with the refused rows", schemas.SuppressionsImported),
+        200: Reply("imported, with the refused rows", answers.SuppressionsImported),
         422: "not UTF-8, or too many rows",
     },
 )
@@ -225,7 +225,7 @@ async def import_suppressions(
 
 @routes.get(
     "/suppressions.csv",
-    responses={200: Reply("phone_number,reason,source,updated_at rows", schemas.File, "text/csv")},
+    responses={200: Reply("phone_number,reason,source,updated_at rows", answers.File, "text/csv")},
 )
 async def export_suppressions(
     api: Native, request: Request, scope: Scope, body: None, conn: None

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from signalpost.accounts.schemas import Scope
 from signalpost.api.kit import Param, Reply, Routes
-from signalpost.api.native import schemas
+from signalpost.api.native import answers
 from signalpost.api.native.base import UUID, Native
 from signalpost.api.native.params import (
     ACTIVITY_LIMIT,
@@ -80,7 +80,7 @@ DELIVERY_STATUS = Param(
 @routes.post(
     "/webhooks",
     body=WebhookIn,
-    responses={201: Reply("created, with its secret", schemas.WebhookCreated)},
+    responses={201: Reply("created, with its secret", answers.WebhookCreated)},
 )
 async def create_webhook(
     api: Native, request: Request, scope: Scope, body: WebhookIn, conn: None
@@ -105,7 +105,7 @@ async def create_webhook(
     "/webhooks",
     tx="read",
     query={"limit": LIMIT, "offset": OFFSET},
-    responses={200: schemas.WebhookList, 422: "invalid limit or offset"},
+    responses={200: answers.WebhookList, 422: "invalid limit or offset"},
 )
 async def list_webhooks(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
@@ -117,7 +117,7 @@ async def list_webhooks(
     return json_response({"data": [present_endpoint(e) for e in items]})
 
 
-@routes.get("/webhooks/event-types", responses={200: schemas.EventTypes})
+@routes.get("/webhooks/event-types", responses={200: answers.EventTypes})
 async def event_types(
     api: Native, request: Request, scope: Scope, body: None, conn: None
 ) -> Response:
@@ -127,7 +127,7 @@ async def event_types(
 
 
 @routes.get(
-    "/webhooks/{id}", tx="read", path_params=WEBHOOK_ID, responses={200: schemas.WebhookOut}
+    "/webhooks/{id}", tx="read", path_params=WEBHOOK_ID, responses={200: answers.WebhookOut}
 )
 async def get_webhook(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
@@ -141,7 +141,7 @@ async def get_webhook(
     "/webhooks/{id}",
     body=WebhookPatch,
     path_params=WEBHOOK_ID,
-    responses={200: Reply("changed", schemas.WebhookOut)},
+    responses={200: Reply("changed", answers.WebhookOut)},
 )
 async def update_webhook(
     api: Native, request: Request, scope: Scope, body: WebhookPatch, conn: None
@@ -175,7 +175,7 @@ async def delete_webhook(
     "/webhooks/{id}/rotate-secret",
     tx="write",
     path_params=WEBHOOK_ID,
-    responses={200: Reply("the new secret", schemas.WebhookRotated)},
+    responses={200: Reply("the new secret", answers.WebhookRotated)},
 )
 async def rotate_secret(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
@@ -192,7 +192,7 @@ async def rotate_secret(
 @routes.post(
     "/webhooks/{id}/test",
     path_params=WEBHOOK_ID,
-    responses={200: Reply("the test delivery and its attempt", schemas.WebhookTested)},
+    responses={200: Reply("the test delivery and its attempt", answers.WebhookTested)},
 )
 async def test_webhook(
     api: Native, request: Request, scope: Scope, body: None, conn: None
@@ -208,7 +208,7 @@ async def test_webhook(
     tx="read",
     path_params=WEBHOOK_ID,
     query={"status": DELIVERY_STATUS, "limit": LIMIT, "cursor": CURSOR},
-    responses={200: schemas.DeliveryPage, 422: "invalid status or cursor"},
+    responses={200: answers.DeliveryPage, 422: "invalid status or cursor"},
 )
 async def list_deliveries(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
@@ -232,7 +232,7 @@ async def list_deliveries(
     "/webhooks/deliveries/{id}",
     tx="read",
     path_params=DELIVERY_ID,
-    responses={200: schemas.DeliveryDetail},
+    responses={200: answers.DeliveryDetail},
 )
 async def get_delivery(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
@@ -247,7 +247,7 @@ async def get_delivery(
     tx="write",
     path_params=DELIVERY_ID,
     responses={
-        202: Reply("queued for delivery", schemas.DeliveryOut),
+        202: Reply("queued for delivery", answers.DeliveryOut),
         409: "delivered already, being delivered now, or its endpoint is disabled",
     },
 )
@@ -270,7 +270,7 @@ async def retry_delivery(
         "before": BEFORE_ATTEMPT,
         "limit": ACTIVITY_LIMIT,
     },
-    responses={200: schemas.AttemptList, 422: "invalid limit, after or before"},
+    responses={200: answers.AttemptList, 422: "invalid limit, after or before"},
 )
 async def list_attempts(
     api: Native, request: Request, scope: Scope, body: None, conn: Connection
