@@ -127,17 +127,19 @@ def _parse_cached(raw: str, default_region: str | None) -> PhoneNumber | str:
 
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+# A number is valid when any of these matches, so the order only decides how soon the
+# answer comes: the types nearly every number is come first.
 _TYPE_DESCS = (
-    "premium_rate",
+    "mobile",
+    "fixed_line",
     "toll_free",
+    "premium_rate",
     "shared_cost",
     "voip",
     "personal_number",
     "pager",
     "uan",
     "voicemail",
-    "fixed_line",
-    "mobile",
 )
 _Desc = tuple[frozenset[int], re.Pattern[str]] | None
 
@@ -190,14 +192,20 @@ def _fast_e164(text: str) -> PhoneNumber | None:
     national = digits[size:]
     if not national or national[0] == "0" or regions[0] in _NON_GEOGRAPHIC:
         return None  # leading zeros and non-geographic numbers: the full parser knows
-    region = regions[0] if len(regions) == 1 else _region_from_list(national, regions)
-    if region is None or not _valid_for(national, region):
+    region: str | None
+    if len(regions) == 1:
+        region, valid = regions[0], False
+    else:
+        region, valid = _region_from_list(national, regions)
+    if region is None or not (valid or _valid_for(national, region)):
         return None
     return PhoneNumber(e164=text, region_code=region, country_code=int(digits[:size]))
 
 
-def _region_from_list(national: str, regions: tuple[str, ...]) -> str | None:
-    """libphonenumber's ``_region_code_for_number_from_list``."""
+def _region_from_list(national: str, regions: tuple[str, ...]) -> tuple[str | None, bool]:
+    """libphonenumber's ``_region_code_for_number_from_list``, and whether the number is
+    already known to be valid for the region found (a region without leading digits is
+    chosen by the same test :func:`_valid_for` makes, which need not run twice)."""
     for region in regions:
         rules = _region_rules(region)
         if rules is None:
@@ -205,10 +213,10 @@ def _region_from_list(national: str, regions: tuple[str, ...]) -> str | None:
         leading = rules[0]
         if leading is not None:
             if leading.match(national):
-                return region
+                return region, False
         elif _matches(national, rules[1]) and any(_matches(national, d) for d in rules[2]):
-            return region
-    return None
+            return region, True
+    return None, False
 
 
 def parse_phone(raw: str, default_region: str | None = None) -> PhoneNumber:
