@@ -171,7 +171,16 @@ messages = Table(
     Index(None, "tenant_id", "created_at", "id"),
     Index(None, "tenant_id", "channel", "status", "created_at", "id"),
     Index(None, "tenant_id", "to_number", "created_at", "id"),
-    Index(None, "tenant_id", "from_number", "created_at", "id"),
+    # Only messages with a sender: a lookup by sender (an equality) never matches a missing one.
+    Index(
+        None,
+        "tenant_id",
+        "from_number",
+        "created_at",
+        "id",
+        sqlite_where=text("from_number IS NOT NULL"),
+        postgresql_where=text("from_number IS NOT NULL"),
+    ),
     Index(None, "batch_id", "created_at", "id"),
     # Partial indexes: rows enter them only when the value exists, so an insert touches
     # three b-trees (primary key, batch, tenant listing) instead of seven.
@@ -231,6 +240,8 @@ activities = Table(
         "created_at",
         "id",
         "channel",
+        sqlite_where=text("from_number IS NOT NULL"),
+        postgresql_where=text("from_number IS NOT NULL"),
     ),
 )
 
@@ -243,10 +254,16 @@ dispatch_queue = Table(
     Column("leased_by", String(64), nullable=True),
     # The group a held message waits with (e.g. its send definition); held rows are due at
     # HELD_DUE_AT until the group is released.
-    Column("hold_key", String(64), nullable=True, index=True),
+    Column("hold_key", String(64), nullable=True),
     # A carrier this process could not send over handed the row to the processes that can
     # (those holding the carrier's bind slots); others pass it by.
     Column("for_carrier", String(32), nullable=True),
+    Index(
+        None,
+        "hold_key",
+        sqlite_where=text("hold_key IS NOT NULL"),
+        postgresql_where=text("hold_key IS NOT NULL"),
+    ),
 )
 
 submit_attempts = Table(
