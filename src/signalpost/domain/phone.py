@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import phonenumbers
 
+from signalpost.values import quick_init
+
 __all__ = [
     "InvalidPhoneNumber",
     "PhoneNumber",
@@ -50,6 +52,7 @@ class InvalidPhoneNumber(ValueError):
         self.reason = reason
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PhoneNumber:
     """A validated phone number in its canonical and display forms."""
