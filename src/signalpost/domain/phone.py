@@ -130,6 +130,7 @@ def _parse_cached(raw: str, default_region: str | None) -> PhoneNumber | str:
 
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_REGIONS_OF = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
 # A number is valid when any of these matches, so the order only decides how soon the
 # answer comes: the types nearly every number is come first.
 _TYPE_DESCS = (
@@ -165,29 +166,44 @@ def _matches(number: str, desc: _Desc) -> bool:
     return pattern.fullmatch(number) is not None
 
 
+_Rules = tuple[re.Pattern[str] | None, _Desc, tuple[tuple[frozenset[int], re.Pattern[str]], ...]]
+
+
 @lru_cache(maxsize=512)
-def _region_rules(region: str) -> tuple[re.Pattern[str] | None, _Desc, tuple[_Desc, ...]] | None:
-    """Leading-digits pattern, general description and type descriptions of a region."""
+def _region_rules(region: str) -> _Rules | None:
+    """Leading-digits pattern, general description and type descriptions of a region (the
+    types it has: a missing one matches no number)."""
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
     if metadata is None:
         return None
     leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None
-    types = tuple(_compile_desc(getattr(metadata, name, None)) for name in _TYPE_DESCS)
+    compiled = (_compile_desc(getattr(metadata, name, None)) for name in _TYPE_DESCS)
+    types = tuple(desc for desc in compiled if desc is not None)
     return leading, _compile_desc(metadata.general_desc), types
+
+
+def _of_a_type(number: str, rules: _Rules) -> bool:
+    """Whether ``number`` fits the region's general description and one of its types."""
+    if not _matches(number, rules[1]):
+        return False
+    size = len(number)
+    for lengths, pattern in rules[2]:
+        if (not lengths or size in lengths) and pattern.fullmatch(number) is not None:
+            return True
+    return False
 
 
 def _valid_for(national: str, region: str) -> bool:
     rules = _region_rules(region)
-    if rules is None or not _matches(national, rules[1]):
-        return False
-    return any(_matches(national, desc) for desc in rules[2])
+    return rules is not None and _of_a_type(national, rules)
 
 
 def _fast_e164(text: str) -> PhoneNumber | None:
     """A valid number from E.164 text, or None to let the full parser decide."""
     digits = text[1:]
     for size in (1, 2, 3):
-        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size]))
+        country_code = int(digits[:size])
+        regions = _REGIONS_OF.get(country_code)
         if regions:
             break
     else:
@@ -202,7 +218,7 @@ def _fast_e164(text: str) -> PhoneNumber | None:
         region, valid = _region_from_list(national, regions)
     if region is None or not (valid or _valid_for(national, region)):
         return None
-    return PhoneNumber(e164=text, region_code=region, country_code=int(digits[:size]))
+    return PhoneNumber(text, region, country_code)
 
 
 def _region_from_list(national: str, regions: tuple[str, ...]) -> tuple[str | None, bool]:
@@ -217,7 +233,7 @@ def _region_from_list(national: str, regions: tuple[str, ...]) -> tuple[str | No
         if leading is not None:
             if leading.match(national):
                 return region, False
-        elif _matches(national, rules[1]) and any(_matches(national, d) for d in rules[2]):
+        elif _of_a_type(national, rules):
             return region, True
     return None, False
 
