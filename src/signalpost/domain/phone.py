@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import phonenumbers
 
+from signalpost.values import quick_init
+
 __all__ = [
     "InvalidPhoneNumber",
     "PhoneNumber",
@@ -50,6 +52,7 @@ class InvalidPhoneNumber(ValueError):
         self.reason = reason
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PhoneNumber:
     """A validated phone number in its canonical and display forms."""
@@ -127,17 +130,20 @@ def _parse_cached(raw: str, default_region: str | None) -> PhoneNumber | str:
 
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+_REGIONS_OF = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+# A number is valid when any of these matches, so the order only decides how soon the
+# answer comes: the types nearly every number is come first.
 _TYPE_DESCS = (
-    "premium_rate",
+    "mobile",
+    "fixed_line",
     "toll_free",
+    "premium_rate",
     "shared_cost",
     "voip",
     "personal_number",
     "pager",
     "uan",
     "voicemail",
-    "fixed_line",
-    "mobile",
 )
 _Desc = tuple[frozenset[int], re.Pattern[str]] | None
 
@@ -160,29 +166,44 @@ def _matches(number: str, desc: _Desc) -> bool:
     return pattern.fullmatch(number) is not None
 
 
+_Rules = tuple[re.Pattern[str] | None, _Desc, tuple[tuple[frozenset[int], re.Pattern[str]], ...]]
+
+
 @lru_cache(maxsize=512)
-def _region_rules(region: str) -> tuple[re.Pattern[str] | None, _Desc, tuple[_Desc, ...]] | None:
-    """Leading-digits pattern, general description and type descriptions of a region."""
+def _region_rules(region: str) -> _Rules | None:
+    """Leading-digits pattern, general description and type descriptions of a region (the
+    types it has: a missing one matches no number)."""
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
     if metadata is None:
         return None
     leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None
-    types = tuple(_compile_desc(getattr(metadata, name, None)) for name in _TYPE_DESCS)
+    compiled = (_compile_desc(getattr(metadata, name, None)) for name in _TYPE_DESCS)
+    types = tuple(desc for desc in compiled if desc is not None)
     return leading, _compile_desc(metadata.general_desc), types
+
+
+def _of_a_type(number: str, rules: _Rules) -> bool:
+    """Whether ``number`` fits the region's general description and one of its types."""
+    if not _matches(number, rules[1]):
+        return False
+    size = len(number)
+    for lengths, pattern in rules[2]:
+        if (not lengths or size in lengths) and pattern.fullmatch(number) is not None:
+            return True
+    return False
 
 
 def _valid_for(national: str, region: str) -> bool:
     rules = _region_rules(region)
-    if rules is None or not _matches(national, rules[1]):
-        return False
-    return any(_matches(national, desc) for desc in rules[2])
+    return rules is not None and _of_a_type(national, rules)
 
 
 def _fast_e164(text: str) -> PhoneNumber | None:
     """A valid number from E.164 text, or None to let the full parser decide."""
     digits = text[1:]
     for size in (1, 2, 3):
-        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:size]))
+        country_code = int(digits[:size])
+        regions = _REGIONS_OF.get(country_code)
         if regions:
             break
     else:
@@ -190,14 +211,20 @@ def _fast_e164(text: str) -> PhoneNumber | None:
     national = digits[size:]
     if not national or national[0] == "0" or regions[0] in _NON_GEOGRAPHIC:
         return None  # leading zeros and non-geographic numbers: the full parser knows
-    region = regions[0] if len(regions) == 1 else _region_from_list(national, regions)
-    if region is None or not _valid_for(national, region):
+    region: str | None
+    if len(regions) == 1:
+        region, valid = regions[0], False
+    else:
+        region, valid = _region_from_list(national, regions)
+    if region is None or not (valid or _valid_for(national, region)):
         return None
-    return PhoneNumber(e164=text, region_code=region, country_code=int(digits[:size]))
+    return PhoneNumber(text, region, country_code)
 
 
-def _region_from_list(national: str, regions: tuple[str, ...]) -> str | None:
-    """libphonenumber's ``_region_code_for_number_from_list``."""
+def _region_from_list(national: str, regions: tuple[str, ...]) -> tuple[str | None, bool]:
+    """libphonenumber's ``_region_code_for_number_from_list``, and whether the number is
+    already known to be valid for the region found (a region without leading digits is
+    chosen by the same test :func:`_valid_for` makes, which need not run twice)."""
     for region in regions:
         rules = _region_rules(region)
         if rules is None:
@@ -205,10 +232,10 @@ def _region_from_list(national: str, regions: tuple[str, ...]) -> str | None:
         leading = rules[0]
         if leading is not None:
             if leading.match(national):
-                return region
-        elif _matches(national, rules[1]) and any(_matches(national, d) for d in rules[2]):
-            return region
-    return None
+                return region, False
+        elif _of_a_type(national, rules):
+            return region, True
+    return None, False
 
 
 def parse_phone(raw: str, default_region: str | None = None) -> PhoneNumber:

@@ -112,7 +112,7 @@ class RateCard:
     Instances are immutable; :meth:`with_overrides` returns a new card.
     """
 
-    __slots__ = ("_countries", "_currency", "_defaults")
+    __slots__ = ("_countries", "_currency", "_defaults", "_prices")
 
     def __init__(self, mapping: Mapping[str, object]) -> None:
         data = _as_mapping(mapping, "rate card")
@@ -120,6 +120,7 @@ class RateCard:
         self._defaults: _ChannelRates = MappingProxyType(
             _parse_channels(data.get("default", {}), "default")
         )
+        self._prices: dict[tuple[str | None, str, int], int] = {}
         countries = _as_mapping(data.get("countries", {}), "countries")
         self._countries: Mapping[str, _ChannelRates] = MappingProxyType(
             {
@@ -163,6 +164,7 @@ class RateCard:
         card._currency = self._currency
         card._defaults = defaults
         card._countries = MappingProxyType(dict(countries))
+        card._prices = {}
         return card
 
     def rate_for(self, region_code: str | None, channel: str) -> Rate:
@@ -213,11 +215,22 @@ def price(card: RateCard, region_code: str | None, channel: str, segments: int) 
     SMS is billed per segment; other channels (WhatsApp, RCS, ...) bill one
     unit per message whatever its length.
     """
+    key = (region_code, channel, segments)
+    known = card._prices.get(key)  # a send prices the same few combinations again and again
+    if known is not None:
+        return known
     if segments < 0:
         raise ValueError(f"segments must be non-negative, got {segments}")
     rate = card.rate_for(region_code, channel)
     units = segments if channel.lower() in _PER_SEGMENT_CHANNELS else 1
-    return rate.amount_micros * units
+    amount = rate.amount_micros * units
+    if len(card._prices) < _PRICES_KEPT:
+        card._prices[key] = amount
+    return amount
+
+
+_PRICES_KEPT = 4096
+"""Prices a card remembers (region x channel x segments: a few hundred in practice)."""
 
 
 @lru_cache(maxsize=4096)  # few distinct prices; responses format the same ones again

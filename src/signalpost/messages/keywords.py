@@ -57,8 +57,8 @@ class KeywordResponder:
         self.consent = consent_recorder
 
     async def __call__(self, conn: Connection, applied: Sequence[Applied]) -> None:
-        for step in applied:
-            if step.activity["status"] == Status.RECEIVED.value and step.keyword is not None:
+        for step in applied:  # a keyword is only ever found on a received message
+            if step.keyword is not None and step.activity["status"] == Status.RECEIVED.value:
                 await self._inbound(conn, step.message, step.keyword)
 
     async def _inbound(

@@ -8,6 +8,7 @@ from typing import Any
 
 from signalpost.activities.schemas import Activity
 from signalpost.domain.lifecycle import CHANNELS
+from signalpost.values import quick_init
 
 __all__ = [
     "CHANNELS",
@@ -21,6 +22,7 @@ __all__ = [
 ]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RecipientSpec:
     to: str
@@ -58,6 +60,7 @@ class SendSpec:
     category: str | None = None  # transactional | marketing; marketing respects quiet hours
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CreatedMessage:
     id: str

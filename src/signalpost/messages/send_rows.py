@@ -91,7 +91,14 @@ def _build_rows(
     request_id = current_request_id()
     second = Status.SCHEDULED if scheduled else Status.QUEUED
     metadata = orjson.dumps(spec.metadata).decode() if spec.metadata else None
-    segment_cache: dict[str, encoding.SegmentInfo] = {}
+    segment_cache: dict[str, tuple[int, str]] = {}
+    # The same for every message of the send: looked up once, not per message.
+    org_id, tenant_id, test = scope.organization_id, scope.tenant_id, scope.test
+    template_id, template_name = (template.id, template.name) if template else (None, None)
+    rates, currency, dialect, held = policy.rates, policy.rates.currency, spec.dialect, spec.held
+    channels, single = spec.channels, len(spec.channels) == 1
+    accepted = Status.ACCEPTED.value
+    said = {(st, c): describe(st, c) for st in (Status.ACCEPTED, second) for c in channels}
     rows: list[dict[str, Any]] = []
     acts: list[dict[str, Any]] = []
     queue: list[dict[str, Any]] = []
@@ -99,45 +106,50 @@ def _build_rows(
     for (index, phone), body in zip(parsed, bodies, strict=True):
         info = segment_cache.get(body)
         if info is None:
-            info = segment_cache[body] = encoding.analyze(body)
-        key = spec.recipients[index].message_key
-        own = spec.recipients[index].metadata
+            analyzed = encoding.analyze(body)
+            info = segment_cache[body] = (analyzed.segments, analyzed.encoding.value)
+        segments, encoded = info
+        recipient = spec.recipients[index]
+        key, own = recipient.message_key, recipient.metadata
         row_metadata = orjson.dumps({**(spec.metadata or {}), **own}).decode() if own else metadata
         hold = holds.get(index) if holds else None
         sender = senders.get(index, spec.sender) if senders else spec.sender
+        to, region = phone.e164, phone.region_code
         r_scheduled: int | None
         if hold is not None:  # this recipient's quiet hours: it waits, scheduled
             r_scheduled, r_second = hold[0], Status.SCHEDULED
             r_expires = r_scheduled + validity * 1_000_000
         else:
             r_scheduled, r_second, r_expires = scheduled, second, expires_at
-        for channel in spec.channels:
+        status = r_second.value
+        due_at = outbox.HELD_DUE_AT if held else (r_scheduled or start)
+        for channel in channels:
             message_id = new_id()
-            price = pricing.price(policy.rates, phone.region_code, channel, info.segments)
+            price = pricing.price(rates, region, channel, segments)
             rows.append(
                 {
                     "id": message_id,
-                    "organization_id": scope.organization_id,
-                    "tenant_id": scope.tenant_id,
+                    "organization_id": org_id,
+                    "tenant_id": tenant_id,
                     "batch_id": batch_id,
-                    "message_key": key if len(spec.channels) == 1 else _channel_key(key, channel),
+                    "message_key": key if single else _channel_key(key, channel),
                     "channel": channel,
-                    "to_number": phone.e164,
+                    "to_number": to,
                     "from_number": sender,
-                    "region_code": phone.region_code,
+                    "region_code": region,
                     "body": body,
-                    "template_id": template.id if template else None,
-                    "template_name": template.name if template else None,
-                    "encoding": info.encoding.value,
-                    "segments": info.segments,
+                    "template_id": template_id,
+                    "template_name": template_name,
+                    "encoding": encoded,
+                    "segments": segments,
                     "price_micros": price,
-                    "currency": policy.rates.currency,
-                    "status": r_second.value,
+                    "currency": currency,
+                    "status": status,
                     "reason_code": None,
                     "reason": None,
                     "carrier": None,
                     "carrier_message_id": None,
-                    "dialect": spec.dialect,
+                    "dialect": dialect,
                     "metadata": row_metadata,
                     "scheduled_at": r_scheduled,
                     "expires_at": r_expires,
@@ -147,18 +159,20 @@ def _build_rows(
                     "delivered_at": None,
                     "attempts": 0,
                     "revision": 2,  # its two creation steps
-                    "test": scope.test,
+                    "test": test,
                     "request_id": request_id,
                 }
             )
-            for status, price_of in ((Status.ACCEPTED, None), (r_second, price)):
-                held = hold is not None and status is Status.SCHEDULED
+            for step, step_text, price_of in (
+                (accepted, said[Status.ACCEPTED, channel], None),
+                (status, hold[1] if hold else said[r_second, channel], price),
+            ):
                 acts.append(
                     {
                         "message_id": message_id,
-                        "tenant_id": scope.tenant_id,
-                        "status": status.value,
-                        "description": hold[1] if held and hold else describe(status, channel),
+                        "tenant_id": tenant_id,
+                        "status": step,
+                        "description": step_text,
                         "reason_code": None,
                         "reason": None,
                         "error_code": None,
@@ -171,7 +185,7 @@ def _build_rows(
             queue.append(
                 {
                     "message_id": message_id,
-                    "due_at": outbox.HELD_DUE_AT if spec.held else (r_scheduled or start),
+                    "due_at": due_at,
                     "attempts": 0,
                     "leased_by": None,
                     "hold_key": spec.hold_key,
@@ -180,14 +194,14 @@ def _build_rows(
             created.append(
                 CreatedMessage(
                     message_id,
-                    phone.e164,
+                    to,
                     channel,
-                    r_second.value,
+                    status,
                     key,
-                    info.segments,
-                    info.encoding.value,
+                    segments,
+                    encoded,
                     price,
-                    policy.rates.currency,
+                    currency,
                     body,
                     now,
                 )

@@ -19,12 +19,14 @@ from signalpost.domain.keywords import KeywordAction
 from signalpost.domain.lifecycle import IllegalTransition, Status, describe, plan_transition
 from signalpost.messages import repository as repo
 from signalpost.storage import Connection
+from signalpost.values import quick_init
 
 __all__ = ["Applied", "Change", "Observer", "Recorder"]
 
 log = logging.getLogger("signalpost.lifecycle")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Change:
     """A requested state change of one message."""
@@ -42,6 +44,7 @@ class Change:
     attempts_inc: int = 0
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Applied:
     """A step that was recorded: the message as it now is, and the activity row written.

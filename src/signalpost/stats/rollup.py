@@ -62,15 +62,36 @@ def _unit(message: dict[str, Any], status: str, carrier: str | None) -> _Unit:
 
 def _count(applied: Iterable[Applied]) -> dict[_Unit, int]:
     units: dict[_Unit, int] = {}
+    # The newest step's message, status and carrier, counted in only when a step that does
+    # not go on from it comes: a message's consecutive steps (its two creation steps) then
+    # count once, in the status they end in, instead of in and out of each one between.
+    pending: tuple[dict[str, Any], str, str | None] | None = None
     for step in applied:
         status = step.activity["status"]
         if status == _RECEIVED:
             continue  # inbound messages are not deliveries
         message = step.message
         if status != _ACCEPTED:
-            old = _unit(message, step.previous.value, step.previous_carrier)
-            units[old] = units.get(old, 0) - 1
-        new = _unit(message, status, message["carrier"])
+            previous, previous_carrier = step.previous, step.previous_carrier
+            if (
+                pending is not None
+                and pending[0] is message  # the same row, so the same fields
+                and pending[1] == previous  # a status is a str enum: equal to its value
+                and (pending[2] or "") == (previous_carrier or "")
+            ):
+                pending = None  # it leaves the unit the step before put it in
+            else:
+                if pending is not None:
+                    new = _unit(*pending)
+                    units[new] = units.get(new, 0) + 1
+                old = _unit(message, previous.value, previous_carrier)
+                units[old] = units.get(old, 0) - 1
+        elif pending is not None:
+            new = _unit(*pending)
+            units[new] = units.get(new, 0) + 1
+        pending = (message, status, message["carrier"])
+    if pending is not None:
+        new = _unit(*pending)
         units[new] = units.get(new, 0) + 1
     return units
 

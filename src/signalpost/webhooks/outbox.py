@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import orjson
@@ -110,6 +111,10 @@ class EndpointCache:
             self._entries.pop(tenant_id, None)
 
 
+_MESSAGE = attrgetter("message")
+_TENANT = itemgetter("tenant_id")
+
+
 class Outbox:
     """The recorder observer that turns applied steps into webhook event rows."""
 
@@ -118,7 +123,7 @@ class Outbox:
         self.wake = wake
 
     async def __call__(self, conn: Connection, applied: Sequence[Applied]) -> None:
-        tenants = {a.message["tenant_id"] for a in applied}
+        tenants = set(map(_TENANT, map(_MESSAGE, applied)))  # a send's steps: one tenant
         endpoints = await self.cache.for_tenants(conn, tenants)
         if not any(endpoints.values()):
             return

@@ -4,7 +4,7 @@ limits shared by every process."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, UniqueConstraint, text
 
 from signalpost.storage.tables.base import AutoId, Id, Micros, metadata
 
@@ -31,10 +31,16 @@ dispatch_queue = Table(
     Column("leased_by", String(64), nullable=True),
     # The group a held message waits with (e.g. its send definition); held rows are due at
     # HELD_DUE_AT until the group is released.
-    Column("hold_key", String(64), nullable=True, index=True),
+    Column("hold_key", String(64), nullable=True),
     # A carrier this process could not send over handed the row to the processes that can
     # (those holding the carrier's bind slots); others pass it by.
     Column("for_carrier", String(32), nullable=True),
+    Index(
+        None,
+        "hold_key",
+        sqlite_where=text("hold_key IS NOT NULL"),
+        postgresql_where=text("hold_key IS NOT NULL"),
+    ),
 )
 
 submit_attempts = Table(

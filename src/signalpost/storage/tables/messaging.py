@@ -82,7 +82,16 @@ messages = Table(
     Index(None, "tenant_id", "created_at", "id"),
     Index(None, "tenant_id", "channel", "status", "created_at", "id"),
     Index(None, "tenant_id", "to_number", "created_at", "id"),
-    Index(None, "tenant_id", "from_number", "created_at", "id"),
+    # Only messages with a sender: a lookup by sender (an equality) never matches a missing one.
+    Index(
+        None,
+        "tenant_id",
+        "from_number",
+        "created_at",
+        "id",
+        sqlite_where=text("from_number IS NOT NULL"),
+        postgresql_where=text("from_number IS NOT NULL"),
+    ),
     Index(None, "batch_id", "created_at", "id"),
     # Partial indexes: rows enter them only when the value exists, so an insert touches
     # three b-trees (primary key, batch, tenant listing) instead of seven.
@@ -142,6 +151,8 @@ activities = Table(
         "created_at",
         "id",
         "channel",
+        sqlite_where=text("from_number IS NOT NULL"),
+        postgresql_where=text("from_number IS NOT NULL"),
     ),
 )
 
