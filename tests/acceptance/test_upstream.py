@@ -21,16 +21,9 @@ from signalpost.storage.migrate import upgrade
 from signalpost.storage.tables import activities, messages
 from tests.acceptance.test_smpp_acceptance import control, smsc_process
 from tests.support.databases import DbTarget, copy_sqlite, drop_schema
-from tests.support.server import ServerProcess, cli, free_port
-from tests.support.server import running_server as _running_server
+from tests.support.server import ServerProcess, cli, free_port, running_server
 
 pytestmark = pytest.mark.slow
-
-
-def running_server(*args: Any, **kwargs: Any) -> Any:
-    """Two servers and an SMSC share a loaded machine here: allow them longer to start."""
-    return _running_server(*args, health_timeout=90.0, **kwargs)
-
 
 EXPECTED = {
     "0001": ("failed", "DELIVERY_001"),

@@ -221,7 +221,7 @@ def running_server(
     extra_env: Mapping[str, str] | None = None,
     args: list[str] | None = None,
     port: int | None = None,
-    health_timeout: float = 30.0,
+    health_timeout: float = 120.0,
 ) -> Iterator[ServerProcess]:
     port = port or free_port()
     log = tmp / f"server-{port}.log"
