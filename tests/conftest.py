@@ -48,6 +48,19 @@ from tests.support.server import ServerProcess, create_org, running_server
 BACKENDS = ["sqlite", "postgresql"]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """With ``--dist loadgroup`` (``make test``), the tests of one module and backend run in
+    one worker: a module's shared server and other module-scoped fixtures start once per
+    module and backend, as in a single process, while the two halves of a module may run
+    side by side.  (A group name ends the node id after an ``@``, so it holds no ``]``.)"""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        backend = params.params.get("backend") if params is not None else None
+        group = item.nodeid.split("::")[0] + (f":{backend}" if backend else "")
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_leaked_processes() -> Iterator[None]:
     """Whatever child a failed test left running is stopped when the session ends."""
