@@ -59,7 +59,11 @@ class Receiver:
         """Keep each request to ``path`` unanswered until the returned function is called."""
         gate = asyncio.Event()
         self.behaviour[path] = Behaviour(status, gate=gate)
-        return lambda: self._loop.call_soon_threadsafe(gate.set)
+
+        def release() -> None:
+            self._loop.call_soon_threadsafe(gate.set)
+
+        return release
 
     def requests(self, path: str | None = None) -> list[Received]:
         with self._lock:
