@@ -57,7 +57,7 @@ typecheck: $(DEV_STAMP)
 ## more workers than cores pays. Each module's tests on one backend stay in one worker.
 TEST_WORKERS ?= 4
 test: browser lint typecheck
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 ## make bench: throughput and latency figures, each beside a reference measured in the same run
 bench: $(DEV_STAMP)

@@ -30,6 +30,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,17 +49,26 @@ from tests.support.server import ServerProcess, create_org, running_server
 BACKENDS = ["sqlite", "postgresql"]
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With ``--dist loadgroup`` (``make test``), the tests of one module and backend run in
-    one worker: a module's shared server and other module-scoped fixtures start once per
-    module and backend, as in a single process, while the two halves of a module may run
-    side by side.  (A group name ends the node id after an ``@``, so it holds no ``]``.)"""
-    for item in items:
-        params = getattr(item, "callspec", None)
-        backend = params.params.get("backend") if params is not None else None
-        group = item.nodeid.split("::")[0] + (f":{backend}" if backend else "")
-        item.add_marker(pytest.mark.xdist_group(group))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``--dist loadscope`` (``make test``), the tests of one module on one backend run
+    in one worker process: a module's shared server and its other module-scoped fixtures
+    start once per module and backend, as in a single process, while the two halves of a
+    module may run side by side.  Modules are handed out in the order they are collected
+    (acceptance tests, the longest, first), not biggest first."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+    class ModuleAndBackend(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module, _, name = nodeid.partition("::")
+            params = name[name.find("[") + 1 : -1].split("-") if name.endswith("]") else []
+            backend = next((p for p in params if p in BACKENDS), None)
+            return f"{module}[{backend}]" if backend else module
+
+    config.option.loadscopereorder = False
+    return ModuleAndBackend(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)
