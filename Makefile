@@ -53,8 +53,11 @@ typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 ## make test: lint, type checks and the whole suite (PostgreSQL tests need SIGNALPOST_TEST_PG_URL)
+## in TEST_WORKERS processes; most of its time is spent waiting on servers and sockets, so
+## more workers than cores pays. Each module's tests on one backend stay in one worker.
+TEST_WORKERS ?= 4
 test: browser lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 ## make bench: throughput and latency figures, each beside a reference measured in the same run
 bench: $(DEV_STAMP)

@@ -30,6 +30,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +48,28 @@ from tests.support.processes import reap_all
 from tests.support.server import ServerProcess, create_org, running_server
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``--dist loadscope`` (``make test``), the tests of one module on one backend run
+    in one worker process: a module's shared server and its other module-scoped fixtures
+    start once per module and backend, as in a single process, while the two halves of a
+    module may run side by side.  Modules are handed out in the order they are collected
+    (acceptance tests, the longest, first), not biggest first."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+    class ModuleAndBackend(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module, _, name = nodeid.partition("::")
+            params = name[name.find("[") + 1 : -1].split("-") if name.endswith("]") else []
+            backend = next((p for p in params if p in BACKENDS), None)
+            return f"{module}[{backend}]" if backend else module
+
+    config.option.loadscopereorder = False
+    return ModuleAndBackend(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +20,7 @@ from hypothesis import strategies as st
 
 from tests.acceptance.dialect_shapes import dialect_of, is_error_shape
 from tests.support.databases import DbTarget
-from tests.support.server import ServerProcess, cli, running_server
+from tests.support.server import ServerProcess, create_oauth_client
 
 UNLIMITED = {
     f"SIGNALPOST_{name}": "1000000/second"
@@ -125,7 +124,7 @@ def _operations(document: dict[str, Any]) -> list[Operation]:
 
 
 def _sfmc_token(server: ServerProcess, db_target: DbTarget, org_id: str) -> str:
-    client = cli(db_target, "oauth-client", "create", "--org", org_id)
+    client = create_oauth_client(db_target, org_id)
     body = {
         "grant_type": "client_credentials",
         "client_id": client["client_id"],
@@ -137,22 +136,26 @@ def _sfmc_token(server: ServerProcess, db_target: DbTarget, org_id: str) -> str:
     return token
 
 
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    return UNLIMITED
+
+
 @pytest.fixture
-def harness(db_target: DbTarget, tmp_path: Path) -> Iterator[Harness]:
-    with running_server(db_target, tmp_path, extra_env=UNLIMITED) as server:
-        org = cli(db_target, "org", "create", "Acme")
-        key = org["api_key"]
-        bearer = {"Authorization": f"Bearer {key}"}
-        headers = {
-            "native": bearer,
-            "mailersend": bearer,
-            "lamah": bearer,
-            "sentdm": {"x-api-key": key},
-            "sfmc": {"Authorization": f"Bearer {_sfmc_token(server, db_target, org['id'])}"},
-        }
-        with server.client() as client:
-            document = client.get("/openapi.json").json()
-            yield Harness(server, client, headers, _operations(document))
+def harness(server: ServerProcess, db_target: DbTarget, org: dict[str, str]) -> Iterator[Harness]:
+    """The module's server (no rate limits) and a new organization with every credential."""
+    key = org["api_key"]
+    bearer = {"Authorization": f"Bearer {key}"}
+    headers = {
+        "native": bearer,
+        "mailersend": bearer,
+        "lamah": bearer,
+        "sentdm": {"x-api-key": key},
+        "sfmc": {"Authorization": f"Bearer {_sfmc_token(server, db_target, org['id'])}"},
+    }
+    with server.client() as client:
+        document = client.get("/openapi.json").json()
+        yield Harness(server, client, headers, _operations(document))
 
 
 def _fill(path: str, value: str | None = None, target: str | None = None) -> str:

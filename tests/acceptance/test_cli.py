@@ -23,7 +23,7 @@ def _run(
         [sys.executable, "-m", "signalpost.cli", *args, "--url", server.url],
         env=signalpost_env(db, env),
         capture_output=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
 

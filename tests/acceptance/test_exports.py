@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from tests.support.databases import DbTarget
-from tests.support.server import ServerProcess, _env, cli
+from tests.support.server import ServerProcess, _env, create_org
 
 COUNT = 2_300  # three pages of messages, five of activities
 
@@ -34,7 +34,7 @@ def test_exports_stream_every_row_once(
     server: ServerProcess, org: dict[str, str], db_target: DbTarget
 ) -> None:
     ids = _send_scheduled(server, org["api_key"])
-    other = cli(db_target, "org", "create", "Other")
+    other = create_org(db_target, "Other")
     with server.client(org["api_key"]) as client:
         response = client.get("/v1/messages/export")
         assert response.status_code == 200

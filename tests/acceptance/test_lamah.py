@@ -23,7 +23,7 @@ def lamah(server: ServerProcess, token: str | None) -> httpx.Client:
     return httpx.Client(base_url=server.url, headers=headers, timeout=30.0)
 
 
-def wait_details(client: httpx.Client, message_id: str, timeout: float = 20.0) -> dict[str, Any]:
+def wait_details(client: httpx.Client, message_id: str, timeout: float = 60.0) -> dict[str, Any]:
     """Poll until every receiver has a final status."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

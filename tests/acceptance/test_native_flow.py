@@ -15,7 +15,7 @@ FINAL = {"delivered", "read", "failed", "expired", "rejected", "blocked", "filte
 
 
 def wait_final(
-    client: httpx.Client, ids: list[str], timeout: float = 30.0, read: frozenset[str] = frozenset()
+    client: httpx.Client, ids: list[str], timeout: float = 60.0, read: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
     """Poll until every message is final (and those in ``read`` have been read)."""
     deadline = time.monotonic() + timeout

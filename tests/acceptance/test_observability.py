@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.acceptance.test_native_flow import wait_final
 from tests.support.databases import DbTarget
-from tests.support.server import ServerProcess, cli, running_server
+from tests.support.server import ServerProcess, create_key, running_server
 from tests.support.webhook_receiver import running_receiver
 
 ENV = {
@@ -42,7 +42,7 @@ def total(samples: Samples, name: str, **labels: str) -> float:
     return sum(v for (n, ls), v in samples.items() if n == name and wanted <= ls)
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -88,7 +88,7 @@ def test_metrics_and_logs_follow_a_message(
 
         wait_for(lambda: delivered_webhooks() >= 1, "the webhook delivery to be counted")
         after = scrape(server)
-        key = cli(db_target, "key", "create", "--org", org["id"], "--name", "extra")
+        key = create_key(db_target, org["id"], name="extra")
         assert client.get("/v1/messages", headers={"Authorization": f"Bearer {key['api_key']}"})
         rotated = client.post(f"/v1/keys/{key['id']}/rotate", json={"grace_seconds": 60}).json()
         client.get("/v1/messages", headers={"Authorization": f"Bearer {rotated['api_key']}"})
@@ -99,7 +99,16 @@ def test_metrics_and_logs_follow_a_message(
     assert grew("signalpost_messages_total", status="accepted", channel="sms") == 2
     assert grew("signalpost_messages_total", status="delivered", carrier="simulator") == 1
     assert grew("signalpost_messages_total", status="failed") == 1
-    assert grew("signalpost_receipts_total", outcome="delivered") == 1
+    # Each message's receipt is counted once, by its outcome; one that overtakes the answer
+    # to its submit (a busy machine) is counted as it arrives, as an orphan, and applied
+    # when the answer is recorded.
+    receipts = {
+        outcome: grew("signalpost_receipts_total", outcome=outcome)
+        for outcome in ("delivered", "failed", "orphan")
+    }
+    assert sum(receipts.values()) == 2, receipts
+    assert receipts["delivered"] == 1 or receipts["orphan"] >= 1, receipts
+    assert receipts["failed"] == 1 or receipts["orphan"] >= 1, receipts
     assert grew("signalpost_submits_total", outcome="accepted") == 2
     assert grew("signalpost_submit_seconds_count", carrier="simulator") >= 1
     assert grew("signalpost_webhook_deliveries_total", outcome="delivered") == 1

@@ -4,7 +4,6 @@ ready again after; worker-only processes answer on their own port."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import httpx
 
 from tests.acceptance.test_smpp_acceptance import smpp_env
 from tests.support.databases import DbTarget
+from tests.support.processes import spawn, stop
 from tests.support.server import free_port, running_server, start_process
 from tests.support.tcp_proxy import running_proxy
 
@@ -28,7 +28,7 @@ def ready(url: str) -> tuple[int, dict[str, Any]]:
     return response.status_code, body
 
 
-def wait_status(url: str, status: int, timeout: float = 30.0) -> dict[str, Any]:
+def wait_status(url: str, status: int, timeout: float = 60.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         code, body = ready(url)
@@ -62,16 +62,13 @@ def smsc(port: int) -> Iterator[None]:
     """The SMSC simulator on ``port`` for the duration of the block."""
     command = [sys.executable, "-m", "signalpost.cli", "smsc-sim", "--port", str(port)]
     command += ["--control-port", str(free_port())]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = spawn(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         assert process.stdout is not None
         assert json.loads(process.stdout.readline())["smsc"] == port
         yield
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(10)
-        if process.stdout is not None:
-            process.stdout.close()
+        stop(process)
 
 
 def test_readyz_follows_the_smpp_binds(
@@ -98,7 +95,7 @@ def test_a_worker_serves_health_and_metrics(db_target: DbTarget, tmp_path: Path)
     process = start_process(["worker", "--port", str(port)], db_target, log)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -114,5 +111,5 @@ def test_a_worker_serves_health_and_metrics(db_target: DbTarget, tmp_path: Path)
         assert "signalpost_dispatch_queue_messages" in metrics.text
         assert httpx.get(f"{url}/v1/messages", timeout=10).status_code == 404
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(15) == 0, log.read_text()
+        code = stop(process)
+    assert code == 0, log.read_text()

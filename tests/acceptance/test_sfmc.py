@@ -64,7 +64,7 @@ def create_definition(client: httpx.Client, key: str, **extra: Any) -> dict[str,
     return created
 
 
-def wait_for(check: Callable[[], dict[str, Any] | None], timeout: float = 20.0) -> dict[str, Any]:
+def wait_for(check: Callable[[], dict[str, Any] | None], timeout: float = 60.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = check()

@@ -66,7 +66,9 @@ def worker_env(config: Path) -> dict[str, str]:
         "SIGNALPOST_SMPP_CONFIG": str(config),
         "SIGNALPOST_WORKERS": "2",
         "SIGNALPOST_DISPATCH_BATCH_SIZE": "50",
-        "SIGNALPOST_DISPATCH_LEASE_SECONDS": "2",
+        # A batch is never taken from a worker still sending it, however slow the machine:
+        # past its lease an SMPP submit is made again (at least once), as it must be.
+        "SIGNALPOST_DISPATCH_LEASE_SECONDS": "30",
         "SIGNALPOST_LOG_LEVEL": "info",
     }
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from tests.acceptance.test_native_flow import wait_final
 from tests.support.databases import DbTarget
-from tests.support.server import ServerProcess, cli
+from tests.support.server import ServerProcess, create_key, create_org, create_profile
 
 
 def test_stats_count_the_outcomes_of_a_send(
     server: ServerProcess, org: dict[str, str], db_target: DbTarget
 ) -> None:
     numbers = ["+14155551234", "+14155552222", "+14155550001", "+14155550002", "+14155550003"]
-    profile = cli(db_target, "profile", "create", "--org", org["id"], "Support")
-    profile_key = cli(db_target, "key", "create", "--org", org["id"], "--profile", profile["id"])
-    other = cli(db_target, "org", "create", "Other")
+    profile = create_profile(db_target, org["id"], "Support")
+    profile_key = create_key(db_target, org["id"], profile_id=profile["id"])
+    other = create_org(db_target, "Other")
     with server.client(org["api_key"]) as client, server.client(profile_key["api_key"]) as mine:
         sent = client.post("/v1/messages", json={"to": numbers, "text": "Hello"}).json()
         wait_final(client, [m["id"] for m in sent["messages"]])

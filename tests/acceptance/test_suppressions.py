@@ -8,7 +8,7 @@ import io
 import httpx
 
 from tests.support.databases import DbTarget
-from tests.support.server import ServerProcess, cli
+from tests.support.server import ServerProcess, create_profile
 
 A, B, C = "+14155552001", "+14155552002", "+14155552003"
 
@@ -28,7 +28,7 @@ def test_suppression_list(server: ServerProcess, org: dict[str, str], db_target:
         assert client.get(f"/v1/messages/{sent[0]['id']}").json()["reason_code"] == "CONSENT_001"
 
         # the organization's list covers its profiles
-        profile = cli(db_target, "profile", "create", "--org", org["id"], "Shop")
+        profile = create_profile(db_target, org["id"], "Shop")
         headers = {"x-profile-id": profile["id"]}
         from_profile = client.post("/v1/messages", json={"to": [A], "text": "Hi"}, headers=headers)
         assert from_profile.json()["messages"][0]["status"] == "filtered"

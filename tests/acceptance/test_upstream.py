@@ -21,16 +21,9 @@ from signalpost.storage.migrate import upgrade
 from signalpost.storage.tables import activities, messages
 from tests.acceptance.test_smpp_acceptance import control, smsc_process
 from tests.support.databases import DbTarget, copy_sqlite, drop_schema
-from tests.support.server import ServerProcess, cli, free_port
-from tests.support.server import running_server as _running_server
+from tests.support.server import ServerProcess, add_number, create_org, free_port, running_server
 
 pytestmark = pytest.mark.slow
-
-
-def running_server(*args: Any, **kwargs: Any) -> Any:
-    """Two servers and an SMSC share a loaded machine here: allow them longer to start."""
-    return _running_server(*args, health_timeout=90.0, **kwargs)
-
 
 EXPECTED = {
     "0001": ("failed", "DELIVERY_001"),
@@ -194,12 +187,12 @@ def test_final_statuses_arrive_by_signed_webhooks(
     db_target: DbTarget, upstream_db: DbTarget, tmp_path: Path
 ) -> None:
     with running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV) as up:
-        up_key = cli(upstream_db, "org", "create", "Upstream")["api_key"]
+        up_key = create_org(upstream_db, "Upstream")["api_key"]
         port = free_port()
         url = f"http://127.0.0.1:{port}/carriers/upstream/events"
         secret = register_webhook(up, up_key, url)
         config = carriers_file(tmp_path, up, up_key, webhook_secret=secret)
-        org = cli(db_target, "org", "create", "Acme")
+        org = create_org(db_target, "Acme")
         with running_server(db_target, tmp_path, extra_env=first_env(config), port=port) as first:
             ids = send(first, org["api_key"], SMS) + send(
                 first, org["api_key"], [WHATSAPP], "whatsapp"
@@ -216,9 +209,9 @@ def test_polling_completes_messages_without_webhooks(
     db_target: DbTarget, upstream_db: DbTarget, tmp_path: Path
 ) -> None:
     with running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV) as up:
-        up_key = cli(upstream_db, "org", "create", "Upstream")["api_key"]
+        up_key = create_org(upstream_db, "Upstream")["api_key"]
         config = carriers_file(tmp_path, up, up_key, poll_after_seconds=0.3)
-        org = cli(db_target, "org", "create", "Acme")
+        org = create_org(db_target, "Acme")
         with running_server(db_target, tmp_path, extra_env=first_env(config)) as first:
             ids = send(first, org["api_key"], SMS) + send(
                 first, org["api_key"], [WHATSAPP], "whatsapp"
@@ -254,12 +247,12 @@ def test_stopping_the_upstream_fails_over_to_smpp_and_back(
         up = stack.enter_context(
             running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV, port=up_port)
         )
-        up_key = cli(upstream_db, "org", "create", "Upstream")["api_key"]
+        up_key = create_org(upstream_db, "Upstream")["api_key"]
         secret = register_webhook(up, up_key, f"http://127.0.0.1:{port}/carriers/upstream/events")
         config = carriers_file(
             tmp_path, up, up_key, webhook_secret=secret, poll_after_seconds=2, smsc=smsc_port
         )
-        org = cli(db_target, "org", "create", "Acme")
+        org = create_org(db_target, "Acme")
         first = stack.enter_context(
             running_server(db_target, tmp_path, extra_env=first_env(config), port=port)
         )
@@ -277,7 +270,7 @@ def test_stopping_the_upstream_fails_over_to_smpp_and_back(
             running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV, port=up_port)
         )
         probes: list[str] = []
-        wait_until(lambda: probe(first, org["api_key"], db_target, probes) == "upstream", 30)
+        wait_until(lambda: probe(first, org["api_key"], db_target, probes) == "upstream")
         after = send(first, org["api_key"], numbers[200:])
         found = wait_final(db_target, before + during + after + probes)
         check_final(found)
@@ -293,7 +286,7 @@ def test_stopping_the_upstream_fails_over_to_smpp_and_back(
         assert len(via_smsc) == smsc_stats["accepted"]
 
 
-def wait_until(condition: Any, timeout: float = 30) -> None:
+def wait_until(condition: Any, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -305,7 +298,7 @@ def probe(server: ServerProcess, key: str, db: DbTarget, sent: list[str]) -> str
     """Send one message and tell which carrier took it."""
     [mid] = send(server, key, [f"+1415301{1000 + len(sent):04d}"])
     sent.append(mid)
-    wait_until(lambda: rows(db, [mid])[0]["status"] in ("sent", "delivered"), 30)
+    wait_until(lambda: rows(db, [mid])[0]["status"] in ("sent", "delivered"))
     carrier: str = rows(db, [mid])[0]["carrier"]
     return carrier
 
@@ -354,13 +347,13 @@ def test_mailersend_final_statuses_arrive_by_its_signed_webhooks(
     db_target: DbTarget, upstream_db: DbTarget, tmp_path: Path
 ) -> None:
     with running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV) as up:
-        up_org = cli(upstream_db, "org", "create", "Upstream")
-        cli(upstream_db, "number", "add", "--org", up_org["id"], SENDING_NUMBER)
+        up_org = create_org(upstream_db, "Upstream")
+        add_number(upstream_db, up_org["id"], SENDING_NUMBER)
         port = free_port()
         url = f"http://127.0.0.1:{port}/carriers/ms/events"
         secret = mailersend_webhook(up, up_org["api_key"], url)
         config = mailersend_file(tmp_path, up, up_org["api_key"], secret)
-        org = cli(db_target, "org", "create", "Acme")
+        org = create_org(db_target, "Acme")
         with running_server(db_target, tmp_path, extra_env=first_env(config), port=port) as first:
             found = wait_final(db_target, send(first, org["api_key"], SMS))
         check_final(found)

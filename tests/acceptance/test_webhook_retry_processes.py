@@ -8,17 +8,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.support.databases import DbTarget
-from tests.support.server import cli, running_server
+from tests.support.server import create_org, running_server
 from tests.support.webhook_receiver import running_receiver
 
 DELIVERING = {
     "SIGNALPOST_ALLOW_PRIVATE_WEBHOOKS": "true",
     "SIGNALPOST_WEBHOOK_POLL_INTERVAL": "0.02",
+    "SIGNALPOST_WEBHOOK_TIMEOUT_SECONDS": "30",  # the held delivery stays in flight meanwhile
 }
 API_ONLY = {**DELIVERING, "SIGNALPOST_WEBHOOK_DELIVERY": "false"}
 
 
-def _wait(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+def _wait(condition: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -29,14 +30,14 @@ def _wait(condition: Callable[[], bool], timeout: float = 30.0) -> None:
 def test_a_retry_in_another_process_never_sends_an_event_twice(
     db_target: DbTarget, tmp_path: Path
 ) -> None:
-    org = cli(db_target, "org", "create", "Acme")
+    org = create_org(db_target, "Acme")
     with (
         running_receiver() as receiver,
         running_server(db_target, tmp_path, extra_env=DELIVERING),
         running_server(db_target, tmp_path, extra_env=API_ONLY, args=["--no-workers"]) as api,
         api.client(org["api_key"]) as client,
     ):
-        receiver.answer("/hook", delay=3.0)
+        release = receiver.hold("/hook")
         created = client.post(
             "/v1/webhooks", json={"url": receiver.url(), "event_types": ["message.queued"]}
         )
@@ -49,6 +50,7 @@ def test_a_retry_in_another_process_never_sends_an_event_twice(
         in_flight = client.post(f"{path}/retry")
         assert in_flight.status_code == 409
         assert in_flight.json()["error"]["code"] == "webhook_delivery_in_flight"
+        release()
         _wait(lambda: client.get(path).json()["status"] == "delivered")
         delivered = client.post(f"{path}/retry")
         assert delivered.status_code == 409

@@ -4,7 +4,7 @@ revocation, sign out; another organization sees none of it; forged posts are ref
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,12 @@ from playwright.sync_api import Page
 from tests.acceptance.test_native_flow import wait_final
 from tests.support.browser import OfflinePage, chromium, offline_page
 from tests.support.databases import DbTarget
-from tests.support.server import ServerProcess, cli, free_port, running_server
+from tests.support.server import ServerProcess, create_key, create_org, create_user, free_port
 
 NUMBERS = ["+14155551234", "+14155552345", "+14155553456", "+14155550001"]
 
 
-def until(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+def until(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
@@ -30,14 +30,17 @@ def until(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.fixture
-def console_server(db_target: DbTarget, tmp_path: Path) -> Iterator[ServerProcess]:
-    env = {
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    return {
         "SIGNALPOST_ALLOW_PRIVATE_WEBHOOKS": "true",
         "SIGNALPOST_WEBHOOK_RETRY_BASE_SECONDS": "60",
     }
-    with running_server(db_target, tmp_path, extra_env=env) as srv:
-        yield srv
+
+
+@pytest.fixture
+def console_server(server: ServerProcess) -> ServerProcess:
+    return server
 
 
 @pytest.fixture
@@ -66,11 +69,11 @@ def test_console_end_to_end(
     console_server: ServerProcess, db_target: DbTarget, shots: Callable[[Page, str], None]
 ) -> None:
     server = console_server
-    org = cli(db_target, "org", "create", "Acme")
-    other = cli(db_target, "org", "create", "Other Co")
-    spare = cli(db_target, "key", "create", "--org", org["id"], "--name", "spare")
-    user = cli(db_target, "user", "create", "--org", org["id"], "ops@acme.test")
-    stranger = cli(db_target, "user", "create", "--org", other["id"], "ops@other.test")
+    org = create_org(db_target, "Acme")
+    other = create_org(db_target, "Other Co")
+    spare = create_key(db_target, org["id"], name="spare")
+    user = create_user(db_target, org["id"], "ops@acme.test")
+    stranger = create_user(db_target, other["id"], "ops@other.test")
     dead = f"http://127.0.0.1:{free_port()}/hook"  # nothing listens: every delivery fails
     with server.client(org["api_key"]) as api:
         hook = api.post("/v1/webhooks", json={"url": dead, "event_types": ["message.delivered"]})
@@ -189,8 +192,8 @@ def test_console_end_to_end(
 def test_sign_in_locks_after_repeated_failures(
     console_server: ServerProcess, db_target: DbTarget
 ) -> None:
-    org = cli(db_target, "org", "create", "Acme")
-    user = cli(db_target, "user", "create", "--org", org["id"], "lock@acme.test")
+    org = create_org(db_target, "Acme")
+    user = create_user(db_target, org["id"], "lock@acme.test")
     with httpx.Client(base_url=console_server.url, follow_redirects=False) as web:
         page = web.get("/console/login")
         token = page.text.split('name="csrf_token" value="')[1].split('"')[0]

@@ -76,7 +76,7 @@ def receiver() -> Iterator[Receiver]:
         yield running
 
 
-def wait_for(receiver: Receiver, path: str, count: int, timeout: float = 30.0) -> list[Received]:
+def wait_for(receiver: Receiver, path: str, count: int, timeout: float = 60.0) -> list[Received]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         got = receiver.requests(path)

@@ -63,7 +63,7 @@ class Receiver:
         with self.lock:
             return [(h, orjson.loads(b), b) for h, b in self.received]
 
-    def wait_for(self, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 30.0) -> None:
+    def wait_for(self, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if done([body for _, body, _ in self.events()]):

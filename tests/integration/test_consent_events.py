@@ -324,20 +324,25 @@ async def test_the_dialects_opt_outs_are_events_too(
     ]
 
 
+_BACKEND_PID = Query(text("SELECT pg_backend_pid()"))
+# Only a wait on this test's own transaction counts: other tests may be running beside this
+# one on the same database, in schemas of their own.
 _BLOCKED = Query(
     text(
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-        " AND query LIKE '%consent_recipients%' AND datname = current_database()"
+        " AND query LIKE '%consent_recipients%'"
+        " AND CAST(:holder AS integer) = ANY(pg_blocking_pids(pid))"
     )
 )
 
 
-async def _blocked(database: Database) -> None:
-    """Return once a statement on the recipients waits for another transaction's lock."""
+async def _blocked(database: Database, holder: int) -> None:
+    """Return once a statement on the recipients waits for the lock of ``holder`` (the
+    backend of another transaction)."""
     deadline = time.monotonic() + 60
     while True:
         async with database.reader() as conn:
-            if await conn.fetchval(_BLOCKED):
+            if await conn.fetchval(_BLOCKED, {"holder": holder}):
                 return
         assert time.monotonic() < deadline, "the second opt-out never waited for the first"
         await asyncio.sleep(0.02)
@@ -358,6 +363,7 @@ async def test_concurrent_opt_outs_of_a_new_number_are_one_change(pg_target: DbT
 
         recorder = consent.ConsentRecorder([observe])
         written, release = asyncio.Event(), asyncio.Event()
+        holder: list[int] = []
 
         async def opt_out(hold: bool) -> None:
             async with database.transaction() as conn:
@@ -365,13 +371,14 @@ async def test_concurrent_opt_outs_of_a_new_number_are_one_change(pg_target: DbT
                     conn, scope, [A], ConsentStatus.OPTED_OUT, recorder=recorder
                 )
                 if hold:
+                    holder.append(await conn.fetchval(_BACKEND_PID))
                     written.set()
                     await release.wait()
 
         first = asyncio.create_task(opt_out(hold=True))
         await written.wait()
         second = asyncio.create_task(opt_out(hold=False))
-        await _blocked(database)
+        await _blocked(database, holder[0])
         release.set()
         await asyncio.gather(first, second)
         assert [(c.recipient.phone_number, c.opted_out) for c in seen] == [(A, True)]

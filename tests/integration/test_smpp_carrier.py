@@ -31,7 +31,7 @@ async def running_carrier(
     carrier = SmppCarrier(config, db)
     await carrier.start(sink)
     try:
-        await wait_until(lambda: carrier.available, 5)
+        await wait_until(lambda: carrier.available)
         yield carrier
     finally:
         await carrier.stop()
@@ -236,8 +236,8 @@ async def test_drops_mid_stream_lose_and_duplicate_nothing(db: Database) -> None
         ]
         settled = await submit_until_settled(carrier, subs)
         assert {r.outcome for r in settled.values()} == {SubmitOutcome.ACCEPTED}
-        await wait_until(lambda: len(sink.by_id()) == len(subs), 30)
-        await wait_until(lambda: sim.pending_deliveries == 0, 30)
+        await wait_until(lambda: len(sink.by_id()) == len(subs))
+        await wait_until(lambda: sim.pending_deliveries == 0)
         await carrier.sweep()
         assert sim.stats["drops"] >= 5
         assert carrier.stats["connection_lost"] > 0
@@ -253,7 +253,7 @@ async def test_unacknowledged_reports_are_sent_again(db: Database) -> None:
     sink = RecordingSink(fail=1)
     async with running_smsc() as sim, running_carrier(connection(sim), db, sink) as carrier:
         [result] = await carrier.submit([submission("+14155551234")])
-        await wait_until(lambda: len(sink.receipts) == 1, 5)
+        await wait_until(lambda: len(sink.receipts) == 1)
         assert sink.receipts[0][1].carrier_message_id == result.carrier_message_id
         await carrier.sweep()
         await carrier.sweep()
@@ -266,11 +266,11 @@ async def test_reconnects_after_a_drop_and_unbinds_on_stop(db: Database) -> None
         async with running_carrier(connection(sim, binds=2), db, sink) as carrier:
             assert sim.stats["binds"] == 2
             sim.drop(0.2)
-            await wait_until(lambda: not carrier.available, 2)
-            await wait_until(lambda: carrier.available and sim.stats["binds"] == 4, 5)
+            await wait_until(lambda: not carrier.available)
+            await wait_until(lambda: carrier.available and sim.stats["binds"] == 4)
             [result] = await carrier.submit([submission("+14155551234")])
             assert result.outcome == SubmitOutcome.ACCEPTED
-        await wait_until(lambda: not sim.sessions, 2)
+        await wait_until(lambda: not sim.sessions)
 
 
 async def test_transmitter_and_receiver_binds(db: Database) -> None:
@@ -293,10 +293,10 @@ async def test_failover_to_another_connection(db: Database) -> None:
         registry.add_route("", "a", fallbacks=["b"])
         await registry.start(sink)
         try:
-            await wait_until(lambda: a.available and b.available, 5)
+            await wait_until(lambda: a.available and b.available)
             assert registry.route("+14155551234", "sms") is a
             sim_a.drop(30)
-            await wait_until(lambda: not a.available, 2)
+            await wait_until(lambda: not a.available)
             carrier = registry.route("+14155551234", "sms")
             assert carrier is b
             [result] = await carrier.submit([submission("+14155551234")])
@@ -316,7 +316,7 @@ async def test_mobile_originated_messages_are_stored_as_received(db: Database) -
             assert sim.send_mo("+14155559876", "12345", long_text) > 1
             sim.send_mo("+14155559876", "12345", "STOP")
             received = select(func.count()).where(messages.c.status == "received")
-            await wait_until(lambda: sim.pending_deliveries == 0, 5)
+            await wait_until(lambda: sim.pending_deliveries == 0)
             assert await scalar(db, received) == 2
     async with db.reader() as conn:
         rows = await conn.fetch(
@@ -333,7 +333,7 @@ async def test_mobile_originated_messages_are_stored_as_received(db: Database) -
 async def test_mobile_originated_without_an_owner_is_refused(db: Database) -> None:
     async with running_smsc() as sim, running_carrier(connection(sim), db, RecordingSink()):
         sim.send_mo("+14155559876", "12345", "hello")
-        await wait_until(lambda: sim.stats["deliver_sm_refused"] >= 1, 5)
+        await wait_until(lambda: sim.stats["deliver_sm_refused"] >= 1)
     assert await scalar(db, select(func.count()).select_from(messages)) == 0
 
 
@@ -366,25 +366,25 @@ async def test_two_carriers_of_one_connection_share_its_binds(db: Database) -> N
         second = SmppCarrier(config, db)
         try:
             async with running_carrier(config, db, sink) as first:
-                await wait_until(lambda: len(sim.sessions) == 2, 5)
+                await wait_until(lambda: len(sim.sessions) == 2)
                 await second.start(sink)
                 assert first.slots.held == [0, 1]
                 assert second.served_elsewhere
                 assert not second.available
                 assert await first.slots.renew() == [0]  # its share: one of two
-                await wait_until(lambda: len(sim.sessions) == 1, 5)
+                await wait_until(lambda: len(sim.sessions) == 1)
                 for _ in range(100):  # slot 1 is freed once its session is closed
                     if await second.slots.renew() == [1]:
                         break
                     await asyncio.sleep(0.02)
-                await wait_until(lambda: second.available and len(sim.sessions) == 2, 5)
+                await wait_until(lambda: second.available and len(sim.sessions) == 2)
                 assert not second.served_elsewhere
                 for carrier in (first, second):
                     [result] = await carrier.submit([submission("+14155551234")])
                     assert result.outcome == SubmitOutcome.ACCEPTED
             # the first one stopped and gave its binds back
             assert await second.slots.renew() == [0, 1]
-            await wait_until(lambda: len(sim.sessions) == 2, 5)
+            await wait_until(lambda: len(sim.sessions) == 2)
         finally:
             await second.stop()
         assert sim.peak_sessions == 2

@@ -80,11 +80,11 @@ async def run_against(sim: SmscSimulator, db: Database, subs: list[Submission]) 
     carrier = SmppCarrier(config, db)
     await carrier.start(sink)
     try:
-        await wait_until(lambda: carrier.available, 5)
+        await wait_until(lambda: carrier.available)
         settled = await submit_like_the_dispatcher(carrier, subs)
         accepted = [r for r in settled.values() if r.outcome is SubmitOutcome.ACCEPTED]
-        await wait_until(lambda: len(sink.receipts) >= len(accepted), 60)
-        await wait_until(lambda: sim.pending_deliveries == 0, 30)
+        await wait_until(lambda: len(sink.receipts) >= len(accepted))
+        await wait_until(lambda: sim.pending_deliveries == 0)
     finally:
         await carrier.stop()
     assert sim.stats["drops"] == 1

@@ -117,7 +117,7 @@ async def test_receipts_from_an_independent_counting_smsc(
         carrier = SmppCarrier(config_for(smsc, receipt_id), db)
         await carrier.start(sink)
         try:
-            await wait_until(lambda: carrier.available and len(smsc.esmes) == 1, 5)
+            await wait_until(lambda: carrier.available and len(smsc.esmes) == 1)
             subs = [
                 submission(
                     f"+1415{n:03d}{('0001', '0002', '7777')[n % 3]}",
@@ -127,11 +127,11 @@ async def test_receipts_from_an_independent_counting_smsc(
             ]
             results = await carrier.submit(subs)
             assert {r.outcome.value for r in results} == {"accepted"}
-            await wait_until(lambda: len(sink.receipts) == len(subs), 20)
-            await wait_until(lambda: smsc.acknowledged == sum(smsc.accepted.values()), 10)
+            await wait_until(lambda: len(sink.receipts) == len(subs))
+            await wait_until(lambda: smsc.acknowledged == sum(smsc.accepted.values()))
             [esme] = smsc.esmes.values()
             await esme.unbind()
-            await wait_until(lambda: not carrier.available, 5)
+            await wait_until(lambda: not carrier.available)
         finally:
             await carrier.stop()
     found = sink.by_id()

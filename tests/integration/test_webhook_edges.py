@@ -92,7 +92,7 @@ async def send(ctx: Context, scope: Scope, count: int, start: int = 1000) -> lis
     return [m.id for m in result.messages]
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+async def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -100,7 +100,7 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None
         await asyncio.sleep(0.02)
 
 
-async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 20.0) -> None:
+async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not await check():
         if time.monotonic() > deadline:
@@ -123,10 +123,10 @@ async def test_a_retry_never_sends_an_event_in_flight_or_delivered_again(
 ) -> None:
     # The delivering process and the one handling the retry are separate engines with their
     # own connections, as two processes on one database are.
-    delivering = await open_ctx()
+    delivering = await open_ctx(webhook_timeout_seconds=30)  # the held delivery stays in flight
     api = await open_ctx(webhook_delivery=False)
     scope = await scope_of(api)
-    receiver.answer("/hook", delay=3.0)
+    release = receiver.hold("/hook")
     endpoint = await endpoint_of(api, scope, receiver.url(), event_types=("message.queued",))
     worker = delivering.webhooks.worker()
     await worker.start()
@@ -137,6 +137,7 @@ async def test_a_retry_never_sends_an_event_in_flight_or_delivered_again(
         async with api.db.transaction() as conn:
             with pytest.raises(DeliveryInFlight):
                 await webhooks.retry_delivery(conn, api.webhooks, scope, event_id)
+        release()
 
         async def delivered() -> bool:
             async with api.db.reader() as conn:
@@ -187,9 +188,9 @@ async def test_attempts_of_a_delivery_name_its_event_type(
 async def test_deleting_an_endpoint_in_flight_leaves_nothing_behind(
     open_ctx: OpenContext, receiver: Receiver
 ) -> None:
-    ctx = await open_ctx()
+    ctx = await open_ctx(webhook_timeout_seconds=30)  # the held deliveries stay in flight
     scope = await scope_of(ctx)
-    receiver.answer("/hook", delay=1.0)
+    release = receiver.hold("/hook")
     endpoint = await endpoint_of(ctx, scope, receiver.url(), event_types=("message.queued",))
     worker = ctx.webhooks.worker()
     await worker.start()
@@ -198,6 +199,7 @@ async def test_deleting_an_endpoint_in_flight_leaves_nothing_behind(
         await wait_for(lambda: len(receiver.requests()) == 3)
         async with ctx.db.transaction() as conn:
             await webhooks.delete_endpoint(conn, ctx.webhooks, scope, endpoint.id)
+        release()
         await wait_for(lambda: worker.active == 0)
     finally:
         await worker.stop()

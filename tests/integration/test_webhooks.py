@@ -100,7 +100,7 @@ async def _events(conn: Connection, scope: Scope, endpoint: Endpoint) -> list[An
     return await webhooks.list_deliveries(conn, scope, endpoint.id, limit=1000)
 
 
-async def _wait(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+async def _wait(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

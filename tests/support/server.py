@@ -25,6 +25,7 @@ from sqlalchemy import delete
 
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
+from signalpost.console_users import service as console_users
 from signalpost.numbers import service as numbers
 from signalpost.oauth import service as oauth
 from signalpost.storage import Connection, Query, open_database
@@ -37,9 +38,11 @@ __all__ = [
     "ServerProcess",
     "add_number",
     "cli",
+    "create_key",
     "create_oauth_client",
     "create_org",
     "create_profile",
+    "create_user",
     "free_port",
     "in_transaction",
     "release_numbers",
@@ -137,6 +140,48 @@ def create_profile(db: DbTarget, org_id: str, name: str) -> dict[str, str]:
     return in_transaction(db, create)
 
 
+def create_key(
+    db: DbTarget,
+    org_id: str,
+    *,
+    profile_id: str | None = None,
+    name: str | None = None,
+    kind: str = "live",
+) -> dict[str, Any]:
+    """A new API key: what ``signalpost key create --org ORG`` prints, without starting a
+    process."""
+
+    async def create(conn: Connection) -> dict[str, Any]:
+        key = await accounts.create_key(conn, org_id, profile_id, name, kind=kind)
+        return {
+            "id": key.id,
+            "name": key.name,
+            "prefix": key.prefix,
+            "kind": key.kind,
+            "organization_id": key.organization_id,
+            "profile_id": key.profile_id,
+            "api_key": key.api_key,
+        }
+
+    return in_transaction(db, create)
+
+
+def create_user(db: DbTarget, org_id: str, email: str) -> dict[str, str]:
+    """A console user with a one-time password: what ``signalpost user create --org ORG
+    EMAIL`` prints, without starting a process."""
+
+    async def create(conn: Connection) -> dict[str, str]:
+        user = await console_users.create_user(conn, org_id, email)
+        return {
+            "id": user.id,
+            "organization_id": user.organization_id,
+            "email": user.email,
+            "password": user.password,
+        }
+
+    return in_transaction(db, create)
+
+
 def create_oauth_client(db: DbTarget, org_id: str) -> dict[str, Any]:
     """An OAuth client of an organization: what ``signalpost oauth-client create --org ORG``
     prints, without starting a process."""
@@ -221,7 +266,7 @@ def running_server(
     extra_env: Mapping[str, str] | None = None,
     args: list[str] | None = None,
     port: int | None = None,
-    health_timeout: float = 30.0,
+    health_timeout: float = 120.0,
 ) -> Iterator[ServerProcess]:
     port = port or free_port()
     log = tmp / f"server-{port}.log"

@@ -83,7 +83,8 @@ class RecordingSink:
         return found
 
 
-async def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
+async def wait_until(check: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Until ``check()`` holds; the deadline is generous, a passing test never waits it out."""
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:

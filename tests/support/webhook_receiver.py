@@ -1,8 +1,10 @@
 """A real HTTP/1.1 webhook receiver for tests: its own event loop in a thread, a free port.
 
-It records every request and answers per path: a status code and an optional delay.  It
-can be taken down (listening socket and open keep-alive connections closed, so senders
-get connection errors) and brought up again on the same port.
+It records every request and answers per path: a status code and an optional delay, or only
+once the test lets it (:meth:`Receiver.hold`: a request in flight for as long as the test
+needs, with no deadline to race).  It can be taken down (listening socket and open
+keep-alive connections closed, so senders get connection errors) and brought up again on
+the same port.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from tests.support.server import free_port
@@ -32,6 +34,7 @@ class Behaviour:
     status: int = 200
     delay: float = 0.0
     body: bytes = b"ok"
+    gate: asyncio.Event | None = None  # answer once it is set
 
 
 class Receiver:
@@ -52,6 +55,16 @@ class Receiver:
     def answer(self, path: str, status: int = 200, delay: float = 0.0) -> None:
         self.behaviour[path] = Behaviour(status, delay)
 
+    def hold(self, path: str, status: int = 200) -> Callable[[], None]:
+        """Keep each request to ``path`` unanswered until the returned function is called."""
+        gate = asyncio.Event()
+        self.behaviour[path] = Behaviour(status, gate=gate)
+
+        def release() -> None:
+            self._loop.call_soon_threadsafe(gate.set)
+
+        return release
+
     def requests(self, path: str | None = None) -> list[Received]:
         with self._lock:
             return [r for r in self.received if path is None or r.path == path]
@@ -63,6 +76,9 @@ class Receiver:
         asyncio.run_coroutine_threadsafe(self._down(), self._loop).result(10)
 
     def close(self) -> None:
+        for how in self.behaviour.values():
+            if how.gate is not None:
+                self._loop.call_soon_threadsafe(how.gate.set)
         self.down()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
@@ -107,6 +123,8 @@ class Receiver:
         how = self.behaviour.get(path, Behaviour())
         if how.delay:
             await asyncio.sleep(how.delay)
+        if how.gate is not None:
+            await how.gate.wait()
         writer.write(
             f"HTTP/1.1 {how.status} X\r\ncontent-length: {len(how.body)}\r\n\r\n".encode()
             + how.body
