@@ -41,9 +41,11 @@ class Native:
 
 
 async def authenticate(api: Native, request: Request) -> Caller:
-    """An API key in ``Authorization: Bearer``."""
+    """An API key in ``Authorization: Bearer``; without ``X-Profile-Id`` its own tenant
+    is the scope at once."""
     principal = await api.ctx.auth.principal(bearer_token(request))
-    return Caller(principal.key_id, principal)
+    home = None if request.header("x-profile-id") else principal.home
+    return Caller(principal.key_id, principal, home)
 
 
 async def resolve_scope(api: Native, request: Request, caller: Caller) -> Scope:
