@@ -8,13 +8,13 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from signalpost.observability.context import (
+from signalpost.observability.logs import JsonFormatter, TextFormatter, _RequestIdFilter
+from signalpost.request_ids import (
     accepted_request_id,
     new_request_id,
     reset,
     use_request_id,
 )
-from signalpost.observability.logs import JsonFormatter, TextFormatter, _RequestIdFilter
 
 SECRETS = [
     "sp_bL6x7cXHG4xPMKJavgXHZSdb3fAiewUArE4jUhuIT1w",

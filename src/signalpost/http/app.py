@@ -12,13 +12,13 @@ from signalpost.http.request import Request
 from signalpost.http.response import Response
 from signalpost.http.router import Route, Router, RouteTable
 from signalpost.http.validation import reject_nul_in_path
-from signalpost.observability.context import (
+from signalpost.observability.metrics import HttpMetrics
+from signalpost.request_ids import (
     accepted_request_id,
     new_request_id,
     reset,
     use_request_id,
 )
-from signalpost.observability.metrics import HttpMetrics
 
 __all__ = ["App"]
 

@@ -17,7 +17,7 @@ from signalpost.domain.phone import PhoneNumber
 from signalpost.messages.policy import SLICE, SendPolicy
 from signalpost.messages.schemas import CreatedMessage, SendSpec
 from signalpost.messages.transitions import Applied
-from signalpost.observability.context import current_request_id
+from signalpost.request_ids import current_request_id
 from signalpost.storage import outbox
 from signalpost.templates.schemas import Template
 from signalpost.timeutil import new_id

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from signalpost.observability.context import current_request_id
+from signalpost.request_ids import current_request_id
 
 __all__ = ["JsonFormatter", "configure", "mask_secrets"]
 

@@ -13,7 +13,7 @@ import secrets
 from signalpost.accounts.schemas import Scope
 from signalpost.config import Settings
 from signalpost.egress import EgressClient, Resolver, system_resolver
-from signalpost.observability.context import current_request_id
+from signalpost.request_ids import current_request_id
 from signalpost.storage import Database
 from signalpost.timeutil import new_id, now_us
 from signalpost.webhooks import formats, service

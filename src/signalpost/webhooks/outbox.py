@@ -29,7 +29,7 @@ import orjson
 
 from signalpost.consent.schemas import ConsentChange
 from signalpost.messages.transitions import Applied
-from signalpost.observability.context import current_request_id
+from signalpost.request_ids import current_request_id
 from signalpost.storage import Connection, Row
 from signalpost.timeutil import new_id, now_us
 from signalpost.webhooks import formats

@@ -30,8 +30,8 @@ import secrets
 import socket
 import time
 
-from signalpost.observability.context import use_request_id
 from signalpost.observability.metrics import count_webhook_outcomes
+from signalpost.request_ids import use_request_id
 from signalpost.storage import Database
 from signalpost.timeutil import now_us
 from signalpost.webhooks import formats, retention

@@ -15,7 +15,7 @@ import orjson
 
 from signalpost.api.sentdm.wire import request_id, timestamp
 from signalpost.http import Request, Response
-from signalpost.observability.context import current_request_id
+from signalpost.request_ids import current_request_id
 
 __all__ = ["CALL", "Call", "call_of", "envelope", "respond", "respond_json", "respond_raw"]
 

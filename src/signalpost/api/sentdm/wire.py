@@ -15,7 +15,7 @@ that tells them apart (``DELIVERY_002``, ``DELIVERY_003``).
 from __future__ import annotations
 
 from signalpost.domain.pricing import format_price
-from signalpost.observability.context import new_request_id
+from signalpost.request_ids import new_request_id
 from signalpost.timeutil import seconds_text
 
 __all__ = [
