@@ -22,6 +22,12 @@ GRACE_SECONDS = 60.0  # how long a child may take to exit after a polite signal
 
 _LIVE: list[subprocess.Popen[bytes]] = []
 
+# A suite started as a background job ignores SIGINT, and children inherit an ignored
+# signal across exec: tests that stop a child with Ctrl-C would find it deaf.  A handler
+# of our own is reset to the default in every child.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 Output = int | IO[Any] | None
 
 
