@@ -2,8 +2,8 @@
 
 The engine is dialect-neutral: it stores endpoints, writes events in the same transaction as
 the state change (the outbox), delivers, retries and records attempts.  A dialect plugs in
-by registering a :class:`WebhookFormat` for its ``dialect`` name (the value endpoints carry
-in their ``dialect`` column)::
+with a :class:`WebhookFormat` for its ``dialect`` name (the value endpoints carry in their
+``dialect`` column), listed in its ``Dialect`` value::
 
     from signalpost.webhooks import formats
 
@@ -14,7 +14,7 @@ in their ``dialect`` column)::
         def payload(self, event_type, applied, event_id, occurred_at): ...   # -> bytes
         def headers(self, endpoint_secret, event_id, timestamp, body): ...   # -> dict
 
-    formats.register(MyFormat())
+    DIALECT = Dialect(..., webhook_formats=(MyFormat(),))
 
 ``payload`` runs when the event is written (inside the transaction of the state change), so
 it reflects the message as it was at that step; ``occurred_at`` is in microseconds.
