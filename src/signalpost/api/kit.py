@@ -42,7 +42,7 @@ from signalpost.api.common import parse_body
 from signalpost.api.ratelimit import Decision, RateLimiter
 from signalpost.errors import RateLimited
 from signalpost.http import Request, Response, Router
-from signalpost.http.router import ErrorRenderer, Param, QueryParam, Reply, Route
+from signalpost.http.router import ErrorRenderer, Param, QueryParam, Reply, Route, Verbs, as_reply
 
 if TYPE_CHECKING:
     from signalpost.context import Context
@@ -109,15 +109,7 @@ class Declaration:
     raw_body: Param | type[BaseModel] | None  # a body the handler reads itself (documented)
 
 
-def _reply(value: Reply | type[BaseModel] | str) -> Reply:
-    if isinstance(value, Reply):
-        return value
-    if isinstance(value, str):
-        return Reply(value)
-    return Reply((value.__doc__ or value.__name__).strip().split("\n")[0], value)
-
-
-class Routes(Generic[S]):
+class Routes(Verbs[Handler], Generic[S]):
     """The declarations of one router of a dialect (a path prefix and what it owns)."""
 
     def __init__(
@@ -173,7 +165,7 @@ class Routes(Generic[S]):
                     limits,
                     body,
                     empty_body,
-                    {status: _reply(r) for status, r in (responses or {200: "OK"}).items()},
+                    {status: as_reply(r) for status, r in (responses or {200: "OK"}).items()},
                     query or {},
                     path_params or {},
                     tx,
@@ -183,21 +175,6 @@ class Routes(Generic[S]):
             return handler
 
         return declare
-
-    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("GET", path, **kw)
-
-    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("POST", path, **kw)
-
-    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("PUT", path, **kw)
-
-    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("PATCH", path, **kw)
-
-    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("DELETE", path, **kw)
 
 
 def _default_limit_headers(decision: Decision) -> list[Header]:
@@ -280,7 +257,6 @@ class Dialect(Generic[S]):
     ) -> dict[int, Reply]:
         """Every status the route can answer: its own, and those the kit answers for it."""
         answers = dict(declared.responses)
-        error = Reply("error", error_model)
         added: set[int] = set()
 
         def add(statuses: Statuses, description: str) -> None:
@@ -307,7 +283,7 @@ class Dialect(Generic[S]):
             add(self.path_errors, "not found")
         for status, reply in answers.items():
             if status >= 400 and reply.model is None and error_model is not None:
-                answers[status] = Reply(reply.description, error.model)
+                answers[status] = Reply(reply.description, error_model)
         return dict(sorted(answers.items()))
 
     def _endpoint(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from signalpost.http.params import IntParam, TimeParam
 from signalpost.http.request import Request
@@ -19,6 +19,8 @@ __all__ = [
     "Route",
     "RouteTable",
     "Router",
+    "Verbs",
+    "as_reply",
 ]
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -62,7 +64,42 @@ class Route:
     raw_body: Any = None  # a Param, or a pydantic model of a body the handler reads itself
 
 
-class Router:
+def as_reply(value: Reply | str | Any) -> Reply:
+    """A documented answer from a ``Reply``, a description, or a model class (described
+    by the first line of its docstring)."""
+    if isinstance(value, Reply):
+        return value
+    if isinstance(value, str):
+        return Reply(value)
+    return Reply((value.__doc__ or value.__name__).strip().split("\n")[0], value)
+
+
+H = TypeVar("H")
+
+
+class Verbs(Generic[H]):
+    """``get``/``post``/``put``/``patch``/``delete`` as shorthands of ``route``, for route
+    tables whose handlers are of type ``H``."""
+
+    route: Callable[..., Callable[[H], H]]  # (method, path, **options) of the table
+
+    def get(self, path: str, **kw: Any) -> Callable[[H], H]:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[H], H]:
+        return self.route("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> Callable[[H], H]:
+        return self.route("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[H], H]:
+        return self.route("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[H], H]:
+        return self.route("DELETE", path, **kw)
+
+
+class Router(Verbs[Handler]):
     """A group of routes sharing a prefix, an OpenAPI tag and an error envelope.
 
     ``owns`` are the path prefixes whose unknown paths this router answers (404 in its
@@ -106,31 +143,13 @@ class Router:
                     summary or (handler.__doc__ or "").strip().split("\n")[0],
                     body,
                     query or {},
-                    {
-                        status: reply if isinstance(reply, Reply) else Reply(reply)
-                        for status, reply in (responses or {}).items()
-                    },
+                    {status: as_reply(reply) for status, reply in (responses or {}).items()},
                     name=handler.__name__,
                 )
             )
             return handler
 
         return register
-
-    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("GET", path, **kw)
-
-    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("POST", path, **kw)
-
-    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("PUT", path, **kw)
-
-    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("PATCH", path, **kw)
-
-    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
-        return self.route("DELETE", path, **kw)
 
 
 class _Node:
