@@ -24,7 +24,7 @@ from pathlib import Path
 
 import orjson
 
-from signalpost.carriers.base import Receipt, Submission, SubmitOutcome
+from signalpost.carriers.base import Inbound, Receipt, Submission, SubmitOutcome
 from signalpost.carriers.smpp import SmppCarrier
 from signalpost.carriers.smpp.config import ConnectionConfig
 from signalpost.storage import open_database
@@ -116,10 +116,14 @@ async def bench_smpp(
     done = asyncio.Event()
     subs = _submissions(messages)
 
-    async def sink(_carrier: str, receipts: Sequence[Receipt]) -> None:
-        received.extend(time.perf_counter() for _ in receipts)
-        if len(received) >= len(subs):
-            done.set()
+    class Sink:
+        async def apply_receipts(self, _carrier: str, receipts: Sequence[Receipt]) -> None:
+            received.extend(time.perf_counter() for _ in receipts)
+            if len(received) >= len(subs):
+                done.set()
+
+        async def apply_inbound(self, _carrier: str, _messages: Sequence[Inbound]) -> None:
+            pass
 
     config = ConnectionConfig(
         name="bench",
@@ -131,7 +135,7 @@ async def bench_smpp(
     )
     carrier = SmppCarrier(config, db)
     try:
-        await carrier.start(sink)
+        await carrier.start(Sink())
         await _submit_all(carrier, subs[:100])  # warm up: bind, compile statements
         started = time.perf_counter()
         accepted = await _submit_all(carrier, subs[100:])

@@ -65,7 +65,7 @@ class BackgroundWork:
     async def start(self) -> None:
         self._stop.clear()
         if self.concurrency:
-            await self.carriers.start(self.dispatcher.apply_receipts)
+            await self.carriers.start(self.dispatcher.events)
         for n in range(self.concurrency):
             self._tasks.append(asyncio.create_task(self._dispatch_loop(n), name=f"dispatch-{n}"))
         if self.concurrency:

@@ -78,7 +78,7 @@ class Context:
         recorder.observers.append(stats.record)  # rollups too
         recorder.observers.append(count_messages)
         consent = ConsentRecorder([webhooks.outbox.consent_changed])  # opt-outs and opt-ins
-        carriers = build_registry(settings, db, recorder, rates.currency)
+        carriers = build_registry(settings, db)
         policy = DispatchPolicy(
             batch_size=settings.dispatch_batch_size,
             lease_seconds=settings.dispatch_lease_seconds,
@@ -108,7 +108,7 @@ class Context:
             rates=rates,
             send_policy=send_policy,
             carriers=carriers,
-            dispatcher=Dispatcher(db, recorder, carriers, policy),
+            dispatcher=Dispatcher(db, recorder, carriers, policy, currency=rates.currency),
             webhooks=webhooks,
             consent=consent,
             rate_counter=open_counter(settings, db),

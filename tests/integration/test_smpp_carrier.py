@@ -11,12 +11,14 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import func, select
 
-from signalpost.carriers.base import Submission, SubmitOutcome, SubmitResult
+from signalpost.carriers.base import CarrierEvents, Submission, SubmitOutcome, SubmitResult
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.carriers.smpp import SmppCarrier
 from signalpost.carriers.smpp.config import ConnectionConfig, InboundOwner
 from signalpost.carriers.smpp.status import ReceiptIds
+from signalpost.dispatch.events import PlatformEvents
 from signalpost.domain.lifecycle import ReasonCode, Status
+from signalpost.messages.transitions import Recorder
 from signalpost.smpp import read_short_message
 from signalpost.smsc_sim import Script
 from signalpost.storage import Database, Query
@@ -26,7 +28,7 @@ from tests.support.smpp import RecordingSink, connection, running_smsc, submissi
 
 @asynccontextmanager
 async def running_carrier(
-    config: ConnectionConfig, db: Database, sink: RecordingSink
+    config: ConnectionConfig, db: Database, sink: CarrierEvents
 ) -> AsyncIterator[SmppCarrier]:
     carrier = SmppCarrier(config, db)
     await carrier.start(sink)
@@ -311,7 +313,7 @@ async def test_mobile_originated_messages_are_stored_as_received(db: Database) -
     owner = InboundOwner("org-mo", "profile-mo")
     async with running_smsc() as sim:
         config = connection(sim, inbound=owner)
-        async with running_carrier(config, db, RecordingSink()):
+        async with running_carrier(config, db, PlatformEvents(db, Recorder())):
             long_text = "Réponse longue du client, merci beaucoup pour tout ! " * 4
             assert sim.send_mo("+14155559876", "12345", long_text) > 1
             sim.send_mo("+14155559876", "12345", "STOP")

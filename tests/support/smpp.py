@@ -1,5 +1,5 @@
 """Helpers for SMPP tests: an in-process SMSC simulator on a free port, fast connection
-settings, submissions and a receipt sink that records what the platform would apply."""
+settings, submissions and carrier events that record what the platform would apply."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from signalpost.carriers.base import Receipt, Submission
+from signalpost.carriers.base import Inbound, Receipt, Submission
 from signalpost.carriers.smpp.config import ConnectionConfig
 from signalpost.smsc_sim import SimulatorSettings, SmscSimulator
 
@@ -64,17 +64,26 @@ def submission(
 
 
 class RecordingSink:
-    """A receipt sink that records every call, optionally failing the first ``fail`` ones."""
+    """Carrier events that record every call, optionally failing the first ``fail`` calls
+    with receipts and the first ``fail_inbound`` calls with inbound messages."""
 
-    def __init__(self, fail: int = 0) -> None:
+    def __init__(self, fail: int = 0, *, fail_inbound: int = 0) -> None:
         self.receipts: list[tuple[str, Receipt]] = []
+        self.inbound: list[tuple[str, Inbound]] = []
         self.fail = fail
+        self.fail_inbound = fail_inbound
 
-    async def __call__(self, carrier: str, receipts: Sequence[Receipt]) -> None:
+    async def apply_receipts(self, carrier: str, receipts: Sequence[Receipt]) -> None:
         if self.fail:
             self.fail -= 1
             raise RuntimeError("the platform is briefly unavailable")
         self.receipts.extend((carrier, r) for r in receipts)
+
+    async def apply_inbound(self, carrier: str, messages: Sequence[Inbound]) -> None:
+        if self.fail_inbound:
+            self.fail_inbound -= 1
+            raise RuntimeError("the platform is briefly unavailable")
+        self.inbound.extend((carrier, m) for m in messages)
 
     def by_id(self) -> dict[str, list[Receipt]]:
         found: dict[str, list[Receipt]] = {}

@@ -19,7 +19,6 @@ from signalpost.carriers.simulator import SimulatorCarrier
 from signalpost.carriers.smpp.config import ConfigError, parse_config
 from signalpost.carriers.smpp.wiring import smpp_registry
 from signalpost.domain.routing import weighted_order
-from signalpost.messages.transitions import Recorder
 from signalpost.storage import Database
 
 TO = "+14155550100"
@@ -180,7 +179,7 @@ def test_the_carriers_file_weights_reach_the_registry() -> None:
     config = parse_config(_document([{"name": "a", "weight": 1}, {"name": "b", "weight": 0}]))
     db = cast(Database, None)
     simulator = SimulatorCarrier(db)
-    registry = smpp_registry(config, db, Recorder(), simulator, "USD")
+    registry = smpp_registry(config, db, simulator)
     [entry] = [r for r in registry.routes if r.prefix == "+1"]
     assert (entry.names, entry.weights) == (("a", "b"), (1, 0))
     assert {registry.route(TO, "sms", key=f"m-{i}").name for i in range(50)} == {"a"}  # type: ignore[union-attr]

@@ -2,11 +2,20 @@
 
 from signalpost.carriers.base import (
     Carrier,
+    CarrierEvents,
+    Inbound,
     Receipt,
-    ReceiptSink,
     Submission,
     SubmitOutcome,
     SubmitResult,
 )
 
-__all__ = ["Carrier", "Receipt", "ReceiptSink", "Submission", "SubmitOutcome", "SubmitResult"]
+__all__ = [
+    "Carrier",
+    "CarrierEvents",
+    "Inbound",
+    "Receipt",
+    "Submission",
+    "SubmitOutcome",
+    "SubmitResult",
+]

@@ -1,4 +1,5 @@
-"""The carrier interface: submit a batch, get one answer per message, report receipts later."""
+"""The carrier interface: submit a batch, get one answer per message, report later what
+comes back (receipts, inbound messages) to the platform's :class:`CarrierEvents`."""
 
 from __future__ import annotations
 
@@ -6,14 +7,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from signalpost.domain.lifecycle import Status
 
 __all__ = [
     "NO_RESPONSE",
     "Carrier",
+    "CarrierEvents",
+    "Inbound",
     "Receipt",
-    "ReceiptSink",
+    "ReceiptHandler",
     "Submission",
     "SubmitOutcome",
     "SubmitResult",
@@ -73,12 +77,41 @@ class Receipt:
     error_code: str | None = None
 
 
-ReceiptSink = Callable[[str, Sequence[Receipt]], Awaitable[None]]
-"""Called with ``(carrier name, receipts)``; returns once they are durably applied.
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A message a carrier received for the platform (mobile-originated), whole (a long
+    one reassembled), with the owner the carrier's configuration names for its number."""
 
-Carriers acknowledge a receipt to their peer only after the sink returns, so a crash
-leads to the receipt being delivered again (and applied idempotently), never lost.
-"""
+    organization_id: str
+    tenant_id: str  # the organization's id, or the id of one of its profiles
+    source: str  # the sender: E.164 with + for international numbers
+    destination: str  # the platform's number it was sent to
+    text: str
+    received_at: int
+    channel: str = "sms"
+    protocol: str = "smpp"  # what carried it: smpp, or the HTTP provider's kind
+
+
+ReceiptHandler = Callable[[str, Sequence[Receipt]], Awaitable[None]]
+"""Called with ``(carrier name, receipts)``; returns once they are durably applied."""
+
+
+class CarrierEvents(Protocol):
+    """Where a carrier reports what comes back from its peer, given in :meth:`Carrier.start`.
+
+    Each call returns once what it was given is durably applied.  Carriers acknowledge a
+    receipt or an inbound message to their peer only after the call returns (and answer
+    with a temporary error when it raises), so a crash leads to it being delivered again,
+    never lost: receipts are applied idempotently, an inbound message may be stored twice.
+    """
+
+    async def apply_receipts(self, carrier: str, receipts: Sequence[Receipt]) -> None:
+        """Apply delivery reports to the messages they concern."""
+        ...
+
+    async def apply_inbound(self, carrier: str, messages: Sequence[Inbound]) -> None:
+        """Store mobile-originated messages as ``received``."""
+        ...
 
 
 class Carrier(ABC):
@@ -88,8 +121,8 @@ class Carrier(ABC):
     idempotent: bool = False
     channels: frozenset[str] = frozenset({"sms"})  # the channels this carrier can carry
 
-    async def start(self, sink: ReceiptSink) -> None:
-        """Connect and begin reporting receipts to ``sink``."""
+    async def start(self, sink: CarrierEvents) -> None:
+        """Connect and begin reporting receipts and inbound messages to ``sink``."""
         del sink
 
     async def stop(self) -> None:  # noqa: B027 - optional hook

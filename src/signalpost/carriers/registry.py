@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from signalpost.carriers.base import Carrier, ReceiptSink
+from signalpost.carriers.base import Carrier, CarrierEvents
 from signalpost.carriers.breaker import CircuitBreaker, CircuitState
 from signalpost.domain.routing import weighted_order
 
@@ -160,7 +160,7 @@ class CarrierRegistry:
             carried |= self.carriers[self.default].channels
         return frozenset(carried)
 
-    async def start(self, sink: ReceiptSink) -> None:
+    async def start(self, sink: CarrierEvents) -> None:
         for carrier in self.carriers.values():
             await carrier.start(sink)
 

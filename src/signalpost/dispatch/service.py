@@ -45,12 +45,13 @@ from signalpost.carriers.base import (
 from signalpost.carriers.registry import CarrierRegistry
 from signalpost.dispatch import expiry
 from signalpost.dispatch import repository as queue
+from signalpost.dispatch.events import PlatformEvents
 from signalpost.dispatch.receipts import from_parked, match_parked, record_receipts
 from signalpost.domain.backoff import backoff_delay
 from signalpost.domain.lifecycle import FINAL, ReasonCode, Status
 from signalpost.messages import repository as messages_repo
 from signalpost.messages.transitions import Change, Recorder
-from signalpost.observability.metrics import count_receipts, observe_submits
+from signalpost.observability.metrics import observe_submits
 from signalpost.storage import Connection, Database, Row
 from signalpost.timeutil import new_id, now_us
 
@@ -95,11 +96,14 @@ class Dispatcher:
         recorder: Recorder,
         carriers: CarrierRegistry,
         policy: DispatchPolicy,
+        *,
+        currency: str = "USD",
     ) -> None:
         self.db = db
         self.recorder = recorder
         self.carriers = carriers
         self.policy = policy
+        self.events = PlatformEvents(db, recorder, currency=currency)  # given to the carriers
 
     # -------------------------------------------------------------- dispatch round
 
@@ -350,10 +354,7 @@ class Dispatcher:
 
     async def apply_receipts(self, carrier: str, receipts: Sequence[Receipt]) -> None:
         """Apply delivery reports durably (the carrier acknowledges them after this returns)."""
-        if receipts:
-            async with self.db.transaction() as conn:
-                outcomes = await record_receipts(conn, self.recorder, carrier, receipts)
-            count_receipts(carrier, outcomes)
+        await self.events.apply_receipts(carrier, receipts)
 
     async def retry_orphans(self, *, limit: int = 500, max_age_seconds: float = 7 * 86400) -> int:
         """Match parked receipts again (their message may have been recorded since)."""

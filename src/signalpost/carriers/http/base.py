@@ -39,8 +39,8 @@ import orjson
 from signalpost.carriers.base import (
     NO_RESPONSE,
     Carrier,
+    CarrierEvents,
     Receipt,
-    ReceiptSink,
     Submission,
     SubmitOutcome,
     SubmitResult,
@@ -126,7 +126,7 @@ class HttpCarrier(Carrier):
         self._slots = asyncio.Semaphore(config.concurrency)
         self._paused_until = 0.0
         self.rate = SharedRate(db, config.name, config.rate) if config.rate > 0 else None
-        self._sink: ReceiptSink | None = None
+        self._sink: CarrierEvents | None = None
         self._poller: asyncio.Task[None] | None = None
         self._polled: dict[str, float] = {}  # provider id -> when last asked, monotonic
         self._last_refusal: str | None = None
@@ -159,7 +159,7 @@ class HttpCarrier(Carrier):
     def available(self) -> bool:
         return time.monotonic() >= self._paused_until
 
-    async def start(self, sink: ReceiptSink) -> None:
+    async def start(self, sink: CarrierEvents) -> None:
         self._sink = sink
         self._poller = asyncio.create_task(self._poll_loop(), name=f"http-{self.name}-poll")
 
@@ -251,7 +251,7 @@ class HttpCarrier(Carrier):
         found = await asyncio.gather(*(self._fetch_quietly(cid) for cid in ids))
         receipts = [r for r in found if r is not None]
         if receipts and self._sink is not None:
-            await self._sink(self.name, receipts)
+            await self._sink.apply_receipts(self.name, receipts)
         return len(receipts)
 
     def _not_asked_lately(self, ids: list[str]) -> list[str]:

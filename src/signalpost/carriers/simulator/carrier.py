@@ -11,8 +11,9 @@ from typing import Any
 
 from signalpost.carriers.base import (
     Carrier,
+    CarrierEvents,
     Receipt,
-    ReceiptSink,
+    ReceiptHandler,
     Submission,
     SubmitOutcome,
     SubmitResult,
@@ -101,9 +102,9 @@ class SimulatorCarrier(Carrier):
 
     # ------------------------------------------------------------------ receipts
 
-    async def start(self, sink: ReceiptSink) -> None:
+    async def start(self, sink: CarrierEvents) -> None:
         self._stopping.clear()
-        self._task = asyncio.create_task(self._run(sink), name="simulator-receipts")
+        self._task = asyncio.create_task(self._run(sink.apply_receipts), name="simulator-receipts")
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -111,7 +112,7 @@ class SimulatorCarrier(Carrier):
             await self._task
             self._task = None
 
-    async def _run(self, sink: ReceiptSink) -> None:
+    async def _run(self, sink: ReceiptHandler) -> None:
         while not self._stopping.is_set():
             try:
                 sent = await self.deliver_due(sink)
@@ -124,7 +125,7 @@ class SimulatorCarrier(Carrier):
                 except TimeoutError:
                     pass
 
-    async def deliver_due(self, sink: ReceiptSink) -> int:
+    async def deliver_due(self, sink: ReceiptHandler) -> int:
         """Report the receipts that are due; returns how many were reported."""
         now = now_us()
         async with self._db.transaction() as conn:

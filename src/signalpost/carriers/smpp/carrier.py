@@ -7,10 +7,14 @@ ACCEPTED with the message's own id once every part is accepted, TRANSIENT (the d
 retries; a retry sends only the parts still missing), or PERMANENT.
 
 Receipts and mobile-originated messages arrive as ``deliver_sm`` on any session; they are
-handled in batches: applied to their part or parked until it is stored (see
-:mod:`~signalpost.carriers.smpp.ledger`), reported to the platform, and only then
-acknowledged with ``deliver_sm_resp``.  A sweep every second re-sends reports the platform
-has not acknowledged and drops receipts that no part claimed within an hour.
+handled in batches.  A receipt is applied to its part or parked until it is stored (see
+:mod:`~signalpost.carriers.smpp.ledger`), then acknowledged with ``deliver_sm_resp``; the
+outcomes it decides are reported to the platform, and a sweep every second re-sends
+reports the platform has not acknowledged and drops receipts that no part claimed within
+an hour.  A mobile-originated message (reassembled, see
+:mod:`~signalpost.carriers.smpp.inbound`) is reported to the platform and acknowledged
+only once the platform has stored it: ``ESME_RX_T_APPN`` if it could not, so the SMSC
+delivers it again.
 """
 
 from __future__ import annotations
@@ -25,12 +29,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from signalpost.carriers.base import Carrier, ReceiptSink, Submission, SubmitOutcome, SubmitResult
+from signalpost.carriers.base import (
+    Carrier,
+    CarrierEvents,
+    Submission,
+    SubmitOutcome,
+    SubmitResult,
+)
 from signalpost.carriers.limits import SharedRate, SlotLeases
-from signalpost.carriers.smpp import ledger
+from signalpost.carriers.smpp import inbound, ledger
 from signalpost.carriers.smpp.config import ConnectionConfig
 from signalpost.carriers.smpp.connection import Link, Pacer
-from signalpost.carriers.smpp.inbound import MobileOriginated, address, store_mobile_originated
+from signalpost.carriers.smpp.inbound import MobileOriginated, address
 from signalpost.carriers.smpp.outbound import submit_sm_encoder
 from signalpost.carriers.smpp.session import Session, SessionClosed
 from signalpost.carriers.smpp.status import (
@@ -42,7 +52,6 @@ from signalpost.carriers.smpp.status import (
     part_key,
 )
 from signalpost.domain.lifecycle import Status
-from signalpost.messages.transitions import Recorder
 from signalpost.smpp import (
     Command,
     CommandStatus,
@@ -98,19 +107,10 @@ class SmppCarrier(Carrier):
 
     idempotent = False
 
-    def __init__(
-        self,
-        config: ConnectionConfig,
-        db: Database,
-        *,
-        recorder: Recorder | None = None,
-        currency: str = "USD",
-    ) -> None:
+    def __init__(self, config: ConnectionConfig, db: Database) -> None:
         self.name = config.name
         self.config = config
         self.db = db
-        self.recorder = recorder or Recorder()
-        self.currency = currency
         shared = SharedRate(db, config.name, config.rate) if config.rate > 0 else None
         self.pacer = Pacer(
             config.rate, config.throttle_pause_seconds, config.throttle_pause_max_seconds, shared
@@ -126,7 +126,7 @@ class SmppCarrier(Carrier):
         self._sweep_now = asyncio.Event()
         self._reported: set[str] = set()  # acknowledged by the platform, not yet marked
         self._reporting: set[str] = set()  # being handed to the platform right now
-        self._sink: ReceiptSink | None = None
+        self._sink: CarrierEvents | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     def _make_links(self) -> list[Link]:
@@ -160,7 +160,7 @@ class SmppCarrier(Carrier):
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self, sink: ReceiptSink) -> None:
+    async def start(self, sink: CarrierEvents) -> None:
         self._sink = sink
         self._stopping.clear()
         await self.slots.start()
@@ -407,13 +407,12 @@ class SmppCarrier(Carrier):
             await ledger.mark_reported(conn, self._take_reported())
             received_at = await clock_us(conn)  # after every receipt was read
             reports = await ledger.apply_receipts(conn, self.name, receipts, received_at)
-            if mobile:
-                statuses = await store_mobile_originated(
-                    conn, self.recorder, self.config, [m for _, m in mobile], currency=self.currency
-                )
-                for (index, _), status in zip(mobile, statuses, strict=True):
-                    answers[index] = status
+            assembly = await inbound.assemble(conn, self.config, [m for _, m in mobile])
         await self._report(reports)
+        statuses = await inbound.report(self.db, self._sink, self.name, assembly)
+        self.stats["inbound"] += len(assembly.complete) if assembly.reported else 0
+        for (index, _), status in zip(mobile, statuses, strict=True):
+            answers[index] = status
         for (session, sequence, _), status in zip(batch, answers, strict=True):
             session.respond(Command.DELIVER_SM, sequence, status)
 
@@ -452,7 +451,7 @@ class SmppCarrier(Carrier):
             ids = {r.group_id for r in items}
             self._reporting |= ids
             try:
-                await self._sink(carrier, [r.receipt for r in items])
+                await self._sink.apply_receipts(carrier, [r.receipt for r in items])
             except Exception:
                 log.exception("smpp %s: reporting %d receipts failed", self.name, len(items))
                 continue

@@ -14,7 +14,7 @@ from signalpost.storage.tables import smpp_mo_parts as mo
 from signalpost.storage.tables import smpp_parts as p
 
 __all__ = [
-    "delete_mo_parts",
+    "delete_mo_message",
     "delete_parked",
     "delete_parked_before",
     "due_reports",
@@ -93,17 +93,16 @@ _UPDATE_PART = Query(
 
 _LOCK_CONNECTION = Query(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))))
 
-_MO_PARTS = Query(
-    select(mo).where(
-        mo.c.connection == bindparam("connection"),
-        mo.c.source == bindparam("source"),
-        mo.c.destination == bindparam("destination"),
-        mo.c.ref == bindparam("ref"),
-        mo.c.total == bindparam("total"),
-    )
+_MO_MESSAGE = (
+    mo.c.connection == bindparam("connection"),
+    mo.c.source == bindparam("source"),
+    mo.c.destination == bindparam("destination"),
+    mo.c.ref == bindparam("ref"),
+    mo.c.total == bindparam("total"),
 )
+_MO_PARTS = Query(select(mo).where(*_MO_MESSAGE))
 _INSERT_MO = Query(insert(mo).values(_values(mo)))
-_DELETE_MO = Query(lambda d: delete(mo).where(in_list(mo.c.id, "ids", d)))
+_DELETE_MO = Query(delete(mo).where(*_MO_MESSAGE))
 
 
 # ------------------------------------------------------------------ messages (groups)
@@ -198,25 +197,31 @@ async def delete_parked(conn: Connection, ids: Sequence[int]) -> None:
 # ------------------------------------------------------------------ mobile-originated parts
 
 
+def _mo_message(
+    connection: str, source: str, destination: str, ref: int, total: int
+) -> dict[str, Any]:
+    return {
+        "connection": connection,
+        "source": source,
+        "destination": destination,
+        "ref": ref,
+        "total": total,
+    }
+
+
 async def mo_parts(
     conn: Connection, connection: str, source: str, destination: str, ref: int, total: int
 ) -> list[Row]:
-    return await conn.fetch(
-        _MO_PARTS,
-        {
-            "connection": connection,
-            "source": source,
-            "destination": destination,
-            "ref": ref,
-            "total": total,
-        },
-    )
+    """The parts held of one concatenated message."""
+    return await conn.fetch(_MO_PARTS, _mo_message(connection, source, destination, ref, total))
 
 
 async def insert_mo_part(conn: Connection, row: Mapping[str, Any]) -> None:
     await conn.execute(_INSERT_MO, row)
 
 
-async def delete_mo_parts(conn: Connection, ids: Sequence[int]) -> None:
-    if ids:
-        await conn.execute(_DELETE_MO, {"ids": list(ids)})
+async def delete_mo_message(
+    conn: Connection, connection: str, source: str, destination: str, ref: int, total: int
+) -> None:
+    """Delete every part held of one concatenated message."""
+    await conn.execute(_DELETE_MO, _mo_message(connection, source, destination, ref, total))

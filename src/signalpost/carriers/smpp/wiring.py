@@ -12,7 +12,6 @@ from signalpost.carriers.smpp.carrier import SmppCarrier
 from signalpost.carriers.smpp.config import ConfigError, SmppConfig, load_config
 from signalpost.config import Settings
 from signalpost.egress import AddressGuard, EgressClient, Resolver, system_resolver
-from signalpost.messages.transitions import Recorder
 from signalpost.storage import Database
 
 __all__ = ["build_registry", "smpp_registry"]
@@ -21,18 +20,14 @@ __all__ = ["build_registry", "smpp_registry"]
 def smpp_registry(
     config: SmppConfig,
     db: Database,
-    recorder: Recorder,
     simulator: SimulatorCarrier,
-    currency: str,
     *,
     simulated_channels: frozenset[str] = frozenset(),
 ) -> CarrierRegistry:
     """SMS leaves over the configured routes; no other channel leaves at all, except those
     the operator sends to the simulator on purpose (``simulated_channels``).  The simulator
     is registered in any case, for test keys."""
-    carriers: list[Carrier] = [
-        SmppCarrier(c, db, recorder=recorder, currency=currency) for c in config.connections
-    ]
+    carriers: list[Carrier] = [SmppCarrier(c, db) for c in config.connections]
     carriers += [http_carrier(p, db) for p in config.providers]
     breakers = {
         p.name: CircuitBreaker(threshold=p.failure_threshold, open_seconds=p.open_seconds)
@@ -66,9 +61,7 @@ def http_carrier(
     return MailerSendCarrier(config, db, client)
 
 
-def build_registry(
-    settings: Settings, db: Database, recorder: Recorder, currency: str
-) -> CarrierRegistry:
+def build_registry(settings: Settings, db: Database) -> CarrierRegistry:
     """``SIGNALPOST_CARRIER=simulator`` (default) or ``smpp`` with ``SIGNALPOST_SMPP_CONFIG``."""
     simulator = SimulatorCarrier(db, latency_ms=settings.simulator_latency_ms)
     if settings.carrier == "simulator":
@@ -80,8 +73,6 @@ def build_registry(
     return smpp_registry(
         load_config(settings.smpp_config),
         db,
-        recorder,
         simulator,
-        currency,
         simulated_channels=frozenset(settings.simulator_channels),
     )
