@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.sql import ColumnElement
@@ -22,7 +22,7 @@ from signalpost.storage.listing import (
 )
 from signalpost.storage.tables import activities, messages
 
-__all__ = ["cursor_of", "insert_many", "list_for_message", "search", "statement_for"]
+__all__ = ["Owner", "cursor_of", "insert_many", "list_for_message", "search", "statement_for"]
 
 _INSERT = Query(
     insert(activities).values({c.name: bindparam(c.name) for c in activities.c if c.name != "id"})
@@ -63,9 +63,37 @@ def to_activity(row: Row) -> Activity:
     )
 
 
-async def insert_many(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Insert activity rows; each has every column but ``id``."""
-    await conn.executemany(_INSERT, rows)
+class Owner(Protocol):
+    """What an activity's row copies from its message (they never change)."""
+
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def from_number(self) -> str | None: ...
+
+
+def _to_row(step: tuple[Activity, Owner]) -> dict[str, Any]:
+    a, owner = step
+    return {
+        "message_id": a.message_id,
+        "tenant_id": owner.tenant_id,
+        "status": a.status,
+        "description": a.description,
+        "reason_code": a.reason_code,
+        "reason": a.reason,
+        "error_code": a.error_code,
+        "price_micros": a.price_micros,
+        "created_at": a.created_at,
+        "channel": owner.channel,
+        "from_number": owner.from_number,
+    }
+
+
+async def insert_many(conn: Connection, steps: Iterable[tuple[Activity, Owner]]) -> None:
+    """Store new activities (their ids are the database's), each with its message."""
+    await conn.executemany(_INSERT, map(_to_row, steps))
 
 
 async def list_for_message(conn: Connection, message_id: str) -> list[Activity]:

@@ -50,9 +50,11 @@ from typing import Any, Protocol
 
 import orjson
 
+from signalpost.activities.schemas import Activity
 from signalpost.consent.schemas import ConsentChange
 from signalpost.domain.lifecycle import Status
 from signalpost.domain.pricing import format_price
+from signalpost.messages.schemas import Message
 from signalpost.messages.transitions import Applied
 from signalpost.timeutil import iso
 from signalpost.webhooks import signing
@@ -289,48 +291,47 @@ def _price(micros: int | None) -> str | None:
     return None if micros is None else format_price(micros)
 
 
-def native_message(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A message row in the native API's shape (as ``GET /v1/messages/{id}`` without events)."""
-    metadata = row.get("metadata")
-    template_id = row.get("template_id")
+def native_message(message: Message) -> dict[str, Any]:
+    """A message in the native API's shape (as ``GET /v1/messages/{id}`` without events)."""
+    m = message
     return {
-        "id": row["id"],
-        "batch_id": row["batch_id"],
-        "message_key": row.get("message_key"),
-        "to": row["to_number"],
-        "from": row.get("from_number"),
-        "channel": row["channel"],
-        "status": row["status"],
-        "reason_code": row.get("reason_code"),
-        "reason": row.get("reason"),
-        "text": row["body"],
-        "template": {"id": template_id, "name": row.get("template_name")} if template_id else None,
-        "region_code": row.get("region_code"),
-        "segments": row["segments"],
-        "encoding": row["encoding"],
-        "price": _price(row["price_micros"]),
-        "currency": row["currency"],
-        "carrier": row.get("carrier"),
-        "attempts": row["attempts"],
-        "metadata": orjson.loads(metadata) if metadata else None,
-        "scheduled_at": iso(row.get("scheduled_at")),
-        "expires_at": iso(row["expires_at"]),
-        "created_at": iso(row["created_at"]),
-        "updated_at": iso(row["updated_at"]),
-        "sent_at": iso(row.get("sent_at")),
-        "delivered_at": iso(row.get("delivered_at")),
+        "id": m.id,
+        "batch_id": m.batch_id,
+        "message_key": m.message_key,
+        "to": m.to_number,
+        "from": m.from_number,
+        "channel": m.channel,
+        "status": m.status,
+        "reason_code": m.reason_code,
+        "reason": m.reason,
+        "text": m.body,
+        "template": {"id": m.template_id, "name": m.template_name} if m.template_id else None,
+        "region_code": m.region_code,
+        "segments": m.segments,
+        "encoding": m.encoding,
+        "price": _price(m.price_micros),
+        "currency": m.currency,
+        "carrier": m.carrier,
+        "attempts": m.attempts,
+        "metadata": orjson.loads(m.metadata) if m.metadata else None,
+        "scheduled_at": iso(m.scheduled_at),
+        "expires_at": iso(m.expires_at),
+        "created_at": iso(m.created_at),
+        "updated_at": iso(m.updated_at),
+        "sent_at": iso(m.sent_at),
+        "delivered_at": iso(m.delivered_at),
     }
 
 
-def native_activity(activity: Mapping[str, Any]) -> dict[str, Any]:
+def native_activity(activity: Activity) -> dict[str, Any]:
     return {
-        "status": activity["status"],
-        "timestamp": iso(activity["created_at"]),
-        "description": activity["description"],
-        "reason_code": activity.get("reason_code"),
-        "reason": activity.get("reason"),
-        "error_code": activity.get("error_code"),
-        "price": _price(activity.get("price_micros")),
+        "status": activity.status,
+        "timestamp": iso(activity.created_at),
+        "description": activity.description,
+        "reason_code": activity.reason_code,
+        "reason": activity.reason,
+        "error_code": activity.error_code,
+        "price": _price(activity.price_micros),
     }
 
 
@@ -342,19 +343,19 @@ def _scope_fields(organization_id: str, tenant_id: str) -> dict[str, Any]:
 
 def native_inbound(applied: Applied) -> dict[str, Any]:
     """An inbound message as ``message.received`` carries it."""
-    row = applied.message
+    m = applied.message
     return {
-        "id": row["id"],
-        "from": row["from_number"],
-        "to": row["to_number"],
-        "text": row["body"],
-        "channel": row["channel"],
-        "status": row["status"],
-        "segments": row["segments"],
-        "encoding": row["encoding"],
-        "region_code": row.get("region_code"),
-        "received_at": iso(row["created_at"]),
-        **_scope_fields(row["organization_id"], row["tenant_id"]),
+        "id": m.id,
+        "from": m.from_number,
+        "to": m.to_number,
+        "text": m.body,
+        "channel": m.channel,
+        "status": m.status,
+        "segments": m.segments,
+        "encoding": m.encoding,
+        "region_code": m.region_code,
+        "received_at": iso(m.created_at),
+        **_scope_fields(m.organization_id, m.tenant_id),
         "keyword": applied.keyword.value if applied.keyword is not None else None,
     }
 
@@ -393,7 +394,7 @@ class NativeFormat(WebhookFormat):
     catalog = (*_NATIVE_TYPES.values(), OPTED_OUT, OPTED_IN)
 
     def event_types(self, applied: Applied) -> list[str]:
-        name = _NATIVE_TYPES.get(applied.activity["status"])
+        name = _NATIVE_TYPES.get(applied.activity.status)
         return [name] if name else []
 
     def consent_event_types(self, change: ConsentChange) -> list[str]:
@@ -409,7 +410,7 @@ class NativeFormat(WebhookFormat):
         return orjson.dumps(body)
 
     def payload(self, event_type: str, applied: Applied, event_id: str, occurred_at: int) -> bytes:
-        if applied.activity["status"] == Status.RECEIVED.value:
+        if applied.activity.status == Status.RECEIVED.value:
             data = native_inbound(applied)
         else:
             data = native_message(applied.message)
