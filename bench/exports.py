@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
@@ -36,11 +37,14 @@ CHUNK = 5_000
 _STEPS = ("accepted", "queued", "sent", "delivered")
 
 
-def _rows(
-    org_id: str, count: int, now: int
-) -> tuple[list[Message], list[tuple[Activity, Message]]]:
+class _Stored(NamedTuple):
+    activity: Activity
+    message: Message
+
+
+def _rows(org_id: str, count: int, now: int) -> tuple[list[Message], list[_Stored]]:
     messages: list[Message] = []
-    acts: list[tuple[Activity, Message]] = []
+    acts: list[_Stored] = []
     for i in range(count):
         mid = new_id()
         created = now - i * 1_000
@@ -63,7 +67,7 @@ def _rows(
                 0, mid, status, f"Message {status}", None, None, None,
                 7_500 if step == 1 else None, created + step * 300_000,
             )  # fmt: skip
-            acts.append((activity, message))
+            acts.append(_Stored(activity, message))
     return messages, acts
 
 

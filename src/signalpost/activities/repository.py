@@ -22,7 +22,15 @@ from signalpost.storage.listing import (
 )
 from signalpost.storage.tables import activities, messages
 
-__all__ = ["Owner", "cursor_of", "insert_many", "list_for_message", "search", "statement_for"]
+__all__ = [
+    "Owner",
+    "Step",
+    "cursor_of",
+    "insert_many",
+    "list_for_message",
+    "search",
+    "statement_for",
+]
 
 _INSERT = Query(
     insert(activities).values({c.name: bindparam(c.name) for c in activities.c if c.name != "id"})
@@ -74,26 +82,51 @@ class Owner(Protocol):
     def from_number(self) -> str | None: ...
 
 
-def _to_row(step: tuple[Activity, Owner]) -> dict[str, Any]:
-    a, owner = step
-    return {
-        "message_id": a.message_id,
-        "tenant_id": owner.tenant_id,
-        "status": a.status,
-        "description": a.description,
-        "reason_code": a.reason_code,
-        "reason": a.reason,
-        "error_code": a.error_code,
-        "price_micros": a.price_micros,
-        "created_at": a.created_at,
-        "channel": owner.channel,
-        "from_number": owner.from_number,
-    }
+class Step(Protocol):
+    """An activity to store, with its message."""
+
+    @property
+    def activity(self) -> Activity: ...
+    @property
+    def message(self) -> Owner: ...
 
 
-async def insert_many(conn: Connection, steps: Iterable[tuple[Activity, Owner]]) -> None:
-    """Store new activities (their ids are the database's), each with its message."""
-    await conn.executemany(_INSERT, map(_to_row, steps))
+# The columns an insert gives, in the statement's order (checked as it runs).
+_INSERTED = (
+    "message_id",
+    "tenant_id",
+    "status",
+    "description",
+    "reason_code",
+    "reason",
+    "error_code",
+    "price_micros",
+    "created_at",
+    "channel",
+    "from_number",
+)
+
+
+def _values(step: Step) -> tuple[Any, ...]:
+    a, owner = step.activity, step.message
+    return (
+        a.message_id,
+        owner.tenant_id,
+        a.status,
+        a.description,
+        a.reason_code,
+        a.reason,
+        a.error_code,
+        a.price_micros,
+        a.created_at,
+        owner.channel,
+        owner.from_number,
+    )
+
+
+async def insert_many(conn: Connection, steps: Iterable[Step]) -> None:
+    """Store the activities of recorded steps (their ids are the database's)."""
+    await conn.executemany_ordered(_INSERT, _INSERTED, map(_values, steps))
 
 
 async def list_for_message(conn: Connection, message_id: str) -> list[Activity]:

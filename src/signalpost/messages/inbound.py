@@ -116,7 +116,7 @@ async def receive(
         for message, keyword in zip(messages, keywords, strict=True)
     ]
     await repo.insert_many(conn, messages)
-    await activities_repo.insert_many(conn, [(step.activity, step.message) for step in steps])
+    await activities_repo.insert_many(conn, steps)
     await recorder.notify(conn, steps)
     return [message.id for message in messages]
 

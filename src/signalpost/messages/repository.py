@@ -181,7 +181,7 @@ if _FIELDS != tuple(c.name for c in m.c):  # pragma: no cover - a schema edit wi
     raise RuntimeError("Message fields must follow the messages table's columns")
 COLUMNS = _FIELDS
 """The columns of a message row, in table order."""
-_VALUES = attrgetter(*_FIELDS)  # a message's column values, in table order (one C call)
+_VALUES = attrgetter(*_FIELDS)  # a message's row: its fields in table order, in one C call
 
 
 def to_message(row: Row) -> Message:
@@ -189,13 +189,9 @@ def to_message(row: Row) -> Message:
     return Message(*row)
 
 
-def _to_row(message: Message) -> dict[str, Any]:
-    return dict(zip(_FIELDS, _VALUES(message), strict=True))
-
-
 async def insert_many(conn: Connection, messages: Iterable[Message]) -> None:
     """Store new messages (their events are stored apart, as activities)."""
-    await conn.executemany(_INSERT, map(_to_row, messages))
+    await conn.executemany_ordered(_INSERT, _FIELDS, map(_VALUES, messages))
 
 
 async def get(conn: Connection, tenant_id: str, message_id: str) -> Row | None:
@@ -218,15 +214,17 @@ async def get_with_events(conn: Connection, tenant_id: str, message_id: str) -> 
     row = await conn.fetchrow(_GET_WITH_EVENTS, {"id": message_id, "tenant": tenant_id})
     if row is None:
         return None
-    values: list[Any] = list(row)  # the columns, then the events
-    raw = values.pop()
+    values: list[Any] = [*row]  # the columns, then the events as JSON
+    raw = values[-1]
     if raw:
         events = orjson.loads(raw)
         events.sort(key=_BY_ID)  # an aggregate's input order is not guaranteed
         mid = values[0]
-        values.append(
-            tuple(Activity(e[0], mid, e[1], e[2], e[3], e[4], e[5], e[6], e[7]) for e in events)
+        values[-1] = tuple(
+            Activity(e[0], mid, e[1], e[2], e[3], e[4], e[5], e[6], e[7]) for e in events
         )
+    else:
+        values[-1] = ()
     return Message(*values)
 
 

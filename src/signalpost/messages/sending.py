@@ -120,7 +120,7 @@ async def send(
         keys = [r.message_key for r in spec.recipients if r.message_key]
         raise MessageKeyTaken(keys) from exc
     steps = built.steps
-    await activities_repo.insert_many(conn, [(step.activity, step.message) for step in steps])
+    await activities_repo.insert_many(conn, steps)
     await outbox.enqueue(conn, built.queue)  # the outbox, in the same transaction
     per_slice = 2 * SLICE * len(spec.channels)  # two steps per message
     for start in range(0, len(steps), per_slice):

@@ -107,7 +107,7 @@ class Recorder:
                 conn, [_update(before[i], state[i], n) for i, n in steps.items()]
             )
         if applied:
-            await activities_repo.insert_many(conn, [(a.activity, a.message) for a in applied])
+            await activities_repo.insert_many(conn, applied)
             await self.notify(conn, applied)
         return applied
 
