@@ -50,11 +50,9 @@ from typing import Any, Protocol
 
 import orjson
 
-from signalpost.activities.schemas import Activity
 from signalpost.consent.schemas import ConsentChange
 from signalpost.domain.lifecycle import Status
-from signalpost.domain.pricing import format_price
-from signalpost.messages.schemas import Message
+from signalpost.messages import native
 from signalpost.messages.transitions import Applied
 from signalpost.timeutil import iso
 from signalpost.webhooks import signing
@@ -287,54 +285,6 @@ OPTED_OUT = "recipient.opted_out"
 OPTED_IN = "recipient.opted_in"
 
 
-def _price(micros: int | None) -> str | None:
-    return None if micros is None else format_price(micros)
-
-
-def native_message(message: Message) -> dict[str, Any]:
-    """A message in the native API's shape (as ``GET /v1/messages/{id}`` without events)."""
-    m = message
-    return {
-        "id": m.id,
-        "batch_id": m.batch_id,
-        "message_key": m.message_key,
-        "to": m.to_number,
-        "from": m.from_number,
-        "channel": m.channel,
-        "status": m.status,
-        "reason_code": m.reason_code,
-        "reason": m.reason,
-        "text": m.body,
-        "template": {"id": m.template_id, "name": m.template_name} if m.template_id else None,
-        "region_code": m.region_code,
-        "segments": m.segments,
-        "encoding": m.encoding,
-        "price": _price(m.price_micros),
-        "currency": m.currency,
-        "carrier": m.carrier,
-        "attempts": m.attempts,
-        "metadata": orjson.loads(m.metadata) if m.metadata else None,
-        "scheduled_at": iso(m.scheduled_at),
-        "expires_at": iso(m.expires_at),
-        "created_at": iso(m.created_at),
-        "updated_at": iso(m.updated_at),
-        "sent_at": iso(m.sent_at),
-        "delivered_at": iso(m.delivered_at),
-    }
-
-
-def native_activity(activity: Activity) -> dict[str, Any]:
-    return {
-        "status": activity.status,
-        "timestamp": iso(activity.created_at),
-        "description": activity.description,
-        "reason_code": activity.reason_code,
-        "reason": activity.reason,
-        "error_code": activity.error_code,
-        "price": _price(activity.price_micros),
-    }
-
-
 def _scope_fields(organization_id: str, tenant_id: str) -> dict[str, Any]:
     """Whose the event is: the organization, and the profile when it is a profile's."""
     profile = None if tenant_id == organization_id else tenant_id
@@ -413,8 +363,8 @@ class NativeFormat(WebhookFormat):
         if applied.activity.status == Status.RECEIVED.value:
             data = native_inbound(applied)
         else:
-            data = native_message(applied.message)
-        data["activity"] = native_activity(applied.activity)
+            data = native.message(applied.message, events=False, with_test=False)
+        data["activity"] = native.event(applied.activity, with_id=False)
         data["activity"]["sequence"] = applied.sequence  # orders a message's events
         body = {"type": event_type, "id": event_id, "timestamp": iso(occurred_at), "data": data}
         return orjson.dumps(body)
