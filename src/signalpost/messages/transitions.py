@@ -128,62 +128,75 @@ class Recorder:
             log.info("ignored %s -> %s for %s", current, change.status, message.id)
             return None
         mid = message.id
-        recorded = steps.setdefault(mid, 0)
+        steps.setdefault(mid, 0)  # changed, even by a step that is not recorded
         carrier = message.carrier if change.carrier is None else change.carrier
         carrier_message_id = message.carrier_message_id
         if change.carrier_message_id is not None and not carrier_message_id:
             carrier_message_id = change.carrier_message_id
         attempts = message.attempts + change.attempts_inc
-        if not plan.apply:  # a carrier outcome outranked: what it told is kept all the same
-            if (carrier, carrier_message_id, attempts) != (
-                message.carrier,
-                message.carrier_message_id,
-                message.attempts,
-            ):
-                state[mid] = message.moved(
-                    message.status,
-                    message.reason_code,
-                    message.reason,
-                    message.updated_at,
-                    carrier,
-                    carrier_message_id,
-                    message.sent_at,
-                    message.delivered_at,
-                    attempts,
-                )
-            return None
-        status, at = change.status, change.at
-        sent_at, delivered_at = message.sent_at, message.delivered_at
-        if status == Status.SENT and sent_at is None:
-            sent_at = at
-        if status == Status.DELIVERED and delivered_at is None:
-            delivered_at = at
-        now = state[mid] = message.moved(
-            status.value,
-            change.reason_code,
-            change.reason,
-            at,
-            carrier,
-            carrier_message_id,
-            sent_at,
-            delivered_at,
-            attempts,
-        )
-        activity = Activity(
-            0,
-            mid,
-            status.value,
-            change.description or describe(status, message.channel),
-            change.reason_code,
-            change.reason,
-            change.error_code,
-            message.price_micros,
-            at,
-        )
-        # The revision moves by the number of steps each update records, so the message's
-        # revision before this update plus the step's rank in it orders the steps.
-        steps[mid] = recorded = recorded + 1
-        return Applied(now, current, activity, message.revision + recorded, message.carrier)
+        if plan.apply:
+            step = _record(message, current, change, carrier, carrier_message_id, attempts, steps)
+            state[mid] = step.message
+            return step
+        # A carrier outcome its state outranks: what the carrier told is kept all the same.
+        told = (carrier, carrier_message_id, attempts)
+        if told != (message.carrier, message.carrier_message_id, message.attempts):
+            state[mid] = message.moved(
+                message.status,
+                message.reason_code,
+                message.reason,
+                message.updated_at,
+                carrier,
+                carrier_message_id,
+                message.sent_at,
+                message.delivered_at,
+                attempts,
+            )
+        return None
+
+
+def _record(
+    message: Message,
+    current: Status,
+    change: Change,
+    carrier: str | None,
+    carrier_message_id: str | None,
+    attempts: int,
+    steps: dict[str, int],
+) -> Applied:
+    """The step recorded: the message as it moves on, built once, and its activity."""
+    status, at = change.status, change.at
+    sent_at, delivered_at = message.sent_at, message.delivered_at
+    if status == Status.SENT and sent_at is None:
+        sent_at = at
+    if status == Status.DELIVERED and delivered_at is None:
+        delivered_at = at
+    moved = message.moved(
+        status.value,
+        change.reason_code,
+        change.reason,
+        at,
+        carrier,
+        carrier_message_id,
+        sent_at,
+        delivered_at,
+        attempts,
+    )
+    activity = Activity(
+        0,
+        message.id,
+        status.value,
+        change.description or describe(status, message.channel),
+        change.reason_code,
+        change.reason,
+        change.error_code,
+        message.price_micros,
+        at,
+    )
+    # The revision moves by the number of steps each update records, so the message's
+    # revision before this update plus the step's rank in it orders the steps.
+    steps[message.id] = recorded = steps[message.id] + 1
+    return Applied(moved, current, activity, message.revision + recorded, message.carrier)
 
 
 def _update(before: Message, after: Message, steps: int) -> dict[str, Any]:
