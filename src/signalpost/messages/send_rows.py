@@ -31,8 +31,8 @@ OPTED_OUT_REASON = "The recipient has opted out of messages"
 
 @dataclass(slots=True)
 class Built:
-    """What a send stores: each message's two creation steps (so each message, twice over),
-    the queue entries of those that go out, and the answer of the send."""
+    """What a send stores: each message's two creation steps (which carry the message and
+    its first two activities), the queue entries of those that go out, and the answer."""
 
     steps: list[Applied] = field(default_factory=list)  # two per message, in order
     queue: list[dict[str, Any]] = field(default_factory=list)

@@ -17,7 +17,9 @@ with a :class:`WebhookFormat` for its ``dialect`` name (the value endpoints carr
     DIALECT = Dialect(..., webhook_formats=(MyFormat(),))
 
 ``payload`` runs when the event is written (inside the transaction of the state change), so
-it reflects the message as it was at that step; ``occurred_at`` is in microseconds.
+it reflects the message as it was at that step: ``applied.message`` is the
+:class:`~signalpost.messages.schemas.Message` after the step and ``applied.activity`` the
+step's :class:`~signalpost.activities.schemas.Activity`; ``occurred_at`` is in microseconds.
 ``headers`` runs at each delivery attempt; ``timestamp`` is the attempt time in Unix
 seconds.  Both must be pure and fast: they run on the send and dispatch hot paths.
 
