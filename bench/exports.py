@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any
+from typing import NamedTuple
 
 import httpx
 
@@ -22,7 +22,9 @@ from bench.database import DbTarget, fresh_database
 from bench.harness import BenchEnv, Figure, Goal, say
 from bench.servers import create_org, signalpost_server
 from signalpost.activities import repository as activities_repo
+from signalpost.activities.schemas import Activity
 from signalpost.messages import repository as messages_repo
+from signalpost.messages.schemas import Message
 from signalpost.storage import open_database
 from signalpost.timeutil import new_id
 
@@ -35,37 +37,37 @@ CHUNK = 5_000
 _STEPS = ("accepted", "queued", "sent", "delivered")
 
 
-def _rows(org_id: str, count: int, now: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    messages: list[dict[str, Any]] = []
-    acts: list[dict[str, Any]] = []
+class _Stored(NamedTuple):
+    activity: Activity
+    message: Message
+
+
+def _rows(org_id: str, count: int, now: int) -> tuple[list[Message], list[_Stored]]:
+    messages: list[Message] = []
+    acts: list[_Stored] = []
     for i in range(count):
         mid = new_id()
         created = now - i * 1_000
-        messages.append(
-            {
-                "id": mid, "organization_id": org_id, "tenant_id": org_id, "batch_id": mid,
-                "message_key": None, "channel": "sms", "to_number": f"+1415{i % 10_000_000:07d}",
-                "from_number": None, "region_code": "US", "body": "Your code is 123456",
-                "template_id": None, "template_name": None, "encoding": "GSM-7", "segments": 1,
-                "price_micros": 7_500, "currency": "USD", "status": "delivered",
-                "reason_code": None, "reason": None, "carrier": "simulator",
-                "carrier_message_id": mid, "dialect": "native", "metadata": None,
-                "scheduled_at": None, "expires_at": created + 86_400_000_000,
-                "created_at": created, "updated_at": created + 900_000, "sent_at": created,
-                "delivered_at": created + 900_000, "attempts": 1, "revision": 3,
-                "test": False, "request_id": None,
-            }
+        message = Message(
+            id=mid, organization_id=org_id, tenant_id=org_id, batch_id=mid,
+            message_key=None, channel="sms", to_number=f"+1415{i % 10_000_000:07d}",
+            from_number=None, region_code="US", body="Your code is 123456",
+            template_id=None, template_name=None, encoding="GSM-7", segments=1,
+            price_micros=7_500, currency="USD", status="delivered",
+            reason_code=None, reason=None, carrier="simulator",
+            carrier_message_id=mid, dialect="native", metadata=None,
+            scheduled_at=None, expires_at=created + 86_400_000_000,
+            created_at=created, updated_at=created + 900_000, sent_at=created,
+            delivered_at=created + 900_000, attempts=1, revision=3,
+            test=False, request_id=None,
         )  # fmt: skip
+        messages.append(message)
         for step, status in enumerate(_STEPS):
-            acts.append(
-                {
-                    "message_id": mid, "tenant_id": org_id, "status": status,
-                    "description": f"Message {status}", "reason_code": None, "reason": None,
-                    "error_code": None, "price_micros": 7_500 if step == 1 else None,
-                    "created_at": created + step * 300_000, "channel": "sms",
-                    "from_number": None,
-                }
+            activity = Activity(
+                0, mid, status, f"Message {status}", None, None, None,
+                7_500 if step == 1 else None, created + step * 300_000,
             )  # fmt: skip
+            acts.append(_Stored(activity, message))
     return messages, acts
 
 

@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Any
+from dataclasses import replace
 
 from bench.database import DbTarget, fresh_database
 from bench.harness import BenchEnv, Figure, Goal, say
 from bench.loadgen import build_request, run_load
 from bench.servers import _cli, create_org, signalpost_server
+from signalpost.activities.schemas import Activity
 from signalpost.domain.lifecycle import Status
+from signalpost.messages.schemas import Message
 from signalpost.messages.transitions import Applied
 from signalpost.stats import repository as stats_repo
 from signalpost.stats.rollup import HOUR_US, deltas
@@ -45,7 +47,16 @@ _FATES = (
     (Status.REJECTED, 4),
     (Status.FILTERED, 2),
 )
-_ACCEPTED = {"status": Status.ACCEPTED.value}
+# Only what the rollup reads of a message varies; the rest is a fixed stand-in.
+_MESSAGE = Message(
+    "m", "o", "o", "b", None, "sms", "+14155551234", None, None, "", None, None, "GSM7", 1,
+    7_500, "USD", "accepted", None, None, None, None, "native", None, None, 0, 0, 0, None,
+    None, 0, 1,
+)  # fmt: skip
+
+
+def _step(status: Status, at: int) -> Activity:
+    return Activity(0, "m", status.value, "", None, None, None, None, at)
 
 
 def _steps(
@@ -58,20 +69,19 @@ def _steps(
         organization_id, tenant_id = rng.choice(tenants)
         created = now - rng.randrange(30 * DAY_US)
         delivered = fate in (Status.DELIVERED, Status.READ)
-        message: dict[str, Any] = {
-            "tenant_id": tenant_id,
-            "organization_id": organization_id,
-            "created_at": created,
-            "channel": "whatsapp" if fate == Status.READ or rng.random() < 0.2 else "sms",
-            "region_code": rng.choice(_COUNTRIES),
-            "carrier": None,
-            "segments": rng.choice((1, 1, 1, 2, 3)),
-            "price_micros": 7_500,
-            "delivered_at": created + int(rng.lognormvariate(15, 1.5)) if delivered else None,
-        }
-        steps.append(Applied(message, Status.ACCEPTED, _ACCEPTED))
-        final = dict(message, carrier=rng.choice(_CARRIERS))
-        steps.append(Applied(final, Status.ACCEPTED, {"status": fate.value}))
+        message = replace(
+            _MESSAGE,
+            tenant_id=tenant_id,
+            organization_id=organization_id,
+            created_at=created,
+            channel="whatsapp" if fate == Status.READ or rng.random() < 0.2 else "sms",
+            region_code=rng.choice(_COUNTRIES),
+            segments=rng.choice((1, 1, 1, 2, 3)),
+            delivered_at=created + int(rng.lognormvariate(15, 1.5)) if delivered else None,
+        )
+        steps.append(Applied(message, Status.ACCEPTED, _step(Status.ACCEPTED, created)))
+        final = replace(message, carrier=rng.choice(_CARRIERS))
+        steps.append(Applied(final, Status.ACCEPTED, _step(fate, created)))
     return steps
 
 

@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 
 from signalpost.accounts.service import Authenticator
 from signalpost.background import BackgroundWork
@@ -43,7 +43,7 @@ async def count_messages(conn: object, applied: Sequence[Applied]) -> None:
 
 
 _ACTIVITY, _MESSAGE = attrgetter("activity"), attrgetter("message")
-_STATUS, _CHANNEL, _CARRIER = itemgetter("status"), itemgetter("channel"), itemgetter("carrier")
+_STATUS, _CHANNEL, _CARRIER = attrgetter("status"), attrgetter("channel"), attrgetter("carrier")
 
 
 @dataclass

@@ -134,8 +134,8 @@ async def test_send_filters_opted_out_recipients_with_one_lookup(
     assert [e.status for e in stopped.events] == [Status.ACCEPTED, Status.FILTERED]
     assert stopped.events[-1].reason_code == ReasonCode.OPTED_OUT
     assert queued == {by_number[n].id for n in numbers[1:]}
-    filtered_steps = [a for a in seen if a.activity["status"] == Status.FILTERED]
-    assert [a.message["id"] for a in filtered_steps] == [by_number["+14155550121"].id]
+    filtered_steps = [a for a in seen if a.activity.status == Status.FILTERED]
+    assert [a.message.id for a in filtered_steps] == [by_number["+14155550121"].id]
 
 
 async def test_send_to_only_opted_out_recipients_is_accepted(db: Database) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import assert_type
 
+import pytest
 from sqlalchemy import text
 
 from signalpost.storage import Connection, Database, Query
@@ -38,3 +39,21 @@ async def test_the_scanner_reads_committed_data_without_the_readers_cache(db: Da
     async with db.reader() as reader, db.scanner() as scanner:
         assert await reader.fetchval(cache) == -65536
         assert await scanner.fetchval(cache) == -2048
+
+
+async def test_ordered_bulk_writes_store_what_keyed_ones_do(db: Database) -> None:
+    """``executemany_ordered`` takes each row's parameters in the statement's order, checked
+    against the statement: a wrong order or a missing name is refused before anything runs."""
+    create = Query(text("CREATE TABLE ordered_rows (n INTEGER, label TEXT)"))
+    insert = Query(text("INSERT INTO ordered_rows (n, label) VALUES (:n, :label)"))
+    rows = Query(text("SELECT n, label FROM ordered_rows ORDER BY n"))
+    async with db.transaction() as conn:
+        await conn.execute(create)
+        await conn.executemany_ordered(insert, ("n", "label"), [(1, "a"), (2, None)])
+        await conn.executemany(insert, [{"n": 3, "label": "c"}])
+        await conn.executemany_ordered(insert, ("n", "label"), [])
+        for wrong in (("label", "n"), ("n",)):
+            with pytest.raises(ValueError, match="parameters are"):
+                await conn.executemany_ordered(insert, wrong, [(4, "d")])
+        assert [tuple(r) for r in await conn.fetch(rows)] == [(1, "a"), (2, None), (3, "c")]
+        await conn.execute(Query(text("DROP TABLE ordered_rows")))

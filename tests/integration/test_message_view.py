@@ -9,6 +9,7 @@ import pytest
 
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
+from signalpost.api import views
 from signalpost.config import Settings
 from signalpost.context import Context
 from signalpost.domain.lifecycle import Status
@@ -60,11 +61,9 @@ async def _setup(ctx: Context) -> tuple[Scope, Scope, str]:
     return scope, Scope(other.id, None), sent.messages[0].id
 
 
-async def _view(
-    ctx: Context, scope: Scope, mid: str, cache: messages.ViewCache, r: Renderer
-) -> dict:  # type: ignore[type-arg]
+async def _view(ctx: Context, scope: Scope, mid: str, cache: views.ViewCache, r: Renderer) -> dict:  # type: ignore[type-arg]
     async with ctx.db.reader() as conn:
-        return dict(orjson.loads(await messages.message_view(conn, scope, mid, cache, r)))
+        return dict(orjson.loads(await views.message_view(conn, scope, mid, cache, r)))
 
 
 async def _apply(ctx: Context, change: Change) -> None:
@@ -74,7 +73,7 @@ async def _apply(ctx: Context, change: Change) -> None:
 
 async def test_reused_while_unchanged_and_rendered_again_after_any_change(ctx: Context) -> None:
     scope, other, mid = await _setup(ctx)
-    cache, render = messages.ViewCache(), Renderer()
+    cache, render = views.ViewCache(), Renderer()
     first = await _view(ctx, scope, mid, cache, render)
     assert first["status"] == "queued"
     assert await _view(ctx, scope, mid, cache, render) == first
@@ -114,7 +113,7 @@ async def test_reused_while_unchanged_and_rendered_again_after_any_change(ctx: C
 
 
 async def test_the_cache_is_bounded() -> None:
-    cache = messages.ViewCache(size=2)
+    cache = views.ViewCache(size=2)
     for n in range(5):
         cache.put(f"m{n}", (n,), b"x")
     assert len(cache) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -12,10 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from signalpost.activities.schemas import Activity
 from signalpost.api.lamah import wire as lamah
 from signalpost.api.sfmc import wire
 from signalpost.api.sfmc.events import SfmcEnsFormat, sign_body, subscribed_type
 from signalpost.domain.lifecycle import Status
+from signalpost.messages.schemas import Message
 from signalpost.messages.transitions import Applied
 
 US = 1_000_000
@@ -100,6 +103,11 @@ def test_signature_is_base64_hmac_with_the_decoded_key() -> None:
     assert len(base64.b64decode(SfmcEnsFormat().new_secret())) == 32
 
 
+_FIXED: dict[str, Any] = dict.fromkeys(Message.__dataclass_fields__)  # unread by the format
+_FIXED.update(channel="sms", body="Hi", segments=1, attempts=0, revision=1, events=())
+_MESSAGE = Message(**_FIXED)
+
+
 def _applied(status: str, **message: Any) -> Applied:
     row: dict[str, Any] = {
         "id": "m1",
@@ -115,8 +123,8 @@ def _applied(status: str, **message: Any) -> Applied:
         "metadata": orjson.dumps({"definitionKey": "appt", "contactKey": "c1"}).decode(),
         **message,
     }
-    activity = {"status": status, "reason_code": None, "reason": None, "created_at": 5 * US}
-    return Applied(row, Status.ACCEPTED, activity)
+    activity = Activity(0, "m1", status, "", None, None, None, None, 5 * US)
+    return Applied(replace(_MESSAGE, **row), Status.ACCEPTED, activity)
 
 
 def test_ens_event_types_carry_filters() -> None:

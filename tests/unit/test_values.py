@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import pickle
 from dataclasses import dataclass, field
@@ -27,6 +28,20 @@ def test_construction_defaults_and_keywords_are_the_dataclass_s() -> None:
     assert dataclasses.replace(Point(1, 2), y=5) == Point(1, 5)
     assert pickle.loads(pickle.dumps(Point(3, 4, "b"))) == Point(3, 4, "b")
     assert not hasattr(Point(1), "__dict__")  # slots kept
+
+
+def test_copies_are_equal_values_of_the_class() -> None:
+    point = Point(1, 2, "a")
+    for twin in (copy.copy(point), copy.deepcopy(point)):
+        assert twin == point
+        assert type(twin) is Point
+
+
+def test_value_types_are_final() -> None:
+    with pytest.raises(TypeError, match="may not be subclassed"):
+
+        class Point3(Point):
+            pass
 
 
 def test_instances_stay_frozen() -> None:

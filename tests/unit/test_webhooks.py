@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -12,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from signalpost.activities.schemas import Activity
 from signalpost.api.dialects import install_webhook_formats
 from signalpost.consent.schemas import (
     ConsentChange,
@@ -21,6 +23,7 @@ from signalpost.consent.schemas import (
 )
 from signalpost.domain.keywords import KeywordAction
 from signalpost.domain.lifecycle import Status
+from signalpost.messages.schemas import Message
 from signalpost.messages.transitions import Applied
 from signalpost.webhooks import formats, signing
 from signalpost.webhooks.exceptions import InvalidWebhookUrl, WebhookUrlNotAllowed
@@ -104,7 +107,7 @@ async def test_names_resolving_to_local_addresses_are_refused() -> None:
 
 
 def _applied(status: Status = Status.DELIVERED) -> Applied:
-    message = {
+    message: dict[str, Any] = {
         "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
         "organization_id": "org",
         "tenant_id": "org",
@@ -135,19 +138,20 @@ def _applied(status: Status = Status.DELIVERED) -> Applied:
         "sent_at": 1_700_000_000_500_000,
         "delivered_at": 1_700_000_001_000_000,
         "attempts": 1,
+        "revision": 3,
     }
-    activity = {
-        "message_id": message["id"],
-        "tenant_id": "org",
-        "status": status.value,
-        "description": "Delivered",
-        "reason_code": None,
-        "reason": None,
-        "error_code": None,
-        "price_micros": 7500,
-        "created_at": 1_700_000_001_000_000,
-    }
-    return Applied(message, Status.SENT, activity)
+    activity = Activity(
+        id=0,
+        message_id=message["id"],
+        status=status.value,
+        description="Delivered",
+        reason_code=None,
+        reason=None,
+        error_code=None,
+        price_micros=7500,
+        created_at=1_700_000_001_000_000,
+    )
+    return Applied(Message(**message), Status.SENT, activity)
 
 
 def test_native_events_name_customer_visible_steps_only() -> None:
@@ -160,9 +164,9 @@ def test_native_events_name_customer_visible_steps_only() -> None:
 
 def _inbound(keyword: KeywordAction | None) -> Applied:
     step = _applied(Status.RECEIVED)
-    message = {**step.message, "tenant_id": "profile", "from_number": "+14155551234"}
-    message.update(to_number="+14155550100", body="Stop", price_micros=0, carrier=None)
-    activity = {**step.activity, "description": "Received", "price_micros": 0}
+    message = replace(step.message, tenant_id="profile", from_number="+14155551234")
+    message = replace(message, to_number="+14155550100", body="Stop", price_micros=0, carrier=None)
+    activity = step.activity._replace(description="Received", price_micros=0)
     return Applied(message, Status.RECEIVED, activity, 1, keyword=keyword)
 
 
@@ -296,7 +300,7 @@ class _MinimalFormat(formats.WebhookFormat):
     dialect = "minimal-test"
 
     def event_types(self, applied: Applied) -> list[str]:
-        return ["duck." + applied.activity["status"]]
+        return ["duck." + applied.activity.status]
 
     def payload(self, event_type: str, applied: Applied, event_id: str, occurred_at: int) -> bytes:
         return orjson.dumps({"e": event_type, "id": event_id, "at": occurred_at})

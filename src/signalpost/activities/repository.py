@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.sql import ColumnElement
@@ -22,7 +22,15 @@ from signalpost.storage.listing import (
 )
 from signalpost.storage.tables import activities, messages
 
-__all__ = ["cursor_of", "insert_many", "list_for_message", "search", "statement_for"]
+__all__ = [
+    "Owner",
+    "Step",
+    "cursor_of",
+    "insert_many",
+    "list_for_message",
+    "search",
+    "statement_for",
+]
 
 _INSERT = Query(
     insert(activities).values({c.name: bindparam(c.name) for c in activities.c if c.name != "id"})
@@ -63,9 +71,62 @@ def to_activity(row: Row) -> Activity:
     )
 
 
-async def insert_many(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-    """Insert activity rows; each has every column but ``id``."""
-    await conn.executemany(_INSERT, rows)
+class Owner(Protocol):
+    """What an activity's row copies from its message (they never change)."""
+
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def from_number(self) -> str | None: ...
+
+
+class Step(Protocol):
+    """An activity to store, with its message."""
+
+    @property
+    def activity(self) -> Activity: ...
+    @property
+    def message(self) -> Owner: ...
+
+
+# The columns an insert gives, in the statement's order (checked as it runs).
+_INSERTED = (
+    "message_id",
+    "tenant_id",
+    "status",
+    "description",
+    "reason_code",
+    "reason",
+    "error_code",
+    "price_micros",
+    "created_at",
+    "channel",
+    "from_number",
+)
+
+
+def _values(step: Step) -> tuple[Any, ...]:
+    a, owner = step.activity, step.message
+    return (
+        a.message_id,
+        owner.tenant_id,
+        a.status,
+        a.description,
+        a.reason_code,
+        a.reason,
+        a.error_code,
+        a.price_micros,
+        a.created_at,
+        owner.channel,
+        owner.from_number,
+    )
+
+
+async def insert_many(conn: Connection, steps: Iterable[Step]) -> None:
+    """Store the activities of recorded steps (their ids are the database's)."""
+    await conn.executemany_ordered(_INSERT, _INSERTED, map(_values, steps))
 
 
 async def list_for_message(conn: Connection, message_id: str) -> list[Activity]:

@@ -9,9 +9,10 @@ __all__ = ["Activity", "ActivityFilter", "ActivityWithMessage"]
 
 
 class Activity(NamedTuple):
-    """One recorded step of a message (a tuple: built for every event of every lookup)."""
+    """One recorded step of a message (a tuple: built for every event of every lookup, and
+    for every step recorded)."""
 
-    id: int
+    id: int  # given by the database as it is stored, in order of steps; 0 until then
     message_id: str
     status: str
     description: str

@@ -18,12 +18,14 @@ from typing import Any
 
 from signalpost.accounts.schemas import Scope
 from signalpost.activities import repository as activities_repo
+from signalpost.activities.schemas import Activity
 from signalpost.compliance import service as compliance
 from signalpost.domain import encoding
 from signalpost.domain.keywords import MAX_KEYWORD, KeywordAction, classify
 from signalpost.domain.lifecycle import Status, describe
 from signalpost.domain.phone import InvalidPhoneNumber, parse_phone
 from signalpost.messages import repository as repo
+from signalpost.messages.schemas import Message
 from signalpost.messages.transitions import Applied, Recorder
 from signalpost.storage import Connection
 from signalpost.timeutil import new_id
@@ -50,33 +52,51 @@ def _region(number: str) -> str | None:
         return None
 
 
-def _row(item: InboundMessage, currency: str) -> dict[str, Any]:
+def _message(item: InboundMessage, currency: str) -> Message:
     info = encoding.analyze(item.body)
-    row: dict[str, Any] = dict.fromkeys(repo.COLUMNS)
-    row.update(
+    at = item.received_at
+    return Message(
         id=new_id(),
         organization_id=item.organization_id,
         tenant_id=item.tenant_id,
         batch_id=new_id(),
+        message_key=None,
         channel=item.channel,
         to_number=item.to_number[:20],
         from_number=item.from_number[:32],
         region_code=_region(item.from_number),
         body=item.body,
+        template_id=None,
+        template_name=None,
         encoding=info.encoding.value,
         segments=info.segments,
         price_micros=0,
         currency=currency,
         status=Status.RECEIVED.value,
+        reason_code=None,
+        reason=None,
+        carrier=None,
+        carrier_message_id=None,
         dialect=item.dialect,
-        expires_at=item.received_at,
-        created_at=item.received_at,
-        updated_at=item.received_at,
+        metadata=None,
+        scheduled_at=None,
+        expires_at=at,
+        created_at=at,
+        updated_at=at,
+        sent_at=None,
+        delivered_at=None,
         attempts=0,
         revision=1,  # its one step, received
         test=False,
     )
-    return row
+
+
+def _received(message: Message) -> Activity:
+    status = Status.RECEIVED
+    description = describe(status, message.channel)
+    return Activity(
+        0, message.id, status.value, description, None, None, None, 0, message.created_at
+    )
 
 
 async def receive(
@@ -89,48 +109,30 @@ async def receive(
     """Store inbound messages with their ``received`` activity; returns their ids."""
     if not items:
         return []
-    rows = [_row(item, currency) for item in items]
-    activities = [
-        {
-            "message_id": row["id"],
-            "tenant_id": row["tenant_id"],
-            "status": Status.RECEIVED.value,
-            "description": describe(Status.RECEIVED, row["channel"]),
-            "reason_code": None,
-            "reason": None,
-            "error_code": None,
-            "price_micros": 0,
-            "created_at": row["created_at"],
-            "channel": row["channel"],
-            "from_number": row["from_number"],
-        }
-        for row in rows
+    messages = [_message(item, currency) for item in items]
+    keywords = await _keywords(conn, messages)
+    steps = [
+        Applied(message, Status.RECEIVED, _received(message), 1, keyword=keyword)
+        for message, keyword in zip(messages, keywords, strict=True)
     ]
-    keywords = await _keywords(conn, rows)
-    await repo.insert_many(conn, rows)
-    await activities_repo.insert_many(conn, activities)
-    await recorder.notify(
-        conn,
-        [
-            Applied(row, Status.RECEIVED, act, 1, keyword=keyword)
-            for row, act, keyword in zip(rows, activities, keywords, strict=True)
-        ],
-    )
-    return [row["id"] for row in rows]
+    await repo.insert_many(conn, messages)
+    await activities_repo.insert_many(conn, steps)
+    await recorder.notify(conn, steps)
+    return [message.id for message in messages]
 
 
-async def _keywords(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[KeywordAction | None]:
+async def _keywords(conn: Connection, messages: Sequence[Message]) -> list[KeywordAction | None]:
     """The keyword action of each message, by its tenant's words (settings read once each)."""
     found: list[KeywordAction | None] = []
     by_tenant: dict[str, Any] = {}
-    for row in rows:
-        body = row["body"] or ""
+    for message in messages:
+        body = message.body or ""
         if len(body) > MAX_KEYWORD:  # no keyword is that long: spare the settings lookup
             found.append(None)
             continue
-        tenant = row["tenant_id"]
+        tenant = message.tenant_id
         if tenant not in by_tenant:
-            organization = row["organization_id"]
+            organization = message.organization_id
             scope = Scope(organization, None if tenant == organization else tenant)
             by_tenant[tenant] = (await compliance.settings_for(conn, scope)).keywords
         found.append(classify(body, by_tenant[tenant]))

@@ -28,7 +28,7 @@ from signalpost.domain.keywords import KeywordAction
 from signalpost.domain.lifecycle import Status
 from signalpost.errors import AppError
 from signalpost.messages.policy import SendPolicy
-from signalpost.messages.schemas import RecipientSpec, SendSpec
+from signalpost.messages.schemas import Message, RecipientSpec, SendSpec
 from signalpost.messages.sending import send
 from signalpost.messages.transitions import Applied
 from signalpost.storage import Connection
@@ -43,9 +43,8 @@ _CONSENT = {
 }
 
 
-def _scope_of(message: dict[str, object]) -> Scope:
-    organization_id = str(message["organization_id"])
-    tenant_id = str(message["tenant_id"])
+def _scope_of(message: Message) -> Scope:
+    organization_id, tenant_id = message.organization_id, message.tenant_id
     return Scope(organization_id, None if tenant_id == organization_id else tenant_id)
 
 
@@ -58,16 +57,14 @@ class KeywordResponder:
 
     async def __call__(self, conn: Connection, applied: Sequence[Applied]) -> None:
         for step in applied:  # a keyword is only ever found on a received message
-            if step.keyword is not None and step.activity["status"] == Status.RECEIVED.value:
+            if step.keyword is not None and step.activity.status == Status.RECEIVED.value:
                 await self._inbound(conn, step.message, step.keyword)
 
-    async def _inbound(
-        self, conn: Connection, message: dict[str, object], action: KeywordAction
-    ) -> None:
-        body = str(message["body"] or "")
+    async def _inbound(self, conn: Connection, message: Message, action: KeywordAction) -> None:
+        body = message.body or ""
         scope = _scope_of(message)
         settings = await compliance.settings_for(conn, scope)
-        handset = str(message["from_number"])
+        handset = str(message.from_number)
         status = _CONSENT.get(action)
         if status is not None:
             try:
@@ -80,7 +77,7 @@ class KeywordResponder:
                     reason=f"{body.strip()[:32]!r} received from the recipient",
                     source=SuppressionSource.KEYWORD,
                     keyword=body.strip()[:64],
-                    message_id=str(message["id"]),
+                    message_id=message.id,
                 )
             except AppError:  # not a phone number: nobody to opt out
                 log.warning("keyword %s from %r: not a phone number", action.value, handset)
@@ -91,9 +88,9 @@ class KeywordResponder:
             return
         spec = SendSpec(
             recipients=(RecipientSpec(to=handset),),
-            channels=(str(message["channel"]),),
+            channels=(message.channel,),
             text=reply,
-            sender=str(message["to_number"]),
+            sender=message.to_number,
             consent_exempt=True,
         )
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from signalpost.accounts.schemas import Scope
 from signalpost.messages import repository as repo
@@ -17,9 +18,11 @@ __all__ = [
     "get_batch",
     "get_many",
     "get_message",
+    "get_version",
     "list_batches",
     "list_messages",
     "parse_message_id",
+    "version_of",
 ]
 
 
@@ -51,6 +54,20 @@ async def get_message(
     return repo.to_message(row)
 
 
+async def get_version(conn: Connection, scope: Scope, message_id: str) -> tuple[Any, ...]:
+    """The version of a tenant's message: it changes whenever anything a view of the message
+    shows changes (its row or its events); 404 when the tenant has no such message."""
+    version = await repo.get_version(conn, scope.tenant_id, message_id)
+    if version is None:
+        raise MessageNotFound()
+    return version
+
+
+def version_of(message: Message) -> tuple[Any, ...]:
+    """The version of a message read with its events, as :func:`get_version` answers it."""
+    return repo.version_of(message)
+
+
 async def list_messages(
     conn: Connection,
     scope: Scope,
@@ -71,7 +88,8 @@ async def list_batches(
         return []
     grouped: dict[str, list[Message]] = {b: [] for b in batch_ids}
     for row in await repo.in_batches(conn, scope.tenant_id, channel, batch_ids):
-        grouped[row["batch_id"]].append(repo.to_message(row))
+        message = repo.to_message(row)
+        grouped[message.batch_id].append(message)
     return list(grouped.values())
 
 
@@ -92,9 +110,9 @@ async def get_batch(conn: Connection, scope: Scope, batch_id: str) -> list[Messa
     404 when no message has this batch id; 403 (:class:`MessageNotOwned`) when the batch
     belongs to another tenant, for dialects whose contract tells the two apart.
     """
-    rows = await repo.by_batch(conn, batch_id)
-    if not rows:
+    found = [repo.to_message(r) for r in await repo.by_batch(conn, batch_id)]
+    if not found:
         raise MessageNotFound()
-    if rows[0]["tenant_id"] != scope.tenant_id:
+    if found[0].tenant_id != scope.tenant_id:
         raise MessageNotOwned()
-    return [repo.to_message(r) for r in rows]
+    return found

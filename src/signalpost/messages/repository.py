@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import orjson
@@ -41,6 +41,7 @@ __all__ = [
     "in_batches",
     "insert_many",
     "lock_many",
+    "lock_messages",
     "search",
     "search_statement",
     "sent_past_expiry",
@@ -178,9 +179,9 @@ _DUE_FOR_EXPIRY = Query(
 _FIELDS = tuple(Message.__dataclass_fields__)[:-1]  # every column, in table order
 if _FIELDS != tuple(c.name for c in m.c):  # pragma: no cover - a schema edit without this
     raise RuntimeError("Message fields must follow the messages table's columns")
-_COLUMN_COUNT = len(_FIELDS)
 COLUMNS = _FIELDS
 """The columns of a message row, in table order."""
+_VALUES = attrgetter(*_FIELDS)  # a message's row: its fields in table order, in one C call
 
 
 def to_message(row: Row) -> Message:
@@ -188,8 +189,9 @@ def to_message(row: Row) -> Message:
     return Message(*row)
 
 
-async def insert_many(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-    await conn.executemany(_INSERT, rows)
+async def insert_many(conn: Connection, messages: Iterable[Message]) -> None:
+    """Store new messages (their events are stored apart, as activities)."""
+    await conn.executemany_ordered(_INSERT, _FIELDS, map(_VALUES, messages))
 
 
 async def get(conn: Connection, tenant_id: str, message_id: str) -> Row | None:
@@ -212,16 +214,18 @@ async def get_with_events(conn: Connection, tenant_id: str, message_id: str) -> 
     row = await conn.fetchrow(_GET_WITH_EVENTS, {"id": message_id, "tenant": tenant_id})
     if row is None:
         return None
-    message = Message(*row[:_COLUMN_COUNT])
-    raw = row[_COLUMN_COUNT]
+    values: list[Any] = [*row]  # the columns, then the events as JSON
+    raw = values[-1]
     if raw:
         events = orjson.loads(raw)
         events.sort(key=_BY_ID)  # an aggregate's input order is not guaranteed
-        mid = message.id
-        message.events.extend(
+        mid = values[0]
+        values[-1] = tuple(
             Activity(e[0], mid, e[1], e[2], e[3], e[4], e[5], e[6], e[7]) for e in events
         )
-    return message
+    else:
+        values[-1] = ()
+    return Message(*values)
 
 
 async def get_many(conn: Connection, tenant_id: str, message_ids: Sequence[str]) -> list[Row]:
@@ -268,6 +272,11 @@ async def in_batches(
 async def lock_many(conn: Connection, ids: Sequence[str]) -> list[Row]:
     """Rows for ``ids``, locked for update on PostgreSQL (in id order, to avoid deadlocks)."""
     return await conn.fetch(_LOCK, {"ids": list(ids)})
+
+
+async def lock_messages(conn: Connection, ids: Sequence[str]) -> list[Message]:
+    """The messages of ``ids``, locked as :func:`lock_many` locks them."""
+    return [Message(*r) for r in await conn.fetch(_LOCK, {"ids": list(ids)})]
 
 
 async def find_by_keys(conn: Connection, tenant_id: str, keys: Sequence[str]) -> list[Row]:

@@ -82,10 +82,15 @@ class SendResult:
     messages: list[CreatedMessage]
 
 
-@dataclass(slots=True)
+@quick_init
+@dataclass(frozen=True, slots=True)
 class Message:
-    """A stored message as services hand it to the dialects (not frozen: one is built for
-    every lookup, and a frozen dataclass pays for each of its thirty fields)."""
+    """A message, the one value every layer passes: what a send stores, what each recorded
+    step hands its observers (the webhook formats among them), what a lookup reads with
+    its events, and what presenters show.  Repositories translate it to and from rows.
+
+    Its fields follow the messages table's columns, in order, then its events.
+    """
 
     id: str
     organization_id: str
@@ -109,7 +114,7 @@ class Message:
     carrier: str | None
     carrier_message_id: str | None
     dialect: str
-    metadata: str | None
+    metadata: str | None  # JSON text
     scheduled_at: int | None
     expires_at: int
     created_at: int
@@ -120,7 +125,58 @@ class Message:
     revision: int  # moves with every update, by the lifecycle steps it records (at least 1)
     test: bool = False  # sent with a test key: through the simulator only
     request_id: str | None = None  # the request that accepted it
-    events: list[Activity] = field(default_factory=list)
+    events: tuple[Activity, ...] = ()  # its activities, oldest first, when read with them
+
+    def moved(
+        self,
+        status: str,
+        reason_code: str | None,
+        reason: str | None,
+        updated_at: int,
+        carrier: str | None,
+        carrier_message_id: str | None,
+        sent_at: int | None,
+        delivered_at: int | None,
+        attempts: int,
+    ) -> Message:
+        """The message after a lifecycle step: these fields changed, every other one kept
+        (positional, as the recorder builds one per step)."""
+        return Message(
+            self.id,
+            self.organization_id,
+            self.tenant_id,
+            self.batch_id,
+            self.message_key,
+            self.channel,
+            self.to_number,
+            self.from_number,
+            self.region_code,
+            self.body,
+            self.template_id,
+            self.template_name,
+            self.encoding,
+            self.segments,
+            self.price_micros,
+            self.currency,
+            status,
+            reason_code,
+            reason,
+            carrier,
+            carrier_message_id,
+            self.dialect,
+            self.metadata,
+            self.scheduled_at,
+            self.expires_at,
+            self.created_at,
+            updated_at,
+            sent_at,
+            delivered_at,
+            attempts,
+            self.revision,
+            self.test,
+            self.request_id,
+            self.events,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from signalpost.messages.send_checks import (
     unroutable,
     validate_shape,
 )
-from signalpost.messages.send_rows import build_all, creation_steps, filter_opted_out
+from signalpost.messages.send_rows import build_all
 from signalpost.numbers import service as numbers
 from signalpost.storage import Connection, UniqueViolation, outbox
 from signalpost.templates import service as templates
@@ -105,30 +105,29 @@ async def send(
     category = spec.category or _category_of(template)
     holds = await _quiet_hours(conn, scope, category, spec, parsed, now)
     senders = await _pool_senders(conn, scope, spec, parsed)
-    rows, activity_rows, queue_rows, created = await build_all(
-        policy, scope, spec, parsed, bodies, template, now, holds, senders
-    )
     opted_out = (
         set()
         if spec.consent_exempt
         else await consent.opted_out_among(conn, scope, [p.e164 for _, p in parsed])
     )
-    queue_rows, created = filter_opted_out(rows, activity_rows, queue_rows, created, opted_out)
+    built = await build_all(
+        policy, scope, spec, parsed, bodies, template, now, holds, senders, opted_out
+    )
+    created = built.created
     try:
-        await repo.insert_many(conn, rows)
+        await repo.insert_many(conn, built.messages)
     except UniqueViolation as exc:
         keys = [r.message_key for r in spec.recipients if r.message_key]
         raise MessageKeyTaken(keys) from exc
-    await activities_repo.insert_many(conn, activity_rows)
-    await outbox.enqueue(conn, queue_rows)  # the outbox, in the same transaction
-    per_slice = SLICE * len(spec.channels)
-    for start in range(0, len(rows), per_slice):
+    steps = built.steps
+    await activities_repo.insert_many(conn, steps)
+    await outbox.enqueue(conn, built.queue)  # the outbox, in the same transaction
+    per_slice = 2 * SLICE * len(spec.channels)  # two steps per message
+    for start in range(0, len(steps), per_slice):
         if start:
             await asyncio.sleep(0)
-        part = rows[start : start + per_slice]
-        steps = activity_rows[2 * start : 2 * (start + per_slice)]
-        await policy.recorder.notify(conn, creation_steps(part, steps))
-    batch_id = str(rows[0]["batch_id"]) if rows else new_id()
+        await policy.recorder.notify(conn, steps[start : start + per_slice])
+    batch_id = steps[0].message.batch_id if steps else new_id()
     log.info("accepted %d messages in batch %s", len(created), batch_id)
     if log.isEnabledFor(logging.DEBUG):
         for c in created:

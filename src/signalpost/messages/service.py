@@ -2,8 +2,8 @@
 
 * :mod:`~signalpost.messages.sending` — a send, checked (:mod:`~signalpost.messages.send_checks`)
   and stored (:mod:`~signalpost.messages.send_rows`) under a :mod:`~signalpost.messages.policy`;
-* :mod:`~signalpost.messages.lookups` — messages by id, key, send request or filter;
-* :mod:`~signalpost.messages.views` — rendered views reused while a message is unchanged;
+* :mod:`~signalpost.messages.lookups` — messages by id, key, send request or filter, and
+  a message's version (what a view of it may be reused by);
 * :mod:`~signalpost.messages.cancelling` — calling a message off before it is sent.
 """
 
@@ -13,27 +13,27 @@ from signalpost.messages.lookups import (
     get_batch,
     get_many,
     get_message,
+    get_version,
     list_batches,
     list_messages,
     parse_message_id,
+    version_of,
 )
 from signalpost.messages.policy import SLICE, SendPolicy
 from signalpost.messages.sending import send
-from signalpost.messages.views import Render, ViewCache, message_view
 
 __all__ = [
     "SLICE",
-    "Render",
     "SendPolicy",
-    "ViewCache",
     "cancel",
     "find_by_keys",
     "get_batch",
     "get_many",
     "get_message",
+    "get_version",
     "list_batches",
     "list_messages",
-    "message_view",
     "parse_message_id",
     "send",
+    "version_of",
 ]

@@ -34,10 +34,10 @@ class CarrierSuppressor:
     async def __call__(self, conn: Connection, applied: Sequence[Applied]) -> None:
         by_tenant: dict[tuple[str, str], list[str]] = {}
         for step in applied:
-            if step.activity["reason_code"] == _DEAD:
+            if step.activity.reason_code == _DEAD:
                 message = step.message
-                key = (str(message["organization_id"]), str(message["tenant_id"]))
-                by_tenant.setdefault(key, []).append(str(message["to_number"]))
+                key = (message.organization_id, message.tenant_id)
+                by_tenant.setdefault(key, []).append(message.to_number)
         for (organization_id, tenant_id), numbers in by_tenant.items():
             scope = Scope(organization_id, None if tenant_id == organization_id else tenant_id)
             await consent.set_status_of_numbers(

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from signalpost.activities import repository as activities_repo
+from signalpost.activities.schemas import Activity
 from signalpost.domain.keywords import KeywordAction
 from signalpost.domain.lifecycle import IllegalTransition, Status, describe, plan_transition
 from signalpost.messages import repository as repo
+from signalpost.messages.schemas import Message
 from signalpost.storage import Connection
 from signalpost.values import quick_init
 
@@ -47,15 +49,15 @@ class Change:
 @quick_init
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """A step that was recorded: the message as it now is, and the activity row written.
+    """A step that was recorded: the message as it now is, and the activity written.
 
     ``previous_carrier`` is the message's carrier before this step (statistics move the
     message from its old group to its new one).
     """
 
-    message: dict[str, Any]
+    message: Message
     previous: Status
-    activity: dict[str, Any]
+    activity: Activity  # as stored, but for its id (0: the database gave it one)
     sequence: int = 0
     """The step's place in its message's history: it increases with every step (with
     gaps), so receivers of events delivered out of order can put them back in order."""
@@ -87,97 +89,133 @@ class Recorder:
         """
         if not changes:
             return []
-        rows = await repo.lock_many(conn, sorted({c.message_id for c in changes}))
-        keys = list(rows[0].keys()) if rows else []
-        state: dict[str, dict[str, Any]] = {r[0]: dict(zip(keys, r, strict=True)) for r in rows}
-        dirty: dict[str, dict[str, Any]] = {}
+        locked = await repo.lock_messages(conn, sorted({c.message_id for c in changes}))
+        before = {m.id: m for m in locked}
+        state = dict(before)  # each message as the changes so far left it
+        steps: dict[str, int] = {}  # the messages changed, and the steps each recorded
         applied: list[Applied] = []
         for change in changes:
-            row = state.get(change.message_id)
-            if row is None:
+            message = state.get(change.message_id)
+            if message is None:
                 log.warning("state change for unknown message %s", change.message_id)
                 continue
-            step = self._step(row, change, dirty, strict)
+            step = self._step(message, change, state, steps, strict)
             if step is not None:
                 applied.append(step)
-        if dirty:
-            for pending in dirty.values():
-                pending["steps"] = max(1, pending["steps"])  # the revision always moves
-            await repo.update_states(conn, dirty.values())
+        if steps:
+            await repo.update_states(
+                conn, [_update(before[i], state[i], n) for i, n in steps.items()]
+            )
         if applied:
-            await activities_repo.insert_many(conn, (a.activity for a in applied))
+            await activities_repo.insert_many(conn, applied)
             await self.notify(conn, applied)
         return applied
 
+    @staticmethod
     def _step(
-        self, row: dict[str, Any], change: Change, dirty: dict[str, dict[str, Any]], strict: bool
+        message: Message,
+        change: Change,
+        state: dict[str, Message],
+        steps: dict[str, int],
+        strict: bool,
     ) -> Applied | None:
-        current = Status(row["status"])
-        carrier_before = row["carrier"]
+        current = Status(message.status)
         try:
             plan = plan_transition(current, change.status, from_carrier=change.from_carrier)
         except IllegalTransition:
             if strict:
                 raise
-            log.info("ignored %s -> %s for %s", current, change.status, row["id"])
+            log.info("ignored %s -> %s for %s", current, change.status, message.id)
             return None
-        pending = dirty.get(row["id"])
-        if pending is None:
-            pending = dirty[row["id"]] = {
-                "id": row["id"],
-                "status": row["status"],
-                "reason_code": row["reason_code"],
-                "reason": row["reason"],
-                "updated_at": row["updated_at"],
-                "carrier": None,
-                "carrier_message_id": None,
-                "sent_at": None,
-                "delivered_at": None,
-                "attempts_inc": 0,
-                "steps": 0,
-            }
-        if change.carrier is not None:
-            pending["carrier"] = row["carrier"] = change.carrier
-        if change.carrier_message_id is not None and not row["carrier_message_id"]:
-            pending["carrier_message_id"] = row["carrier_message_id"] = change.carrier_message_id
-        pending["attempts_inc"] += change.attempts_inc
-        row["attempts"] += change.attempts_inc
-        if not plan.apply:
-            return None
-        return self._record(row, pending, current, change, carrier_before)
+        mid = message.id
+        steps.setdefault(mid, 0)  # changed, even by a step that is not recorded
+        carrier = message.carrier if change.carrier is None else change.carrier
+        carrier_message_id = message.carrier_message_id
+        if change.carrier_message_id is not None and not carrier_message_id:
+            carrier_message_id = change.carrier_message_id
+        attempts = message.attempts + change.attempts_inc
+        if plan.apply:
+            step = _record(message, current, change, carrier, carrier_message_id, attempts, steps)
+            state[mid] = step.message
+            return step
+        # A carrier outcome its state outranks: what the carrier told is kept all the same.
+        told = (carrier, carrier_message_id, attempts)
+        if told != (message.carrier, message.carrier_message_id, message.attempts):
+            state[mid] = message.moved(
+                message.status,
+                message.reason_code,
+                message.reason,
+                message.updated_at,
+                carrier,
+                carrier_message_id,
+                message.sent_at,
+                message.delivered_at,
+                attempts,
+            )
+        return None
 
-    @staticmethod
-    def _record(
-        row: dict[str, Any],
-        pending: dict[str, Any],
-        current: Status,
-        change: Change,
-        carrier_before: str | None,
-    ) -> Applied:
-        status = change.status
-        row["status"] = pending["status"] = status.value
-        row["reason_code"] = pending["reason_code"] = change.reason_code
-        row["reason"] = pending["reason"] = change.reason
-        row["updated_at"] = pending["updated_at"] = change.at
-        if status == Status.SENT and row["sent_at"] is None:
-            row["sent_at"] = pending["sent_at"] = change.at
-        if status == Status.DELIVERED and row["delivered_at"] is None:
-            row["delivered_at"] = pending["delivered_at"] = change.at
-        activity = {
-            "message_id": row["id"],
-            "tenant_id": row["tenant_id"],
-            "status": status.value,
-            "description": change.description or describe(status, row["channel"]),
-            "reason_code": change.reason_code,
-            "reason": change.reason,
-            "error_code": change.error_code,
-            "price_micros": row["price_micros"],
-            "created_at": change.at,
-            "channel": row["channel"],
-            "from_number": row["from_number"],
-        }
-        # The revision moves by the number of steps each update records, so the row's
-        # revision before this update plus the step's rank in it orders the steps.
-        pending["steps"] += 1
-        sequence = row["revision"] + pending["steps"]
-        return Applied(dict(row), current, activity, sequence, carrier_before)
+
+def _record(
+    message: Message,
+    current: Status,
+    change: Change,
+    carrier: str | None,
+    carrier_message_id: str | None,
+    attempts: int,
+    steps: dict[str, int],
+) -> Applied:
+    """The step recorded: the message as it moves on, built once, and its activity."""
+    status, at = change.status, change.at
+    sent_at, delivered_at = message.sent_at, message.delivered_at
+    if status == Status.SENT and sent_at is None:
+        sent_at = at
+    if status == Status.DELIVERED and delivered_at is None:
+        delivered_at = at
+    moved = message.moved(
+        status.value,
+        change.reason_code,
+        change.reason,
+        at,
+        carrier,
+        carrier_message_id,
+        sent_at,
+        delivered_at,
+        attempts,
+    )
+    activity = Activity(
+        0,
+        message.id,
+        status.value,
+        change.description or describe(status, message.channel),
+        change.reason_code,
+        change.reason,
+        change.error_code,
+        message.price_micros,
+        at,
+    )
+    # The revision moves by the number of steps each update records, so the message's
+    # revision before this update plus the step's rank in it orders the steps.
+    steps[message.id] = recorded = steps[message.id] + 1
+    return Applied(moved, current, activity, message.revision + recorded, message.carrier)
+
+
+def _update(before: Message, after: Message, steps: int) -> dict[str, Any]:
+    """The update of a changed message (None leaves a field as it is); its revision moves
+    by the steps recorded, at least 1."""
+    return {
+        "id": after.id,
+        "status": after.status,
+        "reason_code": after.reason_code,
+        "reason": after.reason,
+        "updated_at": after.updated_at,
+        "carrier": after.carrier if after.carrier != before.carrier else None,
+        "carrier_message_id": (
+            after.carrier_message_id
+            if after.carrier_message_id != before.carrier_message_id
+            else None
+        ),
+        "sent_at": after.sent_at if before.sent_at is None else None,
+        "delivered_at": after.delivered_at if before.delivered_at is None else None,
+        "attempts_inc": after.attempts - before.attempts,
+        "steps": max(1, steps),
+    }

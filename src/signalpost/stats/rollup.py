@@ -15,9 +15,9 @@ out are dropped, so a batch of a thousand sends is a handful of upserts.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from signalpost.domain.lifecycle import Status
+from signalpost.messages.schemas import Message
 from signalpost.messages.transitions import Applied
 from signalpost.stats.histogram import BUCKETS, bucket_of
 
@@ -41,21 +41,21 @@ Values = list[int]
 _Unit = tuple[str, str, int, str, str, str, str, int, int, int]
 
 
-def _unit(message: dict[str, Any], status: str, carrier: str | None) -> _Unit:
-    created: int = message["created_at"]
+def _unit(message: Message, status: str, carrier: str | None) -> _Unit:
+    created = message.created_at
     bucket = -1
-    if status in _WITH_LATENCY and message["delivered_at"] is not None:
-        bucket = bucket_of(message["delivered_at"] - created)
+    if status in _WITH_LATENCY and message.delivered_at is not None:
+        bucket = bucket_of(message.delivered_at - created)
     return (
-        message["tenant_id"],
-        message["organization_id"],
+        message.tenant_id,
+        message.organization_id,
         created,
-        message["channel"],
-        message["region_code"] or "",
+        message.channel,
+        message.region_code or "",
         carrier or "",
         status,
-        message["segments"],
-        message["price_micros"],
+        message.segments,
+        message.price_micros,
         bucket,
     )
 
@@ -65,9 +65,9 @@ def _count(applied: Iterable[Applied]) -> dict[_Unit, int]:
     # The newest step's message, status and carrier, counted in only when a step that does
     # not go on from it comes: a message's consecutive steps (its two creation steps) then
     # count once, in the status they end in, instead of in and out of each one between.
-    pending: tuple[dict[str, Any], str, str | None] | None = None
+    pending: tuple[Message, str, str | None] | None = None
     for step in applied:
-        status = step.activity["status"]
+        status = step.activity.status
         if status == _RECEIVED:
             continue  # inbound messages are not deliveries
         message = step.message
@@ -75,7 +75,7 @@ def _count(applied: Iterable[Applied]) -> dict[_Unit, int]:
             previous, previous_carrier = step.previous, step.previous_carrier
             if (
                 pending is not None
-                and pending[0] is message  # the same row, so the same fields
+                and pending[0] is message  # the same value, so the same fields
                 and pending[1] == previous  # a status is a str enum: equal to its value
                 and (pending[2] or "") == (previous_carrier or "")
             ):
@@ -89,7 +89,7 @@ def _count(applied: Iterable[Applied]) -> dict[_Unit, int]:
         elif pending is not None:
             new = _unit(*pending)
             units[new] = units.get(new, 0) + 1
-        pending = (message, status, message["carrier"])
+        pending = (message, status, message.carrier)
     if pending is not None:
         new = _unit(*pending)
         units[new] = units.get(new, 0) + 1

@@ -17,13 +17,13 @@ commits on success or rolls back on error.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from sqlalchemy import text
 
-from signalpost.storage.statements import Params, Query
+from signalpost.storage.statements import Params, Query, ordered_names
 
 __all__ = ["Connection", "Database", "IntegrityViolation", "Row", "UniqueViolation", "ping"]
 
@@ -68,6 +68,15 @@ class Connection(ABC):
 
     @abstractmethod
     async def executemany(self, query: Query, rows: Iterable[Params]) -> None: ...
+
+    async def executemany_ordered(
+        self, query: Query, names: tuple[str, ...], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """:meth:`executemany` with each row's parameters given in the statement's own
+        order, ``names`` (checked against it): for the bulk writes of the hot paths, whose
+        repositories hold a value's fields in that order, so no mapping is made per row."""
+        expected = ordered_names(query, self.dialect, names)
+        await self.executemany(query, (dict(zip(expected, r, strict=True)) for r in rows))
 
     async def fetchval(self, query: Query, params: Params | None = None) -> Any:
         row = await self.fetchrow(query, params)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from signalpost.storage.db import Connection, Database, IntegrityViolation, Row, UniqueViolation
-from signalpost.storage.statements import Params, Query, bind_params
+from signalpost.storage.statements import Params, Query, bind_params, ordered_names
 
 __all__ = ["PgConnection", "PgDatabase", "pg_dsn"]
 
@@ -53,6 +53,19 @@ class PgConnection(Connection):
             return
         try:
             await self._conn.executemany(sql, args)
+        except Exception as exc:
+            raise _pg_error(exc) from exc
+
+    async def executemany_ordered(
+        self, query: Query, names: tuple[str, ...], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """As :meth:`executemany`, the parameters of each row given in order."""
+        ordered_names(query, "postgresql", names)
+        args = list(rows)
+        if not args:
+            return
+        try:
+            await self._conn.executemany(query.compiled("postgresql")[0], args)
         except Exception as exc:
             raise _pg_error(exc) from exc
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from itertools import islice
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from signalpost.storage.db import Connection, Database, IntegrityViolation, Row, UniqueViolation
-from signalpost.storage.statements import Params, Query, bind_params, row_getter
+from signalpost.storage.statements import Params, Query, bind_params, ordered_names, row_getter
 
 __all__ = [
     "CACHE_KIB",
@@ -85,6 +85,24 @@ class SqliteConnection(Connection):
         pick = row_getter(names)
         first = True
         while chunk := [pick(r) for r in islice(source, SLICE_ROWS)]:
+            if not first:
+                await asyncio.sleep(0)
+            first = False
+            try:
+                self._conn.executemany(sql, chunk)
+            except sqlite3.IntegrityError as exc:
+                raise _sqlite_integrity(exc) from exc
+            self.written += len(chunk)
+
+    async def executemany_ordered(
+        self, query: Query, names: tuple[str, ...], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """As :meth:`executemany`, the parameters of each row given in order."""
+        ordered_names(query, "sqlite", names)
+        sql = query.compiled("sqlite")[0]
+        source = iter(rows)
+        first = True
+        while chunk := list(islice(source, SLICE_ROWS)):
             if not first:
                 await asyncio.sleep(0)
             first = False

@@ -15,7 +15,15 @@ from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.sql import ClauseElement, ColumnElement, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 
-__all__ = ["Params", "Query", "StatementFactory", "bind_params", "in_list", "row_getter"]
+__all__ = [
+    "Params",
+    "Query",
+    "StatementFactory",
+    "bind_params",
+    "in_list",
+    "ordered_names",
+    "row_getter",
+]
 
 
 class _SqliteCompiler(sqlite.base.SQLiteCompiler):
@@ -92,6 +100,15 @@ def bind_params(query: Query, dialect: str, params: Params | None) -> tuple[str,
     if len(names) == 1:
         return sql, (params[names[0]],)
     return sql, _getter(names)(params)
+
+
+def ordered_names(query: Query, dialect: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The statement's parameter names if they are ``names`` in that order, with no literal
+    defaults (a caller that passes parameters by position must give every one)."""
+    _sql, expected, defaults = query.compiled(dialect)
+    if expected != names or defaults:
+        raise ValueError(f"parameters are {expected}, not {names}")
+    return expected
 
 
 @cache

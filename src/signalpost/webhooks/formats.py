@@ -17,7 +17,9 @@ with a :class:`WebhookFormat` for its ``dialect`` name (the value endpoints carr
     DIALECT = Dialect(..., webhook_formats=(MyFormat(),))
 
 ``payload`` runs when the event is written (inside the transaction of the state change), so
-it reflects the message as it was at that step; ``occurred_at`` is in microseconds.
+it reflects the message as it was at that step: ``applied.message`` is the
+:class:`~signalpost.messages.schemas.Message` after the step and ``applied.activity`` the
+step's :class:`~signalpost.activities.schemas.Activity`; ``occurred_at`` is in microseconds.
 ``headers`` runs at each delivery attempt; ``timestamp`` is the attempt time in Unix
 seconds.  Both must be pure and fast: they run on the send and dispatch hot paths.
 
@@ -52,7 +54,7 @@ import orjson
 
 from signalpost.consent.schemas import ConsentChange
 from signalpost.domain.lifecycle import Status
-from signalpost.domain.pricing import format_price
+from signalpost.messages import native
 from signalpost.messages.transitions import Applied
 from signalpost.timeutil import iso
 from signalpost.webhooks import signing
@@ -285,55 +287,6 @@ OPTED_OUT = "recipient.opted_out"
 OPTED_IN = "recipient.opted_in"
 
 
-def _price(micros: int | None) -> str | None:
-    return None if micros is None else format_price(micros)
-
-
-def native_message(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A message row in the native API's shape (as ``GET /v1/messages/{id}`` without events)."""
-    metadata = row.get("metadata")
-    template_id = row.get("template_id")
-    return {
-        "id": row["id"],
-        "batch_id": row["batch_id"],
-        "message_key": row.get("message_key"),
-        "to": row["to_number"],
-        "from": row.get("from_number"),
-        "channel": row["channel"],
-        "status": row["status"],
-        "reason_code": row.get("reason_code"),
-        "reason": row.get("reason"),
-        "text": row["body"],
-        "template": {"id": template_id, "name": row.get("template_name")} if template_id else None,
-        "region_code": row.get("region_code"),
-        "segments": row["segments"],
-        "encoding": row["encoding"],
-        "price": _price(row["price_micros"]),
-        "currency": row["currency"],
-        "carrier": row.get("carrier"),
-        "attempts": row["attempts"],
-        "metadata": orjson.loads(metadata) if metadata else None,
-        "scheduled_at": iso(row.get("scheduled_at")),
-        "expires_at": iso(row["expires_at"]),
-        "created_at": iso(row["created_at"]),
-        "updated_at": iso(row["updated_at"]),
-        "sent_at": iso(row.get("sent_at")),
-        "delivered_at": iso(row.get("delivered_at")),
-    }
-
-
-def native_activity(activity: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "status": activity["status"],
-        "timestamp": iso(activity["created_at"]),
-        "description": activity["description"],
-        "reason_code": activity.get("reason_code"),
-        "reason": activity.get("reason"),
-        "error_code": activity.get("error_code"),
-        "price": _price(activity.get("price_micros")),
-    }
-
-
 def _scope_fields(organization_id: str, tenant_id: str) -> dict[str, Any]:
     """Whose the event is: the organization, and the profile when it is a profile's."""
     profile = None if tenant_id == organization_id else tenant_id
@@ -342,19 +295,19 @@ def _scope_fields(organization_id: str, tenant_id: str) -> dict[str, Any]:
 
 def native_inbound(applied: Applied) -> dict[str, Any]:
     """An inbound message as ``message.received`` carries it."""
-    row = applied.message
+    m = applied.message
     return {
-        "id": row["id"],
-        "from": row["from_number"],
-        "to": row["to_number"],
-        "text": row["body"],
-        "channel": row["channel"],
-        "status": row["status"],
-        "segments": row["segments"],
-        "encoding": row["encoding"],
-        "region_code": row.get("region_code"),
-        "received_at": iso(row["created_at"]),
-        **_scope_fields(row["organization_id"], row["tenant_id"]),
+        "id": m.id,
+        "from": m.from_number,
+        "to": m.to_number,
+        "text": m.body,
+        "channel": m.channel,
+        "status": m.status,
+        "segments": m.segments,
+        "encoding": m.encoding,
+        "region_code": m.region_code,
+        "received_at": iso(m.created_at),
+        **_scope_fields(m.organization_id, m.tenant_id),
         "keyword": applied.keyword.value if applied.keyword is not None else None,
     }
 
@@ -393,7 +346,7 @@ class NativeFormat(WebhookFormat):
     catalog = (*_NATIVE_TYPES.values(), OPTED_OUT, OPTED_IN)
 
     def event_types(self, applied: Applied) -> list[str]:
-        name = _NATIVE_TYPES.get(applied.activity["status"])
+        name = _NATIVE_TYPES.get(applied.activity.status)
         return [name] if name else []
 
     def consent_event_types(self, change: ConsentChange) -> list[str]:
@@ -409,11 +362,11 @@ class NativeFormat(WebhookFormat):
         return orjson.dumps(body)
 
     def payload(self, event_type: str, applied: Applied, event_id: str, occurred_at: int) -> bytes:
-        if applied.activity["status"] == Status.RECEIVED.value:
+        if applied.activity.status == Status.RECEIVED.value:
             data = native_inbound(applied)
         else:
-            data = native_message(applied.message)
-        data["activity"] = native_activity(applied.activity)
+            data = native.message(applied.message, events=False, with_test=False)
+        data["activity"] = native.event(applied.activity, with_id=False)
         data["activity"]["sequence"] = applied.sequence  # orders a message's events
         body = {"type": event_type, "id": event_id, "timestamp": iso(occurred_at), "data": data}
         return orjson.dumps(body)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -112,7 +112,7 @@ class EndpointCache:
 
 
 _MESSAGE = attrgetter("message")
-_TENANT = itemgetter("tenant_id")
+_TENANT = attrgetter("tenant_id")
 
 
 class Outbox:
@@ -130,7 +130,7 @@ class Outbox:
         now = now_us()
         rows: list[dict[str, Any]] = []
         for step in applied:
-            targets = endpoints.get(step.message["tenant_id"])
+            targets = endpoints.get(step.message.tenant_id)
             if targets:
                 rows.extend(_events_for(step, targets, now))
         await self._write(conn, rows)
@@ -215,9 +215,9 @@ def _event_row(
     fmt: WebhookFormat, endpoint: EndpointRef, event_type: str, step: Applied, now: int
 ) -> dict[str, Any]:
     message = step.message
-    row = _new_row(endpoint, event_type, message.get("id"), message.get("request_id"), now)
+    row = _new_row(endpoint, event_type, message.id, message.request_id, now)
     context = EventContext(
-        event_type, step, row["id"], step.activity["created_at"], EndpointInfo.of(endpoint)
+        event_type, step, row["id"], step.activity.created_at, EndpointInfo.of(endpoint)
     )
     _build(row, lambda: fmt.build(context), fmt, now)
     return row

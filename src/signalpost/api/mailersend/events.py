@@ -14,7 +14,7 @@ webhook's signing secret.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -47,17 +47,12 @@ _EVENT_OF: dict[str, str] = {
     Status.DELIVERED: "sms.delivered",
     **{s.value: "sms.failed" for s in _FAILED},
 }
-_MESSAGE_FIELDS = tuple(f for f in Message.__dataclass_fields__ if f != "events")
 
 
 def verify(secret: str, body: bytes, signature: str) -> bool:
     """Whether ``signature`` is this body's ``Signature`` header (constant-time compare)."""
     expected = signing.hmac_sha256_hex(secret.encode(), body)
     return hmac.compare_digest(expected, signature.strip().lower())
-
-
-def _message(row: Mapping[str, Any]) -> Message:
-    return Message(**{name: row[name] for name in _MESSAGE_FIELDS})
 
 
 def _recipient(message: Message) -> dict[str, Any]:
@@ -71,14 +66,14 @@ def _recipient(message: Message) -> dict[str, Any]:
 
 
 def _data(applied: Applied) -> dict[str, Any]:
-    message = _message(applied.message)
+    message = applied.message
     sms = presenters.sms(message)
     sms.update(created_at=iso(message.created_at), recipient=_recipient(message))
     return {
         "from": message.from_number,
         "to": message.to_number,
-        "created_at": iso(applied.activity["created_at"]),
-        "status": wire.status(applied.activity["status"]),
+        "created_at": iso(applied.activity.created_at),
+        "status": wire.status(applied.activity.status),
         "sms_message_id": ids.object_id(message.batch_id),
         "sms": sms,
         "sequence": applied.sequence,  # orders a message's events (an extra field)
@@ -87,7 +82,7 @@ def _data(applied: Applied) -> dict[str, Any]:
 
 def _inbound(event: EventContext, number_id: str | None) -> dict[str, Any]:
     """What an inbound route forwards: the received SMS (``sms.inbound``)."""
-    message = _message(event.applied.message)
+    message = event.applied.message
     short_number = ids.short_id(number_id) if number_id else None
     return {
         "type": INBOUND,
@@ -112,13 +107,13 @@ class MailerSendFormat(formats.WebhookFormat):
     catalog = ()  # subscriptions carry their number; the dialect validates event names
 
     def event_types(self, applied: Applied) -> list[str]:
-        message = applied.message
-        if applied.activity["status"] == Status.RECEIVED:
-            return [subscribed(INBOUND, message["to_number"])]
-        name = _EVENT_OF.get(applied.activity["status"])
-        if name is None or message["channel"] != "sms" or not message.get("from_number"):
+        message, status = applied.message, applied.activity.status
+        if status == Status.RECEIVED:
+            return [subscribed(INBOUND, message.to_number)]
+        name = _EVENT_OF.get(status)
+        if name is None or message.channel != "sms" or not message.from_number:
             return []
-        return [subscribed(name, message["from_number"])]
+        return [subscribed(name, message.from_number)]
 
     def matches(self, subscribed: Sequence[str], event_type: str) -> bool:
         return event_type in subscribed
@@ -128,7 +123,7 @@ class MailerSendFormat(formats.WebhookFormat):
         rule = endpoint.attributes.get("filter")
         if endpoint.attributes.get("kind") != "inbound" or not rule:
             return True
-        return wire.passes(rule["comparer"], rule["value"], applied.message["body"])
+        return wire.passes(rule["comparer"], rule["value"], applied.message.body)
 
     def build(self, event: EventContext) -> bytes:
         attributes = event.endpoint.attributes

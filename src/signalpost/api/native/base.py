@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from signalpost.accounts.schemas import Scope
 from signalpost.api.common import bearer_token
 from signalpost.api.kit import Caller, Param
+from signalpost.api.views import ViewCache
 from signalpost.errors import Forbidden
 from signalpost.http import Request
-from signalpost.messages.service import ViewCache
 
 if TYPE_CHECKING:
     from signalpost.context import Context

@@ -1,69 +1,18 @@
-"""Native JSON shapes of messages, activities and templates."""
+"""Native JSON shapes of messages, activities and templates (a message and its steps are
+shaped by :mod:`signalpost.messages.native`, which the native webhook events share)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from signalpost.activities.schemas import Activity, ActivityWithMessage
-from signalpost.domain.pricing import format_price
-from signalpost.messages.schemas import CreatedMessage, Message
+from signalpost.activities.schemas import ActivityWithMessage
+from signalpost.messages.native import event, message
+from signalpost.messages.native import price as _price
+from signalpost.messages.schemas import CreatedMessage
 from signalpost.templates.schemas import Template
 from signalpost.timeutil import iso
 
-__all__ = ["activity", "created", "message", "template"]
-
-
-def _price(micros: int | None) -> str | None:
-    return None if micros is None else format_price(micros)
-
-
-def event(a: Activity) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "status": a.status,
-        "timestamp": iso(a.created_at),
-        "description": a.description,
-        "reason_code": a.reason_code,
-        "reason": a.reason,
-        "error_code": a.error_code,
-        "price": _price(a.price_micros),
-    }
-
-
-def message(m: Message, *, events: bool = True) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": m.id,
-        "batch_id": m.batch_id,
-        "message_key": m.message_key,
-        "to": m.to_number,
-        "from": m.from_number,
-        "channel": m.channel,
-        "status": m.status,
-        "reason_code": m.reason_code,
-        "reason": m.reason,
-        "text": m.body,
-        "template": {"id": m.template_id, "name": m.template_name} if m.template_id else None,
-        "region_code": m.region_code,
-        "segments": m.segments,
-        "encoding": m.encoding,
-        "price": _price(m.price_micros),
-        "currency": m.currency,
-        "carrier": m.carrier,
-        "test": bool(m.test),  # SQLite hands back 0 or 1
-        "attempts": m.attempts,
-        "metadata": orjson.loads(m.metadata) if m.metadata else None,
-        "scheduled_at": iso(m.scheduled_at),
-        "expires_at": iso(m.expires_at),
-        "created_at": iso(m.created_at),
-        "updated_at": iso(m.updated_at),
-        "sent_at": iso(m.sent_at),
-        "delivered_at": iso(m.delivered_at),
-    }
-    if events:
-        out["events"] = [event(a) for a in m.events]
-    return out
+__all__ = ["activity", "created", "event", "message", "template"]
 
 
 def created(c: CreatedMessage) -> dict[str, Any]:

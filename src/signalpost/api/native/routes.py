@@ -10,6 +10,7 @@ import orjson
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Profile, Scope
 from signalpost.activities import service as activities
+from signalpost.api import views
 from signalpost.api.kit import Caller, Dialect, Param, Reply, Routes
 from signalpost.api.native import (
     answers,
@@ -126,7 +127,7 @@ async def get_message(
 ) -> Response:
     """A message's status, details and events (oldest first)."""
     message_id = messages.parse_message_id(request.path_params["id"])
-    view = await messages.message_view(conn, scope, message_id, api.views, _render_message)
+    view = await views.message_view(conn, scope, message_id, api.views, _render_message)
     return Response(view, 200, JSON)
 
 

@@ -13,9 +13,9 @@ from signalpost.api.ratelimit import RateLimiter
 from signalpost.api.sentdm.envelope import call_of
 from signalpost.api.sentdm.errors import BadUuid, CustomerNotFound, InvalidPathId
 from signalpost.api.sentdm.mutation import Operation, run_mutation
+from signalpost.api.views import ViewCache
 from signalpost.http import Request, Response
 from signalpost.http.params import MAX_PAGE, IntParam
-from signalpost.messages.service import ViewCache
 
 if TYPE_CHECKING:
     from signalpost.context import Context

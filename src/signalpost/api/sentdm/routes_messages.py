@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 
 from signalpost.accounts.schemas import Scope
+from signalpost.api import views
 from signalpost.api.kit import Param, Reply
 from signalpost.api.sentdm import presenters
 from signalpost.api.sentdm.base import SentDm, v3_routes
@@ -67,7 +68,7 @@ async def get_message(
 ) -> Response:
     """A message's status and details, with its events oldest first."""
     message_id = messages.parse_message_id(request.path_params["id"])
-    data = await messages.message_view(conn, scope, message_id, d.views, _render_message)
+    data = await views.message_view(conn, scope, message_id, d.views, _render_message)
     return respond_json(call_of(request), data)
 
 

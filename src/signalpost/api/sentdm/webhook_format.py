@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from signalpost.api.sentdm.wire import REASONED, activity_status, request_id, webhook_time
+from signalpost.messages.schemas import Message
 from signalpost.messages.transitions import Applied
 from signalpost.timeutil import new_id
 from signalpost.webhooks import formats, signing
@@ -53,25 +54,25 @@ _EVENTS = {
 TEST_EVENT = "message.test"
 
 
-def message_payload(message: dict[str, Any], status: str, at: int) -> dict[str, Any]:
+def message_payload(message: Message, status: str, at: int) -> dict[str, Any]:
     """The ``payload`` of a message event: the message as it stood at ``at``."""
     shown = activity_status(status)
-    body = message.get("body")
+    body = message.body
     out: dict[str, Any] = {
-        "account_id": message["tenant_id"],
-        "message_id": message["id"],
+        "account_id": message.tenant_id,
+        "message_id": message.id,
         "message_status": shown,
-        "channel": message["channel"],
-        "outbound_number": message["to_number"],
-        "template_id": message.get("template_id"),
-        "template_name": message.get("template_name"),
+        "channel": message.channel,
+        "outbound_number": message.to_number,
+        "template_id": message.template_id,
+        "template_name": message.template_name,
         "body": body[:MAX_BODY] if isinstance(body, str) else None,
         "updated_at": webhook_time(at),
     }
-    if shown.lower() in REASONED and message.get("reason_code"):
-        out["reason_code"] = message["reason_code"]
-        out["reason"] = message.get("reason") or message["reason_code"]
-    scheduled = message.get("scheduled_at")
+    if shown.lower() in REASONED and message.reason_code:
+        out["reason_code"] = message.reason_code
+        out["reason"] = message.reason or message.reason_code
+    scheduled = message.scheduled_at
     if shown in ("SCHEDULED", "CANCELLED") and scheduled:
         out["scheduled_at"] = webhook_time(scheduled)
         if shown == "SCHEDULED":
@@ -99,12 +100,12 @@ class SentDmFormat(formats.WebhookFormat):
     catalog = (*dict.fromkeys(_EVENTS.values()), TEST_EVENT)
 
     def event_types(self, applied: Applied) -> list[str]:
-        name = _EVENTS.get(applied.activity["status"])
+        name = _EVENTS.get(applied.activity.status)
         return [name] if name else []
 
     def payload(self, event_type: str, applied: Applied, event_id: str, occurred_at: int) -> bytes:
         del event_id
-        payload = message_payload(applied.message, applied.activity["status"], occurred_at)
+        payload = message_payload(applied.message, applied.activity.status, occurred_at)
         payload["sequence"] = applied.sequence  # orders a message's events (an extra field)
         return envelope(event_type, payload, occurred_at)
 

@@ -17,12 +17,13 @@ import base64
 import hashlib
 import hmac
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
 from signalpost.api.sfmc import wire
+from signalpost.messages.schemas import Message
 from signalpost.messages.transitions import Applied
 from signalpost.webhooks import formats
 
@@ -73,15 +74,15 @@ def sign_body(signature_key: str, body: bytes) -> str:
 
 def _classify(applied: Applied) -> tuple[str, str | None, str | None] | None:
     """``(event name, statusCode, status text)`` of a step, or None when it has no event."""
-    status = applied.activity["status"]
-    reason_code = applied.activity.get("reason_code")
+    status = applied.activity.status
+    reason_code = applied.activity.reason_code
     if status == "queued":
         return "SmsTransient", "1000", "QueuedToSfmcSendService"
     if status == "sent":
         return "SmsSent", None, None
     if status in ("delivered",):
         return "SmsDelivered", "4000", "Delivered"
-    if status in _BOUNCE_BY_STATUS and applied.message.get("sent_at") is not None:
+    if status in _BOUNCE_BY_STATUS and applied.message.sent_at is not None:
         code, text = _BOUNCE_BY_REASON.get(reason_code or "", _BOUNCE_BY_STATUS[status])
         return "SmsBounced", code, text
     if status in _NOT_SENT:
@@ -90,8 +91,8 @@ def _classify(applied: Applied) -> tuple[str, str | None, str | None] | None:
     return None
 
 
-def _metadata(message: Mapping[str, Any]) -> dict[str, Any]:
-    raw = message.get("metadata")
+def _metadata(message: Message) -> dict[str, Any]:
+    raw = message.metadata
     data = orjson.loads(raw) if raw else {}
     return data if isinstance(data, dict) else {}
 
@@ -99,25 +100,25 @@ def _metadata(message: Mapping[str, Any]) -> dict[str, Any]:
 def _event(applied: Applied, name: str, code: str | None, text: str | None) -> dict[str, Any]:
     message = applied.message
     meta = _metadata(message)
-    to = wire.phone_digits(message["to_number"])
+    to = wire.phone_digits(message.to_number)
     info: dict[str, Any] = {
         "to": to,
         "subscriberKey": meta.get("contactKey") or to,
-        "messageKey": message.get("message_key"),
+        "messageKey": message.message_key,
     }
     event: dict[str, Any] = {
         "eventCategoryType": PREFIX + name,
-        "timestampUTC": applied.activity["created_at"] // 1000,
-        "compositeId": wire.composite_id(message["id"], message["tenant_id"], message["batch_id"]),
+        "timestampUTC": applied.activity.created_at // 1000,
+        "compositeId": wire.composite_id(message.id, message.tenant_id, message.batch_id),
     }
     if name == "SmsNotSent":
-        info["reason"] = applied.activity.get("reason") or text
+        info["reason"] = applied.activity.reason or text
         info["statusCode"] = code
     elif code is not None:
         event["composite"] = {
-            "Tsid": f"api.{message['batch_id']}",
+            "Tsid": f"api.{message.batch_id}",
             "jobId": meta.get("definitionId"),
-            "batchId": str(wire.number_id(message["batch_id"], 6)),
+            "batchId": str(wire.number_id(message.batch_id, 6)),
             "mobileNumber": to,
             "subscriberId": "0",
         }
@@ -125,14 +126,14 @@ def _event(applied: Applied, name: str, code: str | None, text: str | None) -> d
             ordinal="0",
             statusCode=code,
             statusMessage=text,
-            fromAddress=message.get("from_number"),
-            countryCode=message.get("region_code"),
+            fromAddress=message.from_number,
+            countryCode=message.region_code,
         )
     event.update(
         definitionKey=meta.get("definitionKey"),
         definitionId=meta.get("definitionId"),
-        mid=wire.number_id(message["tenant_id"]),
-        eid=wire.number_id(message["organization_id"]),
+        mid=wire.number_id(message.tenant_id),
+        eid=wire.number_id(message.organization_id),
         info=info,
     )
     return event
@@ -146,7 +147,7 @@ class SfmcEnsFormat(formats.WebhookFormat):
     keeps_events_while_disabled = False  # ENS drops events while a callback is suspended
 
     def event_types(self, applied: Applied) -> list[str]:
-        if applied.message.get("dialect") != "sfmc":
+        if applied.message.dialect != "sfmc":
             return []
         found = _classify(applied)
         if found is None:

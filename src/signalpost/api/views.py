@@ -1,4 +1,9 @@
-"""Rendered views of messages, reused while a message is unchanged (polled status lookups)."""
+"""Rendered views of messages, reused while a message is unchanged (polled status lookups).
+
+Rendering is the dialects' business: each keeps a :class:`ViewCache` and hands
+:func:`message_view` its own :data:`Render`.  The messages service gives what the reuse
+needs: a message's version, read in one cheap statement, and the message itself.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from signalpost.accounts.schemas import Scope
-from signalpost.messages import repository as repo
-from signalpost.messages.exceptions import MessageNotFound
-from signalpost.messages.lookups import get_message
+from signalpost.messages import service as messages
 from signalpost.messages.schemas import Message
 from signalpost.storage import Connection
 
@@ -56,14 +59,12 @@ async def message_view(
     conn: Connection, scope: Scope, message_id: str, cache: ViewCache, render: Render
 ) -> bytes:
     """The rendered view of a tenant's message, from ``cache`` while it is unchanged."""
-    version = await repo.get_version(conn, scope.tenant_id, message_id)
-    if version is None:
-        raise MessageNotFound()
+    version = await messages.get_version(conn, scope, message_id)
     body = cache.get(message_id, version)
     if body is not None:
         return body
-    message = await get_message(conn, scope, message_id)
+    message = await messages.get_message(conn, scope, message_id)
     body, cacheable = await render(conn, scope, message)
     if cacheable:
-        cache.put(message_id, repo.version_of(message), body)
+        cache.put(message_id, messages.version_of(message), body)
     return body
