@@ -55,9 +55,12 @@ typecheck: $(DEV_STAMP)
 ## make test: lint, type checks and the whole suite (PostgreSQL tests need SIGNALPOST_TEST_PG_URL)
 ## in TEST_WORKERS processes; most of its time is spent waiting on servers and sockets, so
 ## more workers than cores pays. Each module's tests on one backend stay in one worker.
+## The suite starts a few hundred Python processes (servers, workers, commands): it runs with
+## bytecode caches even where PYTHONDONTWRITEBYTECODE is set, or each of them would compile
+## the project's modules again (about half a second of CPU apiece).
 TEST_WORKERS ?= 4
 test: browser lint typecheck
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 ## make bench: throughput and latency figures, each beside a reference measured in the same run
 bench: $(DEV_STAMP)

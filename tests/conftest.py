@@ -45,7 +45,7 @@ from tests.support.databases import (
     truncate_pg,
 )
 from tests.support.processes import reap_all
-from tests.support.server import ServerProcess, create_org, running_server
+from tests.support.server import ServerProcess, create_org, release_ports, running_server
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -81,9 +81,11 @@ def _webhook_formats() -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_leaked_processes() -> Iterator[None]:
-    """Whatever child a failed test left running is stopped when the session ends."""
+    """Whatever child a failed test left running is stopped when the session ends, and the
+    ports reserved for children are given back."""
     yield
     reap_all()
+    release_ports()
 
 
 @pytest.fixture(scope="session")

@@ -46,7 +46,7 @@ def test_readyz_follows_the_database(pg_target: DbTarget, tmp_path: Path) -> Non
             urlunsplit(parts._replace(netloc=netloc or f"127.0.0.1:{proxy.port}")),
             pg_target.schema,
         )
-        with running_server(proxied, tmp_path) as server:
+        with running_server(proxied, tmp_path, migrate=True) as server:  # as a deployment starts
             body = wait_status(server.url, 200)
             assert body["checks"] == {"database": "ok", "migrations": "ok", "workers": "ok"}
             proxy.cut()

@@ -76,3 +76,18 @@ def test_suppression_list(server: ServerProcess, org: dict[str, str], db_target:
         assert client.delete(f"/v1/suppressions/{A}").status_code == 404
         again = client.post("/v1/messages", json={"to": [A], "text": "Hi"}).json()
         assert again["messages"][0]["status"] == "queued"
+
+
+def test_a_suppression_file_with_carriage_returns_alone_between_rows(
+    server: ServerProcess, org: dict[str, str]
+) -> None:
+    with server.client(org["api_key"]) as client:
+        imported = client.post(
+            "/v1/suppressions.csv",
+            content=b"+14155550141,bounced\r+14155550142\rnot-a-number",
+            headers={"content-type": "text/csv"},
+        )
+        assert imported.status_code == 200, imported.text
+        summary = imported.json()
+        assert summary["imported"] == 2
+        assert [(r["row"], r["value"]) for r in summary["refused"]] == [(3, "not-a-number")]

@@ -1,6 +1,12 @@
 """Signalpost in front of Signalpost: a second server is the first one's upstream provider
 over its sent.dm dialect (with its own simulator deciding each message's fate), an SMSC
-simulator the failover route, on both databases."""
+simulator the failover route, on both databases.
+
+The module shares one pair of servers per backend: the upstream, and in front of it a first
+server routing each destination prefix to a provider of its own (sent.dm with webhooks,
+sent.dm polled, MailerSend), each an organization of the upstream's; every test sends as a
+new organization of the first.  The failover test stops its upstream, so it runs a pair of
+its own."""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ import asyncio
 import signal
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,23 +42,27 @@ SMS = ["+14155550001", "+14155550002", "+14155550003", "+14155550004", "+1415555
 WHATSAPP = "+14155556789"
 
 
-@pytest.fixture
-def upstream_db(
-    request: pytest.FixtureRequest, db_target: DbTarget, tmp_path: Path, sqlite_template: Path
+@contextmanager
+def upstream_database(
+    first: DbTarget, directory: Path, sqlite_template: Path
 ) -> Iterator[DbTarget]:
     """The upstream's own database, on the same backend as the first server's."""
-    if db_target.backend == "sqlite":
-        directory = tmp_path / "upstream"
+    if first.backend == "sqlite":
         directory.mkdir()
         yield copy_sqlite(sqlite_template, directory)
         return
-    assert db_target.schema is not None
-    target = DbTarget(db_target.url, f"{db_target.schema}_up")
+    assert first.schema is not None
+    target = DbTarget(first.url, f"{first.schema}_up")
     asyncio.run(drop_schema(target.url, target.schema or ""))
     upgrade(target.url, target.schema)  # before the server starts: it has a health deadline
     yield target
     asyncio.run(drop_schema(target.url, target.schema or ""))
-    del request
+
+
+@pytest.fixture
+def upstream_db(db_target: DbTarget, tmp_path: Path, sqlite_template: Path) -> Iterator[DbTarget]:
+    with upstream_database(db_target, tmp_path / "upstream", sqlite_template) as target:
+        yield target
 
 
 def expected(number: str, channel: str) -> tuple[str, str | None]:
@@ -183,59 +194,142 @@ def upstream_statuses(db: DbTarget) -> dict[str, str]:
     return {r["id"]: r["status"] for r in asyncio.run(_rows(db, select(m.id, m.status)))}
 
 
-def test_final_statuses_arrive_by_signed_webhooks(
-    db_target: DbTarget, upstream_db: DbTarget, tmp_path: Path
-) -> None:
-    with running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV) as up:
-        up_key = create_org(upstream_db, "Upstream")["api_key"]
+@dataclass
+class Relay:
+    """The module's pair: ``first`` sends through ``up``, its upstream."""
+
+    up: ServerProcess
+    up_db: DbTarget
+    first: ServerProcess
+    first_db: DbTarget
+
+
+POLLED = "+1212"  # the prefix routed to the polled sent.dm provider
+MAILED = "+1646"  # the prefix routed to MailerSend
+SENDING_NUMBER = "+18332647501"
+
+
+def relay_file(
+    tmp: Path, up: ServerProcess, hooked: dict[str, str], polled: str, mailer: dict[str, str]
+) -> Path:
+    """The first server's carriers: three providers on the one upstream, one per prefix."""
+    path = tmp / "carriers.toml"
+    path.write_text(
+        f"""
+[[providers]]
+name = "upstream"
+kind = "sentdm"
+base_url = "{up.url}"
+api_key = "{hooked["api_key"]}"
+webhook_secret = "{hooked["secret"]}"
+timeout_seconds = 5
+poll_after_seconds = 3600
+allow_private = true  # the upstream listens on loopback
+
+[[providers]]
+name = "polled"
+kind = "sentdm"
+base_url = "{up.url}"
+api_key = "{polled}"
+timeout_seconds = 5
+poll_after_seconds = 0.3
+poll_interval_seconds = 0.2
+allow_private = true
+
+[[providers]]
+name = "ms"
+kind = "mailersend"
+base_url = "{up.url}"
+api_key = "{mailer["api_key"]}"
+webhook_secret = "{mailer["secret"]}"
+default_sender = "{SENDING_NUMBER}"
+poll_after_seconds = 3600
+allow_private = true
+
+[[routes]]
+prefix = ""
+connections = ["upstream"]
+channels = ["sms", "whatsapp"]
+
+[[routes]]
+prefix = "{POLLED}"
+connections = ["polled"]
+channels = ["sms", "whatsapp"]
+
+[[routes]]
+prefix = "{MAILED}"
+connections = ["ms"]
+channels = ["sms"]
+"""
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def relay(
+    shared_target: DbTarget, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[Relay]:
+    tmp = tmp_path_factory.mktemp("relay")
+    with ExitStack() as stack:
+        up_db = stack.enter_context(upstream_database(shared_target, tmp / "up", sqlite_template))
+        up = stack.enter_context(running_server(up_db, tmp, extra_env=UPSTREAM_ENV))
         port = free_port()
-        url = f"http://127.0.0.1:{port}/carriers/upstream/events"
-        secret = register_webhook(up, up_key, url)
-        config = carriers_file(tmp_path, up, up_key, webhook_secret=secret)
-        org = create_org(db_target, "Acme")
-        with running_server(db_target, tmp_path, extra_env=first_env(config), port=port) as first:
-            ids = send(first, org["api_key"], SMS) + send(
-                first, org["api_key"], [WHATSAPP], "whatsapp"
-            )
-            found = wait_final(db_target, ids)
-        check_final(found)
-        assert {r["carrier"] for r in found} == {"upstream"}
-        at_upstream = upstream_statuses(upstream_db)
-        for r in found:  # the provider's id is its message, in the same final state
-            assert at_upstream[r["carrier_message_id"]] == r["status"]
+        events = f"http://127.0.0.1:{port}/carriers"
+        hooked = create_org(up_db, "Upstream")
+        hooked["secret"] = register_webhook(up, hooked["api_key"], f"{events}/upstream/events")
+        polled = create_org(up_db, "Polled")["api_key"]  # no webhook: its statuses are polled
+        mailer = create_org(up_db, "Mailer")
+        add_number(up_db, mailer["id"], SENDING_NUMBER)
+        mailer["secret"] = mailersend_webhook(up, mailer["api_key"], f"{events}/ms/events")
+        config = relay_file(tmp, up, hooked, polled, mailer)
+        env = first_env(config)
+        first = stack.enter_context(running_server(shared_target, tmp, extra_env=env, port=port))
+        yield Relay(up, up_db, first, shared_target)
 
 
-def test_polling_completes_messages_without_webhooks(
-    db_target: DbTarget, upstream_db: DbTarget, tmp_path: Path
-) -> None:
-    with running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV) as up:
-        up_key = create_org(upstream_db, "Upstream")["api_key"]
-        config = carriers_file(tmp_path, up, up_key, poll_after_seconds=0.3)
-        org = create_org(db_target, "Acme")
-        with running_server(db_target, tmp_path, extra_env=first_env(config)) as first:
-            ids = send(first, org["api_key"], SMS) + send(
-                first, org["api_key"], [WHATSAPP], "whatsapp"
-            )
-            found = wait_final(db_target, ids)
-        check_final(found)
+def numbers(prefix: str) -> list[str]:
+    """A destination of each simulated fate under ``prefix``."""
+    return [f"{prefix}{n[len(prefix) :]}" for n in SMS]
 
 
-def test_events_with_a_bad_signature_are_refused(
-    db_target: DbTarget, upstream_db: DbTarget, tmp_path: Path
-) -> None:
-    with running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV) as up:
-        config = carriers_file(tmp_path, up, "key", webhook_secret="whsec_dGVzdHRlc3R0ZXN0dGVzdA==")
-        with running_server(db_target, tmp_path, extra_env=first_env(config)) as first:
-            headers = {
-                "x-webhook-id": "evt",
-                "x-webhook-timestamp": str(int(time.time())),
-                "x-webhook-signature": "v1,bm90IGl0",
-            }
-            with httpx.Client(base_url=first.url) as client:
-                bad = client.post("/carriers/upstream/events", content=b"{}", headers=headers)
-                unknown = client.post("/carriers/nobody/events", content=b"{}", headers=headers)
-            assert bad.status_code == 401, bad.text
-            assert unknown.status_code == 404, unknown.text
+def test_final_statuses_arrive_by_signed_webhooks(relay: Relay) -> None:
+    key = create_org(relay.first_db, "Acme")["api_key"]
+    ids = send(relay.first, key, SMS) + send(relay.first, key, [WHATSAPP], "whatsapp")
+    found = wait_final(relay.first_db, ids)
+    check_final(found)
+    assert {r["carrier"] for r in found} == {"upstream"}
+    at_upstream = upstream_statuses(relay.up_db)
+    for r in found:  # the provider's id is its message, in the same final state
+        assert at_upstream[r["carrier_message_id"]] == r["status"]
+
+
+def test_polling_completes_messages_without_webhooks(relay: Relay) -> None:
+    key = create_org(relay.first_db, "Acme")["api_key"]
+    whatsapp = POLLED + WHATSAPP[len(POLLED) :]
+    ids = send(relay.first, key, numbers(POLLED)) + send(relay.first, key, [whatsapp], "whatsapp")
+    found = wait_final(relay.first_db, ids)
+    check_final(found)
+    assert {r["carrier"] for r in found} == {"polled"}
+
+
+def test_events_with_a_bad_signature_are_refused(relay: Relay) -> None:
+    headers = {
+        "x-webhook-id": "evt",
+        "x-webhook-timestamp": str(int(time.time())),
+        "x-webhook-signature": "v1,bm90IGl0",
+    }
+    with httpx.Client(base_url=relay.first.url) as client:
+        bad = client.post("/carriers/upstream/events", content=b"{}", headers=headers)
+        unknown = client.post("/carriers/nobody/events", content=b"{}", headers=headers)
+    assert bad.status_code == 401, bad.text
+    assert unknown.status_code == 404, unknown.text
+
+
+def test_mailersend_final_statuses_arrive_by_its_signed_webhooks(relay: Relay) -> None:
+    key = create_org(relay.first_db, "Acme")["api_key"]
+    found = wait_final(relay.first_db, send(relay.first, key, numbers(MAILED)))
+    check_final(found)
+    assert {r["carrier"] for r in found} == {"ms"}
 
 
 def test_stopping_the_upstream_fails_over_to_smpp_and_back(
@@ -303,27 +397,6 @@ def probe(server: ServerProcess, key: str, db: DbTarget, sent: list[str]) -> str
     return carrier
 
 
-SENDING_NUMBER = "+18332647501"
-
-
-def mailersend_file(tmp: Path, up: ServerProcess, token: str, secret: str) -> Path:
-    path = tmp / "carriers.toml"
-    path.write_text(
-        f"""
-[[providers]]
-name = "ms"
-kind = "mailersend"
-base_url = "{up.url}"
-api_key = "{token}"
-webhook_secret = "{secret}"
-default_sender = "{SENDING_NUMBER}"
-poll_after_seconds = 3600
-allow_private = true
-"""
-    )
-    return path
-
-
 def mailersend_webhook(up: ServerProcess, token: str, url: str) -> str:
     with up.client(token) as client:
         numbers = client.get("/v1/sms-numbers")
@@ -341,20 +414,3 @@ def mailersend_webhook(up: ServerProcess, token: str, url: str) -> str:
         assert response.status_code == 201, response.text
         secret: str = response.json()["data"]["signing_secret"]
         return secret
-
-
-def test_mailersend_final_statuses_arrive_by_its_signed_webhooks(
-    db_target: DbTarget, upstream_db: DbTarget, tmp_path: Path
-) -> None:
-    with running_server(upstream_db, tmp_path, extra_env=UPSTREAM_ENV) as up:
-        up_org = create_org(upstream_db, "Upstream")
-        add_number(upstream_db, up_org["id"], SENDING_NUMBER)
-        port = free_port()
-        url = f"http://127.0.0.1:{port}/carriers/ms/events"
-        secret = mailersend_webhook(up, up_org["api_key"], url)
-        config = mailersend_file(tmp_path, up, up_org["api_key"], secret)
-        org = create_org(db_target, "Acme")
-        with running_server(db_target, tmp_path, extra_env=first_env(config), port=port) as first:
-            found = wait_final(db_target, send(first, org["api_key"], SMS))
-        check_final(found)
-        assert {r["carrier"] for r in found} == {"ms"}

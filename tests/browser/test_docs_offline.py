@@ -11,7 +11,9 @@ from tests.support.server import ServerProcess
 def test_docs_render_with_no_network(server: ServerProcess, tmp_path: Path) -> None:
     with chromium() as browser, offline_page(browser, server.url) as view:
         view.page.goto("/docs")
-        view.page.wait_for_selector(".opblock", timeout=20_000)
+        # Swagger UI builds every operation in the page: seconds when idle, far more on a loaded
+        # machine; a deadline, not a measure, so a generous one
+        view.page.wait_for_selector(".opblock", timeout=120_000)
         title = view.page.inner_text(".info .title")
         operations = view.page.locator(".opblock").count()
         shot = tmp_path / "docs.png"

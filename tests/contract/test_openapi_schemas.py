@@ -8,10 +8,13 @@ documented content type, and bodies that match the documented schema.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import httpx
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
@@ -78,7 +81,19 @@ def _operations(server: ServerProcess) -> list[Any]:
     return operations
 
 
-def _check(operation: Any, callers: Callers) -> str | None:
+@pytest.fixture(scope="module")
+def http_session() -> Iterator[requests.Session]:
+    """One keep-alive connection for every call (a new session and connection per call cost
+    the run more CPU than the server's answers).  Each call still stands alone: no cookie is
+    kept from one to the next, and no header is added to those of the case (a session's
+    defaults, such as ``Accept-Encoding``, are not sent without one)."""
+    with requests.Session() as http:
+        http.headers.clear()
+        http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        yield http
+
+
+def _check(operation: Any, callers: Callers, session: requests.Session) -> str | None:
     """The first failure of a bounded run of one operation, or None."""
     tags = operation.definition.raw.get("tags") or ["native"]
     headers = callers.headers(tags[0])
@@ -93,7 +108,7 @@ def _check(operation: Any, callers: Callers) -> str | None:
         suppress_health_check=list(HealthCheck),
     )
     def run(case: Any) -> None:
-        case.call_and_validate(headers=headers, checks=CHECKS)
+        case.call_and_validate(session=session, headers=headers, checks=CHECKS)
 
     try:
         run()
@@ -102,8 +117,12 @@ def _check(operation: Any, callers: Callers) -> str | None:
     return None
 
 
-def test_answers_match_the_document(server: ServerProcess, callers: Callers) -> None:
+def test_answers_match_the_document(
+    server: ServerProcess, callers: Callers, http_session: requests.Session
+) -> None:
     operations = _operations(server)
     assert operations
-    failures = [f for f in (_check(op, callers) for op in operations) if f is not None]
+    failures = [
+        f for f in (_check(op, callers, http_session) for op in operations) if f is not None
+    ]
     assert not failures, "\n\n".join(failures)

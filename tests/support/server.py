@@ -46,6 +46,7 @@ __all__ = [
     "free_port",
     "in_transaction",
     "release_numbers",
+    "release_ports",
     "running_server",
     "signalpost_env",
     "start_process",
@@ -62,11 +63,33 @@ FAST_ENV = {
 }
 
 
+_RESERVED: dict[int, socket.socket] = {}
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A port on 127.0.0.1 that no other process of this machine is given until
+    :func:`release_ports` (at the end of the session).
+
+    A port found free with a socket that is then closed goes back to the kernel at once: in
+    the second or so before the child it was meant for binds it, another test's free port
+    (in this process or another) may be the same one.  That test's server then answers the
+    health check and the requests meant for this one (a key just created here is "invalid"
+    there), or binds first and the child fails.  So the port is kept bound here, with
+    ``SO_REUSEADDR`` and not listening: the kernel hands it to no one else, a child that binds
+    it with ``SO_REUSEADDR`` (as asyncio and uvicorn servers do) still listens on it, and a
+    client finds it refused whenever no child listens."""
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("127.0.0.1", 0))
+    port: int = holder.getsockname()[1]
+    _RESERVED[port] = holder
+    return port
+
+
+def release_ports() -> None:
+    """Give back every port :func:`free_port` handed out."""
+    while _RESERVED:
+        _RESERVED.popitem()[1].close()
 
 
 def signalpost_env(db: DbTarget, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -267,11 +290,17 @@ def running_server(
     args: list[str] | None = None,
     port: int | None = None,
     health_timeout: float = 120.0,
+    migrate: bool = False,
 ) -> Iterator[ServerProcess]:
+    """``signalpost serve`` on ``db``, healthy.  The suite's databases are migrated before
+    any server sees them, so the server skips its own check of the migrations at start
+    (Alembic's import and a look at the schema, a few tenths of a second of CPU per start)
+    unless ``migrate`` asks for it."""
     port = port or free_port()
     log = tmp / f"server-{port}.log"
     env = {"SIGNALPOST_PORT": str(port), **(extra_env or {})}
-    process = start_process(["serve", *(args or [])], db, log, env)
+    serve = ["serve", *(args or []), *([] if migrate else ["--no-migrate"])]
+    process = start_process(serve, db, log, env)
     server = ServerProcess(process, f"http://127.0.0.1:{port}", log)
     try:
         _wait_healthy(server, health_timeout)

@@ -10,8 +10,6 @@ from typing import Any
 
 from signalpost.accounts import service as accounts
 from signalpost.accounts.schemas import Scope
-from signalpost.api.native.keys import present as present_key
-from signalpost.api.native.keys import present_created
 from signalpost.cli.database import describe, prepare, run_in_transaction, with_database
 from signalpost.cli.output import CliError, emit
 from signalpost.config import Settings
@@ -71,7 +69,14 @@ def cmd_profile_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# The key commands print keys as the native API shows them.  Its presenters are imported
+# where they are used: importing the native API loads every route of it, most of the
+# start-up time of a command that needs none of them (``org list``, ``smsc-sim``, ``send``).
+
+
 def cmd_key_create(settings: Settings, args: argparse.Namespace) -> int:
+    from signalpost.api.native.keys import present_created
+
     async def work(conn: Connection) -> dict[str, Any]:
         key = await accounts.create_key(conn, args.org, args.profile, args.name, kind=args.kind)
         return present_created(key)
@@ -81,6 +86,8 @@ def cmd_key_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_key_list(settings: Settings, args: argparse.Namespace) -> int:
+    from signalpost.api.native.keys import present as present_key
+
     async def work(conn: Connection) -> list[dict[str, Any]]:
         await accounts.get_organization(conn, args.org)
         keys = await accounts.list_keys(conn, args.org, args.profile)
@@ -92,6 +99,8 @@ def cmd_key_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_key_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    from signalpost.api.native.keys import present as present_key
+
     async def work(conn: Connection) -> dict[str, Any]:
         return present_key(await accounts.revoke_key(conn, args.org, args.id), now_us())
 
@@ -100,6 +109,8 @@ def cmd_key_revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_key_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    from signalpost.api.native.keys import present_created
+
     async def work(conn: Connection) -> dict[str, Any]:
         key = await accounts.rotate_key(conn, args.org, args.id, grace_seconds=args.grace)
         return present_created(key)

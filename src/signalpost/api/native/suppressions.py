@@ -89,7 +89,13 @@ def _parse_csv(text: str) -> tuple[list[tuple[str, str | None]], list[dict[str, 
     """Rows of ``phone_number[,reason]`` (a header row is optional) and the refused rows."""
     accepted: list[tuple[str, str | None]] = []
     refused: list[dict[str, Any]] = []
-    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    # newline="": a lone carriage return ends a row, as in the files spreadsheets write,
+    # instead of making the reader fail on it
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:  # a field over the reader's size limit
+        raise ValidationFailed(details={"file": [f"not a CSV file: {exc}"]}) from exc
+    for line, row in enumerate(rows, start=1):
         if not row or not "".join(row).strip():
             continue
         if line == 1 and row[0].strip().lower() in {"phone_number", "phone", "number"}:
