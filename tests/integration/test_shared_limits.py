@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import cast
 
 import pytest
 from sqlalchemy import func, select, update
@@ -22,7 +24,7 @@ from signalpost.dispatch.service import Dispatcher, DispatchPolicy
 from signalpost.egress import Reply
 from signalpost.messages import service as messages
 from signalpost.messages.schemas import RecipientSpec, SendSpec
-from signalpost.storage import Database, Query, clock_us
+from signalpost.storage import Connection, Database, Query, clock_us
 from signalpost.storage import limits as store
 from signalpost.storage.tables import (
     activities,
@@ -122,6 +124,29 @@ async def test_a_send_now_and_then_reserves_no_more_than_itself(db: Database) ->
         next_at = await conn.fetchval(Query(select(carrier_rates.c.next_at)))
     assert rate.reservations == 1
     assert next_at - after <= 10_000  # one send's time, not a batch's
+
+
+class _SlowRoundTrips:
+    """The database as a far or busy one answers: every commit takes a while to come back."""
+
+    def __init__(self, db: Database, delay: float) -> None:
+        self._db = db
+        self._delay = delay
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        async with self._db.transaction() as conn:
+            yield conn
+        await asyncio.sleep(self._delay)  # the commit's round trip, not a wait for an event
+
+
+async def test_send_time_reserved_over_a_slow_round_trip_is_used(db: Database) -> None:
+    """A reservation answered later than a send may lag is still the send's: it is not
+    mistaken for time reserved while idle and thrown away for another round trip."""
+    slow = cast(Database, _SlowRoundTrips(db, 0.05))
+    rate = SharedRate(slow, "far", 100)  # a send may go 20 ms late; the answer takes 50
+    await rate.wait()
+    assert rate.reservations == 1
 
 
 async def test_a_shared_rate_reserves_send_time_in_batches(db: Database) -> None:

@@ -115,7 +115,10 @@ class SharedRate:
                 start = await store.reserve(
                     conn, self.key, now=db_now, span=round(span * 1_000_000)
                 )
-            first = local_now + (start - db_now) / 1_000_000
+            # Send time reserved as free now is used from when the answer is here: a slow
+            # round trip must not leave it looking stale (reserved while idle) and throw
+            # it away for another.  Later than reserved never exceeds the rate.
+            first = max(local_now + (start - db_now) / 1_000_000, loop.time())
             self.reservations += 1
         except Exception:
             log.warning("rate of %s: reserving send time failed; pacing alone", self.key)
