@@ -50,6 +50,7 @@ from signalpost.dispatch.receipts import from_parked, match_parked, record_recei
 from signalpost.domain.backoff import backoff_delay
 from signalpost.domain.lifecycle import FINAL, ReasonCode, Status
 from signalpost.messages import repository as messages_repo
+from signalpost.messages.schemas import Message
 from signalpost.messages.transitions import Change, Recorder
 from signalpost.observability.metrics import observe_submits
 from signalpost.storage import Connection, Database, Row
@@ -129,9 +130,10 @@ class Dispatcher:
         return len(claimed)
 
     async def _prepare(self, conn: Connection, ids: list[str], now: int) -> list[_Pending]:
-        rows = await messages_repo.lock_many(conn, ids)
+        # Read and locked once: the recorder moves these same values (no second read).
+        locked = await messages_repo.lock_messages(conn, ids)
         open_attempts = {r["message_id"]: r for r in await queue.open_attempts(conn, ids)}
-        retried = [r["id"] for r in rows if r["status"] == Status.QUEUED and r["attempts"]]
+        retried = [m.id for m in locked if m.status == Status.QUEUED and m.attempts]
         failed_on, unsure_on = (
             await queue.last_failures(conn, retried, NO_RESPONSE) if retried else ({}, {})
         )
@@ -141,31 +143,32 @@ class Dispatcher:
         new_attempts: list[dict[str, Any]] = []
         closed: list[dict[str, Any]] = []
         handed: dict[str, list[str]] = {}
-        for row in rows:
-            status = Status(row["status"])
+        for message in locked:
+            mid = message.id
+            status = Status(message.status)
             if status in FINAL or status == Status.SENT:
-                finished.append(row["id"])
+                finished.append(mid)
                 continue
-            if row["expires_at"] <= now:
-                changes.append(expiry.expired_in_queue(row["id"], now))
-                finished.append(row["id"])
+            if message.expires_at <= now:
+                changes.append(expiry.expired_in_queue(mid, now))
+                finished.append(mid)
                 continue
-            last = failed_on.get(row["id"])
-            carrier = self.carriers.carriers.get(unsure_on.get(row["id"], "")) or (
+            last = failed_on.get(mid)
+            carrier = self.carriers.carriers.get(unsure_on.get(mid, "")) or (
                 self.carriers.route(
-                    row["to_number"], row["channel"], test=row["test"], avoid=last, key=row["id"]
+                    message.to_number, message.channel, test=message.test, avoid=last, key=mid
                 )
             )
             if carrier is None:  # the route went away after the message was accepted
-                changes.append(_no_route(row, now))
-                finished.append(row["id"])
+                changes.append(_no_route(message, now))
+                finished.append(mid)
                 continue
             if carrier.served_elsewhere:  # untouched, for the processes holding its binds
-                handed.setdefault(carrier.name, []).append(row["id"])
+                handed.setdefault(carrier.name, []).append(mid)
                 continue
-            previous = open_attempts.get(row["id"])
+            previous = open_attempts.get(mid)
             attempt_id, attempt_no = self._attempt_for(
-                row, carrier, previous, now, new_attempts, closed
+                message, carrier, previous, now, new_attempts, closed
             )
             moved = f"Failed over from {last}" if last and last != carrier.name else None
             for step in _BEFORE_ROUTED.get(status, ()):
@@ -173,14 +176,12 @@ class Dispatcher:
                 inc = 1 if routed and previous is None else 0
                 reason = moved if routed else None
                 changes.append(
-                    Change(
-                        row["id"], step, now, reason=reason, carrier=carrier.name, attempts_inc=inc
-                    )
+                    Change(mid, step, now, reason=reason, carrier=carrier.name, attempts_inc=inc)
                 )
             pending.append(
-                _Pending(_submission(row, attempt_id), carrier, attempt_no, row["request_id"])
+                _Pending(_submission(message, attempt_id), carrier, attempt_no, message.request_id)
             )
-        await self.recorder.apply(conn, changes)
+        await self.recorder.apply(conn, changes, locked=locked)
         await queue.update_attempts(conn, closed)
         await queue.insert_attempts(conn, new_attempts)
         await queue.remove(conn, finished)
@@ -190,7 +191,7 @@ class Dispatcher:
 
     @staticmethod
     def _attempt_for(
-        row: Row,
+        message: Message,
         carrier: Carrier,
         previous: Row | None,
         now: int,
@@ -210,12 +211,12 @@ class Dispatcher:
                     "completed_at": now,
                 }
             )
-        attempt_no = row["attempts"] + 1
+        attempt_no = message.attempts + 1
         attempt_id = new_id()
         new_attempts.append(
             {
                 "id": attempt_id,
-                "message_id": row["id"],
+                "message_id": message.id,
                 "attempt_no": attempt_no,
                 "carrier": carrier.name,
                 "status": "in_flight",
@@ -387,27 +388,27 @@ def _log_submits(group: Sequence[_Pending], answers: Sequence[SubmitResult]) -> 
         )
 
 
-def _submission(row: Row, attempt_id: str) -> Submission:
+def _submission(message: Message, attempt_id: str) -> Submission:
     return Submission(
         attempt_id=attempt_id,
-        message_id=row["id"],
-        to=row["to_number"],
-        sender=row["from_number"],
-        body=row["body"],
-        channel=row["channel"],
-        encoding=row["encoding"],
-        segments=row["segments"],
-        expires_at=row["expires_at"],
+        message_id=message.id,
+        to=message.to_number,
+        sender=message.from_number,
+        body=message.body,
+        channel=message.channel,
+        encoding=message.encoding,
+        segments=message.segments,
+        expires_at=message.expires_at,
     )
 
 
-def _no_route(row: Row, now: int) -> Change:
+def _no_route(message: Message, now: int) -> Change:
     return Change(
-        row["id"],
+        message.id,
         Status.FAILED,
         now,
         reason_code=ReasonCode.NO_ROUTE.value,
-        reason=f"No configured carrier carries {row['channel']} messages to this destination",
+        reason=f"No configured carrier carries {message.channel} messages to this destination",
     )
 
 

@@ -80,16 +80,24 @@ class Recorder:
                 await observer(conn, applied)
 
     async def apply(
-        self, conn: Connection, changes: Sequence[Change], *, strict: bool = True
+        self,
+        conn: Connection,
+        changes: Sequence[Change],
+        *,
+        strict: bool = True,
+        locked: Sequence[Message] | None = None,
     ) -> list[Applied]:
         """Apply changes in order; returns the steps recorded.
 
         With ``strict`` an illegal platform-initiated change raises
-        :class:`IllegalTransition`; otherwise it is logged and skipped.
+        :class:`IllegalTransition`; otherwise it is logged and skipped.  ``locked``: the
+        messages as the caller has just read and locked them in this transaction
+        (:func:`~signalpost.messages.repository.lock_messages`), so they are not read again.
         """
         if not changes:
             return []
-        locked = await repo.lock_messages(conn, sorted({c.message_id for c in changes}))
+        if locked is None:
+            locked = await repo.lock_messages(conn, sorted({c.message_id for c in changes}))
         before = {m.id: m for m in locked}
         state = dict(before)  # each message as the changes so far left it
         steps: dict[str, int] = {}  # the messages changed, and the steps each recorded

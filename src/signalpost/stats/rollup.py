@@ -75,7 +75,8 @@ def _count(applied: Iterable[Applied]) -> dict[_Unit, int]:
             previous, previous_carrier = step.previous, step.previous_carrier
             if (
                 pending is not None
-                and pending[0] is message  # the same value, so the same fields
+                and pending[0].id == message.id  # the same message: what a unit reads of
+                # it besides status and carrier never changes between its steps
                 and pending[1] == previous  # a status is a str enum: equal to its value
                 and (pending[2] or "") == (previous_carrier or "")
             ):
