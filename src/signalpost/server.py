@@ -17,7 +17,6 @@ from signalpost.config import Settings
 from signalpost.context import Context
 from signalpost.http import App
 from signalpost.observability.logs import configure as configure_logging
-from signalpost.storage.migrate import upgrade
 
 __all__ = ["run_server", "run_worker"]
 
@@ -113,6 +112,8 @@ async def work(settings: Settings) -> None:
 def run_server(settings: Settings, *, migrate: bool = True, with_workers: bool = True) -> None:
     _configure_logging(settings)
     if migrate:
+        from signalpost.storage.migrate import upgrade  # Alembic: only a start that migrates
+
         upgrade(settings.database_url, settings.database_schema)
     _run(serve(settings, with_workers=with_workers))
 

@@ -17,6 +17,7 @@ from tests.support.server import ServerProcess, create_org, free_port, running_s
 from tests.support.waiting import eventually
 
 LIMIT = {"SIGNALPOST_SENTDM_RATE_LIMIT": "100/minute"}
+API_ONLY = ["--no-workers"]  # nothing here is sent: dispatch loops would only poll
 
 
 @contextlib.contextmanager
@@ -24,8 +25,8 @@ def two_servers(
     db_target: DbTarget, tmp_path: Path, env: Mapping[str, str]
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     with (
-        running_server(db_target, tmp_path, extra_env=env) as one,
-        running_server(db_target, tmp_path, extra_env=env) as two,
+        running_server(db_target, tmp_path, extra_env=env, args=API_ONLY) as one,
+        running_server(db_target, tmp_path, extra_env=env, args=API_ONLY) as two,
     ):
         yield one, two
 
@@ -83,7 +84,7 @@ def test_an_unreachable_redis_fails_open_to_counting_in_each_process(
     nothing_there = f"redis://127.0.0.1:{free_port()}/0"
     env = {"SIGNALPOST_SENTDM_RATE_LIMIT": "3/minute", "SIGNALPOST_REDIS_URL": nothing_there}
     org = create_org(db_target)
-    with running_server(db_target, tmp_path, extra_env=env) as server:
+    with running_server(db_target, tmp_path, extra_env=env, args=API_ONLY) as server:
         answers = spread((server,), org["api_key"], 4)
         # Served, with the limit still counted here: 3 allowed, then the 429.
         assert [a.status_code for a in answers] == [200, 200, 200, 429]

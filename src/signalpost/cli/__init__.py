@@ -16,7 +16,6 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-import httpx
 from pydantic import ValidationError
 
 from signalpost.cli import admin, client, processes
@@ -57,6 +56,23 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+def _request_failure(exc: Exception, url: str) -> str | None:
+    """What to say of a request that failed, or None when ``exc`` is no HTTP failure.
+
+    httpx is imported by the commands that make requests and only by them (with the modules
+    it pulls in, a tenth of a second of CPU that servers, workers and database commands
+    need not spend): when it is not loaded, no request was made."""
+    if "httpx" not in sys.modules:
+        return None
+    import httpx
+
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot reach the server at {url} ({exc}); is it running?"
+    if isinstance(exc, httpx.HTTPError):
+        return f"request failed: {type(exc).__name__}: {exc}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not hasattr(args, "json"):
@@ -76,14 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AppError as exc:
         details = "; ".join(f"{k}: {', '.join(v)}" for k, v in (exc.details or {}).items())
         return _fail(f"{exc.message} ({exc.code})" + (f": {details}" if details else ""))
-    except httpx.ConnectError as exc:
-        url = getattr(args, "url", None) or settings.base_url
-        return _fail(f"cannot reach the server at {url} ({exc}); is it running?")
-    except httpx.HTTPError as exc:
-        return _fail(f"request failed: {type(exc).__name__}: {exc}")
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
+        failed = _request_failure(exc, getattr(args, "url", None) or settings.base_url)
+        if failed is not None:
+            return _fail(failed)
         if os.environ.get("SIGNALPOST_DEBUG"):
             raise
         return _fail(f"{type(exc).__name__}: {exc} (SIGNALPOST_DEBUG=1 shows the traceback)")

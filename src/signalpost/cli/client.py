@@ -7,13 +7,14 @@ import argparse
 import os
 import sys
 import time
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from signalpost.cli.csv_send import send_file
 from signalpost.cli.output import CliError, emit, error_line, is_terminal, say
 from signalpost.config import Settings
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["client_for", "register"]
 
@@ -22,6 +23,8 @@ def client_for(settings: Settings, args: argparse.Namespace) -> httpx.Client:
     key = args.api_key or os.environ.get("SIGNALPOST_API_KEY")
     if not key:
         raise CliError("an API key is needed: --api-key or SIGNALPOST_API_KEY")
+    import httpx  # only commands that make requests: the other commands start without it
+
     return httpx.Client(
         base_url=args.url or settings.base_url,
         headers={"Authorization": f"Bearer {key}"},

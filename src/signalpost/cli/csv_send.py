@@ -16,13 +16,14 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from signalpost.cli.output import CliError, emit, error_line, is_terminal
 from signalpost.domain.phone import InvalidPhoneNumber, parse_phone
 from signalpost.domain.placeholders import MissingVariables, render
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["send_file"]
 
@@ -129,6 +130,8 @@ def _body(first: Row, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _post(client: httpx.Client, body: dict[str, Any], rows: list[Row], summary: Summary) -> None:
+    import httpx  # loaded already: the client posting is one
+
     summary.requests += 1
     try:
         response = client.post("/v1/messages", json={**body, "to": [r.e164 for r in rows]})

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit, urlunsplit
 from signalpost.cli.output import CliError, say
 from signalpost.config import Settings
 from signalpost.storage import Connection, Database, open_database
-from signalpost.storage.migrate import upgrade
 
 __all__ = ["describe", "run_in_transaction", "sqlite_path", "with_database"]
 
@@ -53,6 +52,8 @@ def prepare(settings: Settings, *, create: bool = False) -> None:
             "SIGNALPOST_DATABASE_URL to the existing one (a relative sqlite:/// path is "
             "relative to the current directory)"
         )
+    from signalpost.storage.migrate import upgrade  # Alembic: only commands that migrate
+
     try:
         upgrade(settings.database_url, settings.database_schema)
     except OSError as exc:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["CliError", "emit", "error_line", "is_terminal", "say", "table"]
 

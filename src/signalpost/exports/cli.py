@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
-import httpx
-
 from signalpost.timeutil import parse_iso
 
 __all__ = ["register"]
@@ -102,6 +100,8 @@ def cmd_export(settings: Any, args: argparse.Namespace) -> int:
     progress = Progress(sys.stderr, _time(args.since), _time(args.until), args.format)
     out = sys.stdout.buffer
     headers = {"Authorization": f"Bearer {key}"}
+    import httpx  # only this command makes requests among those it is registered with
+
     timeout = httpx.Timeout(30.0, read=300.0)
     url = (args.url or settings.base_url).rstrip("/") + f"/v1/{args.what}/export"
     with httpx.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:

@@ -13,20 +13,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from alembic.script import ScriptDirectory
-
 from signalpost.carriers.base import Carrier
 from signalpost.carriers.smpp.carrier import SmppCarrier
 from signalpost.observability import repository as repo
 from signalpost.storage import Database
-from signalpost.storage.migrate import alembic_config
 
 __all__ = ["Readiness", "migration_head"]
 
 
 @cache
 def migration_head() -> str | None:
-    """The newest migration this code ships (read once from the migration scripts)."""
+    """The newest migration this code ships (read once from the migration scripts).
+
+    Alembic is imported here, on the first readiness check, not when the process starts:
+    a server or worker started without migrating needs none of it until then."""
+    from alembic.script import ScriptDirectory
+
+    from signalpost.storage.migrate import alembic_config
+
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     return script.get_current_head()
 
