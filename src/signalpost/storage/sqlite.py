@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from itertools import islice
 from pathlib import Path
@@ -81,28 +81,20 @@ class SqliteConnection(Connection):
         sql, names, defaults = query.compiled("sqlite")
         if defaults:
             rows = ({**defaults, **r} for r in rows)
-        source = iter(rows)
-        pick = row_getter(names)
-        first = True
-        while chunk := [pick(r) for r in islice(source, SLICE_ROWS)]:
-            if not first:
-                await asyncio.sleep(0)
-            first = False
-            try:
-                self._conn.executemany(sql, chunk)
-            except sqlite3.IntegrityError as exc:
-                raise _sqlite_integrity(exc) from exc
-            self.written += len(chunk)
+        await self._in_slices(sql, map(row_getter(names), rows))
 
     async def executemany_ordered(
         self, query: Query, names: tuple[str, ...], rows: Iterable[Sequence[Any]]
     ) -> None:
         """As :meth:`executemany`, the parameters of each row given in order."""
         ordered_names(query, "sqlite", names)
-        sql = query.compiled("sqlite")[0]
-        source = iter(rows)
+        await self._in_slices(query.compiled("sqlite")[0], iter(rows))
+
+    async def _in_slices(self, sql: str, rows: Iterator[Sequence[Any]]) -> None:
+        """Run ``sql`` for each row, :data:`SLICE_ROWS` at a time, the event loop free
+        between slices."""
         first = True
-        while chunk := list(islice(source, SLICE_ROWS)):
+        while chunk := list(islice(rows, SLICE_ROWS)):
             if not first:
                 await asyncio.sleep(0)
             first = False
