@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import assert_type
 
 import pytest
@@ -57,3 +58,29 @@ async def test_ordered_bulk_writes_store_what_keyed_ones_do(db: Database) -> Non
                 await conn.executemany_ordered(insert, wrong, [(4, "d")])
         assert [tuple(r) for r in await conn.fetch(rows)] == [(1, "a"), (2, None), (3, "c")]
         await conn.execute(Query(text("DROP TABLE ordered_rows")))
+
+
+async def test_sqlite_checkpoints_in_the_background(db: Database) -> None:
+    """A commit never copies the WAL back into the database file on the event loop (only a
+    far larger WAL than a second of writes makes one do it); a checkpoint in a thread does,
+    after the first commit and at most every ``CHECKPOINT_SECONDS`` after that."""
+    if db.dialect != "sqlite":
+        return
+    from signalpost.storage.sqlite import SAFETY_CHECKPOINT_PAGES, SqliteDatabase
+
+    assert isinstance(db, SqliteDatabase)
+    async with db.transaction() as conn:
+        assert await conn.fetchval(Query(text("PRAGMA wal_autocheckpoint"))) == (
+            SAFETY_CHECKPOINT_PAGES
+        )
+        await conn.execute(Query(text("CREATE TABLE checkpointed (n INTEGER)")))
+        await conn.execute(Query(text("INSERT INTO checkpointed (n) VALUES (7)")))
+    await db.checkpointed()
+    # The database file alone, without its WAL: the rows are there only if checkpointed.
+    main_file = sqlite3.connect(f"file:{db.path}?immutable=1", uri=True)
+    try:
+        assert main_file.execute("SELECT n FROM checkpointed").fetchall() == [(7,)]
+    finally:
+        main_file.close()
+    async with db.transaction() as conn:
+        await conn.execute(Query(text("DROP TABLE checkpointed")))

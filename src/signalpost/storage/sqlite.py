@@ -4,6 +4,12 @@ In WAL mode: one writer connection behind a lock (and ``BEGIN IMMEDIATE`` across
 processes), one reader and, for long reads, a scanner.  Bulk writes go in slices of
 :data:`SLICE_ROWS` with the loop free between them, and a large transaction commits in a
 thread, so a large send never holds other requests for long.
+
+Checkpoints (copying the WAL's pages back into the database file) run in a thread on a
+connection of their own, at most every :data:`CHECKPOINT_SECONDS` while there are writes:
+not in the commit that happens to fill the WAL, on the event loop, as SQLite does by
+default.  A page that many commits change in between (the newest leaves of the listing
+indexes) is then copied once instead of once per thousand WAL pages.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from signalpost.storage.statements import Params, Query, bind_params, ordered_na
 
 __all__ = [
     "CACHE_KIB",
+    "CHECKPOINT_SECONDS",
     "SCAN_CACHE_KIB",
     "SLICE_ROWS",
     "SqliteConnection",
@@ -117,6 +124,13 @@ SCAN_CACHE_KIB = 2048
 """Page cache of the SQLite scanner: long reads touch each page once."""
 
 
+CHECKPOINT_SECONDS = 1.0
+"""How often, at most, a process checkpoints the WAL in the background while it writes."""
+SAFETY_CHECKPOINT_PAGES = 25_000
+"""The WAL size (pages of 4 KiB) at which a commit checkpoints inline all the same: only
+reached when background checkpoints cannot keep up."""
+
+
 class SqliteDatabase(Database):
     """SQLite in WAL mode: one writer connection behind a lock, one reader connection."""
 
@@ -127,6 +141,9 @@ class SqliteDatabase(Database):
         self._writer: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
         self._scanner: sqlite3.Connection | None = None
+        self._checkpointer: sqlite3.Connection | None = None
+        self._checkpoint: asyncio.Task[None] | None = None
+        self._checkpointed_at = 0.0
         self._lock = asyncio.Lock()
 
     def _open(self, cache_kib: int = CACHE_KIB) -> sqlite3.Connection:
@@ -142,13 +159,42 @@ class SqliteDatabase(Database):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._writer = self._open()
+        if self.path != ":memory:":
+            self._writer.execute(f"PRAGMA wal_autocheckpoint={SAFETY_CHECKPOINT_PAGES}")
         self._reader = self._open() if self.path != ":memory:" else self._writer
 
     async def close(self) -> None:
-        connections = (self._reader, self._writer, self._scanner)
+        await self.checkpointed()
+        connections = (self._reader, self._writer, self._scanner, self._checkpointer)
         for conn in {id(c): c for c in connections if c}.values():
             conn.close()
-        self._writer = self._reader = self._scanner = None
+        self._writer = self._reader = self._scanner = self._checkpointer = None
+
+    async def checkpointed(self) -> None:
+        """Wait for the background checkpoint under way, if any."""
+        if self._checkpoint is not None:
+            await asyncio.shield(self._checkpoint)
+
+    def _written(self) -> None:
+        """After a commit: start a background checkpoint if none ran for a while."""
+        if self._checkpoint is not None or self.path == ":memory:":
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._checkpointed_at < CHECKPOINT_SECONDS:
+            return
+        self._checkpointed_at = loop.time()
+        self._checkpoint = loop.create_task(self._run_checkpoint())
+
+    async def _run_checkpoint(self) -> None:
+        try:
+            if self._checkpointer is None:
+                self._checkpointer = self._open(SCAN_CACHE_KIB)
+            # PASSIVE: copies what no reader still needs, never waits for the writer.
+            await asyncio.to_thread(self._checkpointer.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            pass  # busy or locked: the next commit's checkpoint (or the safety net) catches up
+        finally:
+            self._checkpoint = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
@@ -168,6 +214,7 @@ class SqliteDatabase(Database):
                 await asyncio.to_thread(conn.execute, "COMMIT")
             else:
                 conn.execute("COMMIT")
+        self._written()
 
     def reader(self) -> _Ready:
         assert self._reader is not None, "database is not connected"
