@@ -122,7 +122,7 @@ async def test_send_filters_opted_out_recipients_with_one_lookup(
         result = await messages.send(conn, _policy(recorder), scope, spec)
     assert len(lookups) == 1
     assert sorted(lookups[0]) == sorted(numbers)
-    by_number = {m.to: m for m in result.messages}
+    by_number = {m.to_number: m for m in result.messages}
     assert by_number["+14155550121"].status == Status.FILTERED
     assert by_number["+14155550121"].price_micros == 0
     assert {by_number[n].status for n in numbers[1:]} == {Status.QUEUED}

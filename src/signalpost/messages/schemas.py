@@ -12,7 +12,6 @@ from signalpost.values import quick_init
 
 __all__ = [
     "CHANNELS",
-    "CreatedMessage",
     "Message",
     "MessageFilter",
     "RecipientSpec",
@@ -60,26 +59,12 @@ class SendSpec:
     category: str | None = None  # transactional | marketing; marketing respects quiet hours
 
 
-@quick_init
-@dataclass(frozen=True, slots=True)
-class CreatedMessage:
-    id: str
-    to: str
-    channel: str
-    status: str
-    message_key: str | None
-    segments: int
-    encoding: str
-    price_micros: int
-    currency: str
-    body: str
-    created_at: int
-
-
 @dataclass(frozen=True, slots=True)
 class SendResult:
+    """What a send stored: its batch and each message as accepted, in request order."""
+
     batch_id: str
-    messages: list[CreatedMessage]
+    messages: list[Message]
 
 
 @quick_init

@@ -16,7 +16,7 @@ from signalpost.domain import encoding, pricing
 from signalpost.domain.lifecycle import ReasonCode, Status, describe
 from signalpost.domain.phone import PhoneNumber
 from signalpost.messages.policy import SLICE, SendPolicy
-from signalpost.messages.schemas import CreatedMessage, Message, SendSpec
+from signalpost.messages.schemas import Message, SendSpec
 from signalpost.messages.transitions import Applied
 from signalpost.request_ids import current_request_id
 from signalpost.storage import outbox
@@ -36,7 +36,7 @@ class Built:
 
     steps: list[Applied] = field(default_factory=list)  # two per message, in order
     queue: list[dict[str, Any]] = field(default_factory=list)
-    created: list[CreatedMessage] = field(default_factory=list)
+    created: list[Message] = field(default_factory=list)
 
     @property
     def messages(self) -> list[Message]:
@@ -204,21 +204,7 @@ def _build(
                         "hold_key": spec.hold_key,
                     }
                 )
-            created.append(
-                CreatedMessage(
-                    message_id,
-                    to,
-                    channel,
-                    status,
-                    key,
-                    segments,
-                    encoded,
-                    price,
-                    currency,
-                    body,
-                    now,
-                )
-            )
+            created.append(message)
 
 
 def _channel_key(key: str | None, channel: str) -> str | None:

@@ -8,17 +8,17 @@ from typing import Any
 from signalpost.activities.schemas import ActivityWithMessage
 from signalpost.messages.native import event, message
 from signalpost.messages.native import price as _price
-from signalpost.messages.schemas import CreatedMessage
+from signalpost.messages.schemas import Message
 from signalpost.templates.schemas import Template
 from signalpost.timeutil import iso
 
 __all__ = ["activity", "created", "event", "message", "template"]
 
 
-def created(c: CreatedMessage) -> dict[str, Any]:
+def created(c: Message) -> dict[str, Any]:
     return {
         "id": c.id,
-        "to": c.to,
+        "to": c.to_number,
         "channel": c.channel,
         "status": c.status,
         "message_key": c.message_key,

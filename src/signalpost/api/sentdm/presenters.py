@@ -23,7 +23,7 @@ from signalpost.contacts.schemas import Contact
 from signalpost.contacts.service import contact_id
 from signalpost.domain.phone import parse_phone
 from signalpost.domain.pricing import micros_to_float
-from signalpost.messages.schemas import CHANNELS, CreatedMessage, Message
+from signalpost.messages.schemas import CHANNELS, Message
 from signalpost.templates.schemas import Template
 
 __all__ = [
@@ -109,14 +109,14 @@ def activities(m: Message) -> dict[str, Any]:
 
 def send_result(
     pairs: Sequence[tuple[str, str]],
-    created: Sequence[CreatedMessage],
+    created: Sequence[Message],
     *,
     auto: bool,
     template: Template | None,
     scheduled_at: int | None,
 ) -> dict[str, Any]:
     """``POST /v3/messages`` data: one recipient entry per message, in request order."""
-    by_pair = {(c.to, c.channel): c for c in created}
+    by_pair = {(c.to_number, c.channel): c for c in created}
     recipients = []
     for number, channel in pairs:
         made = by_pair[(number, channel)]

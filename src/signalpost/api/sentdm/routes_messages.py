@@ -24,7 +24,7 @@ from signalpost.contacts import service as contacts
 from signalpost.domain.lifecycle import FINAL, Status
 from signalpost.http import Request, Response
 from signalpost.messages import service as messages
-from signalpost.messages.schemas import CreatedMessage, Message, RecipientSpec, SendSpec
+from signalpost.messages.schemas import Message, RecipientSpec, SendSpec
 from signalpost.storage import Connection
 from signalpost.templates import service as templates
 from signalpost.templates.exceptions import TemplateNotFound
@@ -137,7 +137,7 @@ async def _send(d: SentDm, conn: Connection, scope: Scope, plan: SendPlan, now: 
     preferences = await contacts.record_recipients(conn, scope, plan.numbers)
     template = await _template(conn, scope, plan)
     groups, pairs = fan_out(plan, preferences.default_channels)
-    created: list[CreatedMessage] = []
+    created: list[Message] = []
     for group in groups:
         spec = group.spec(plan, template.id if template else None)
         result = await messages.send(conn, d.ctx.send_policy, scope, spec, now=now)
