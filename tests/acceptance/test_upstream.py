@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import select
 
 from signalpost.storage import Query, open_database
 from signalpost.storage.migrate import upgrade
 from signalpost.storage.tables import activities, messages
+from signalpost.webhooks.signing import standard_signature
 from tests.acceptance.test_smpp_acceptance import control, smsc_process
 from tests.support.databases import DbTarget, copy_sqlite, drop_schema
 from tests.support.server import ServerProcess, add_number, create_org, free_port, running_server
@@ -202,15 +204,23 @@ class Relay:
     up_db: DbTarget
     first: ServerProcess
     first_db: DbTarget
+    secret: str  # the signing secret of the upstream's events to ``first``
+    receiver: dict[str, str]  # the organization that owns what arrives on RECEIVING_NUMBER
 
 
 POLLED = "+1212"  # the prefix routed to the polled sent.dm provider
 MAILED = "+1646"  # the prefix routed to MailerSend
 SENDING_NUMBER = "+18332647501"
+RECEIVING_NUMBER = "+18332647502"
 
 
 def relay_file(
-    tmp: Path, up: ServerProcess, hooked: dict[str, str], polled: str, mailer: dict[str, str]
+    tmp: Path,
+    up: ServerProcess,
+    hooked: dict[str, str],
+    polled: str,
+    mailer: dict[str, str],
+    receiver: str,
 ) -> Path:
     """The first server's carriers: three providers on the one upstream, one per prefix."""
     path = tmp / "carriers.toml"
@@ -225,6 +235,7 @@ webhook_secret = "{hooked["secret"]}"
 timeout_seconds = 5
 poll_after_seconds = 3600
 allow_private = true  # the upstream listens on loopback
+inbound_numbers = {{ "{RECEIVING_NUMBER}" = {{ organization_id = "{receiver}" }} }}
 
 [[providers]]
 name = "polled"
@@ -281,10 +292,11 @@ def relay(
         mailer = create_org(up_db, "Mailer")
         add_number(up_db, mailer["id"], SENDING_NUMBER)
         mailer["secret"] = mailersend_webhook(up, mailer["api_key"], f"{events}/ms/events")
-        config = relay_file(tmp, up, hooked, polled, mailer)
+        receiver = create_org(shared_target, "Receiver")
+        config = relay_file(tmp, up, hooked, polled, mailer, receiver["id"])
         env = first_env(config)
         first = stack.enter_context(running_server(shared_target, tmp, extra_env=env, port=port))
-        yield Relay(up, up_db, first, shared_target)
+        yield Relay(up, up_db, first, shared_target, hooked["secret"], receiver)
 
 
 def numbers(prefix: str) -> list[str]:
@@ -323,6 +335,57 @@ def test_events_with_a_bad_signature_are_refused(relay: Relay) -> None:
         unknown = client.post("/carriers/nobody/events", content=b"{}", headers=headers)
     assert bad.status_code == 401, bad.text
     assert unknown.status_code == 404, unknown.text
+
+
+def _received_event(secret: str, event_id: str, to: str, text: str) -> tuple[dict[str, str], bytes]:
+    """A ``message.received`` event as sent.dm signs it (the contact wrote to our ``to``)."""
+    body = orjson.dumps(
+        {
+            "field": "message",
+            "event": "message.received",
+            "timestamp": "2026-03-11T20:00:01Z",
+            "payload": {
+                "account_id": "550e8400-e29b-41d4-a716-446655440000",
+                "message_id": event_id,
+                "channel": "sms",
+                "inbound_number": "+14155550199",
+                "outbound_number": to,
+                "text": text,
+                "received_at": "2026-03-11T20:00:00Z",
+            },
+        }
+    )
+    at = int(time.time())
+    headers = {
+        "x-webhook-id": "wh-received",
+        "x-webhook-timestamp": str(at),
+        "x-webhook-signature": standard_signature(secret, "wh-received", at, body),
+    }
+    return headers, body
+
+
+def test_messages_the_upstream_received_are_stored_once_for_their_owner(relay: Relay) -> None:
+    """sent.dm's ``message.received``: stored as ``received`` for the organization the
+    provider's ``inbound_numbers`` names, once however often the event is delivered; an
+    event for a number nobody owns is answered 503 (the provider delivers it again)."""
+    event_id = f"in-{time.monotonic_ns()}"
+    headers, body = _received_event(relay.secret, event_id, RECEIVING_NUMBER, "Hello there")
+    with httpx.Client(base_url=relay.first.url) as client:
+        answers = [client.post("/carriers/upstream/events", content=body, headers=headers)]
+        answers.append(client.post("/carriers/upstream/events", content=body, headers=headers))
+        headers, body = _received_event(relay.secret, event_id + "x", "+18332647599", "Hi")
+        unowned = client.post("/carriers/upstream/events", content=body, headers=headers)
+        auth = {"Authorization": f"Bearer {relay.receiver['api_key']}"}
+        listed = client.get("/v1/messages", params={"status": "received"}, headers=auth)
+    assert [a.status_code for a in answers] == [200, 200], answers[0].text
+    assert answers[0].json() == {"received": 1}
+    assert unowned.status_code == 503, unowned.text
+    assert unowned.json()["error"]["code"] == "no_inbound_owner"
+    assert listed.status_code == 200, listed.text
+    found = [m for m in listed.json()["data"] if m["from"] == "+14155550199"]
+    assert len(found) == 1, found
+    assert (found[0]["to"], found[0]["text"]) == (RECEIVING_NUMBER, "Hello there")
+    assert found[0]["created_at"].startswith("2026-03-11T20:00:00")
 
 
 def test_mailersend_final_statuses_arrive_by_its_signed_webhooks(relay: Relay) -> None:

@@ -89,7 +89,7 @@ def test_signed_events_become_receipts(
     headers, body = _signed(
         {"type": f"sms.{status}", "data": {"sms_message_id": "ms-42", "status": status, "sms": sms}}
     )
-    [receipt] = _carrier(lambda r: answer(500)).parse_event(headers, body)
+    [receipt] = _carrier(lambda r: answer(500)).parse_event(headers, body).receipts
     assert (receipt.carrier_message_id, receipt.status, receipt.reason_code) == (
         "ms-42",
         expected,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from signalpost.carriers.base import InboundOwner
 from signalpost.carriers.smpp.config import ConfigError, parse_config
 
 _PROVIDER = {"name": "up", "kind": "sentdm", "base_url": "https://api.example", "api_key": "k"}
@@ -27,6 +28,16 @@ def test_providers_alone_or_beside_connections_with_routes_naming_both() -> None
     assert both.routes[0].channels == ("sms",)
 
 
+def test_providers_name_the_owners_of_what_they_receive() -> None:
+    numbers = {"+18005550100": {"organization_id": "o2", "profile_id": "p2"}}
+    provider = {**_PROVIDER, "inbound": {"organization_id": "o1"}, "inbound_numbers": numbers}
+    [config] = parse_config({"providers": [provider]}).providers
+    assert config.owner_for("+18005550100") == InboundOwner("o2", "p2")
+    assert config.owner_for("+18005550199") == InboundOwner("o1")
+    [unowned] = parse_config({"providers": [_PROVIDER]}).providers
+    assert unowned.owner_for("+18005550100") is None
+
+
 @pytest.mark.parametrize(
     ("document", "message"),
     [
@@ -42,6 +53,11 @@ def test_providers_alone_or_beside_connections_with_routes_naming_both() -> None
             "list",
         ),
         ({"providers": {"name": "up"}}, "providers must be a list"),
+        (
+            {"providers": [{**_PROVIDER, "inbound": {"profile_id": "p"}}]},
+            "needs an organization_id",
+        ),
+        ({"providers": [{**_PROVIDER, "inbound_numbers": ["+1"]}]}, "inbound_numbers must be"),
     ],
 )
 def test_provider_errors_say_what_is_wrong(document: dict[str, object], message: str) -> None:

@@ -4,14 +4,21 @@ mapped."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, cast
 
 import orjson
 import pytest
 
-from signalpost.carriers.base import NO_RESPONSE, Submission, SubmitOutcome
-from signalpost.carriers.http import BadEvent, ProviderConfig, SentDmCarrier
+from signalpost.carriers.base import NO_RESPONSE, Inbound, InboundOwner, Submission, SubmitOutcome
+from signalpost.carriers.http import (
+    BadEvent,
+    ProviderConfig,
+    ProviderEvents,
+    SentDmCarrier,
+    UnownedInbound,
+)
 from signalpost.carriers.http.sentdm import receipt_status
 from signalpost.domain.lifecycle import Status
 from signalpost.egress import (
@@ -211,15 +218,90 @@ def _event(status: str, **payload: Any) -> tuple[dict[str, str], bytes]:
 )
 def test_signed_events_become_receipts(status: str, code: str | None, expected: Status) -> None:
     headers, body = _event(status, reason_code=code, reason="why" if code else None)
-    [receipt] = _carrier(_accepted).parse_event(headers, body)
+    [receipt] = _carrier(_accepted).parse_event(headers, body).receipts
     assert (receipt.carrier_message_id, receipt.status) == ("up-1", expected)
     assert receipt.reason_code == code
 
 
 def test_events_before_sent_say_nothing() -> None:
     headers, body = _event("ROUTED")
-    assert _carrier(_accepted).parse_event(headers, body) == []
+    assert _carrier(_accepted).parse_event(headers, body) == ProviderEvents()
     assert receipt_status("queued", None) is None
+
+
+def _signed(event: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+    body = orjson.dumps(event)
+    at = int(time.time())
+    headers = {
+        "x-webhook-id": "wh-1",
+        "x-webhook-timestamp": str(at),
+        "x-webhook-signature": standard_signature(SECRET, "wh-1", at, body),
+    }
+    return headers, body
+
+
+OURS, THEIRS = "+18005550100", "+14155551234"
+OWNERS = {
+    "inbound": InboundOwner("org-1"),
+    "inbound_numbers": {OURS: InboundOwner("org-2", "profile-2")},
+}
+
+
+@pytest.mark.parametrize(
+    ("payload", "key"),
+    [
+        ({"inbound_number": THEIRS, "outbound_number": OURS}, "event"),
+        ({"from": THEIRS, "to": OURS, "provider": "x"}, "sub_type"),  # the older docs' keys
+    ],
+)
+def test_received_messages_become_inbound_messages_of_the_numbers_owner(
+    payload: dict[str, Any], key: str
+) -> None:
+    event = {
+        "field": "message",
+        key: "message.received",
+        "payload": {
+            "message_id": "in-1",
+            "channel": "whatsapp",
+            "text": "STOP",
+            "received_at": "2026-03-11T20:00:00Z",
+            **payload,
+        },
+    }
+    found = _carrier(_accepted, **OWNERS).parse_event(*_signed(event))
+    assert found == ProviderEvents(
+        inbound=[
+            Inbound(
+                "org-2",
+                "profile-2",
+                THEIRS,
+                OURS,
+                "STOP",
+                1_773_259_200_000_000,
+                channel="whatsapp",
+                protocol="sentdm",
+                carrier_message_id="in-1",
+            )
+        ]
+    )
+
+
+def test_received_messages_need_numbers_and_an_owner() -> None:
+    def received(**payload: Any) -> tuple[dict[str, str], bytes]:
+        return _signed({"event": "message.received", "payload": {"text": None, **payload}})
+
+    other = "+18005550199"
+    owned = _carrier(_accepted, **OWNERS)
+    [message] = owned.parse_event(*received(inbound_number=THEIRS, outbound_number=other)).inbound
+    assert (message.tenant_id, message.text, message.carrier_message_id) == ("org-1", "", None)
+    with pytest.raises(UnownedInbound, match=re.escape(other)):
+        _carrier(_accepted).parse_event(*received(inbound_number=THEIRS, outbound_number=other))
+    with pytest.raises(BadEvent, match="inbound_number"):
+        _carrier(_accepted, **OWNERS).parse_event(*received(inbound_number=THEIRS))
+    with pytest.raises(BadEvent, match="received_at"):
+        _carrier(_accepted, **OWNERS).parse_event(
+            *received(inbound_number=THEIRS, outbound_number=OURS, received_at="yesterday")
+        )
 
 
 @pytest.mark.parametrize("tamper", ["body", "signature", "old"])

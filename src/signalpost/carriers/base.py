@@ -4,10 +4,10 @@ comes back (receipts, inbound messages) to the platform's :class:`CarrierEvents`
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from signalpost.domain.lifecycle import Status
 
@@ -16,11 +16,13 @@ __all__ = [
     "Carrier",
     "CarrierEvents",
     "Inbound",
+    "InboundOwner",
     "Receipt",
     "ReceiptHandler",
     "Submission",
     "SubmitOutcome",
     "SubmitResult",
+    "read_owners",
 ]
 
 NO_RESPONSE = "NO_RESPONSE"
@@ -78,6 +80,40 @@ class Receipt:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundOwner:
+    """The tenant that owns mobile-originated messages (an organization or its profile)."""
+
+    organization_id: str
+    profile_id: str | None = None
+
+    @property
+    def tenant_id(self) -> str:
+        return self.profile_id or self.organization_id
+
+
+def read_owners(
+    raw: Mapping[str, Any], where: str, error: type[ValueError]
+) -> tuple[InboundOwner | None, dict[str, InboundOwner]]:
+    """A carrier configuration's ``inbound`` owner and its ``inbound_numbers`` (an owner
+    per number of ours), as SMPP connections and HTTP providers both write them."""
+
+    def owner(value: Any, at: str) -> InboundOwner:
+        if not isinstance(value, Mapping) or not isinstance(value.get("organization_id"), str):
+            raise error(f"{at}: needs an organization_id (and optionally a profile_id)")
+        profile = value.get("profile_id")
+        if profile is not None and not isinstance(profile, str):
+            raise error(f"{at}.profile_id must be a string")
+        return InboundOwner(value["organization_id"], profile)
+
+    default = owner(raw["inbound"], f"{where}.inbound") if "inbound" in raw else None
+    numbers = raw.get("inbound_numbers", {})
+    if not isinstance(numbers, Mapping):
+        raise error(f"{where}.inbound_numbers must be a table")
+    per_number = {str(k): owner(v, f"{where}.inbound_numbers.{k}") for k, v in numbers.items()}
+    return default, per_number
+
+
+@dataclass(frozen=True, slots=True)
 class Inbound:
     """A message a carrier received for the platform (mobile-originated), whole (a long
     one reassembled), with the owner the carrier's configuration names for its number."""
@@ -90,6 +126,7 @@ class Inbound:
     received_at: int
     channel: str = "sms"
     protocol: str = "smpp"  # what carried it: smpp, or the HTTP provider's kind
+    carrier_message_id: str | None = None  # the carrier's id for it: a repeat is stored once
 
 
 ReceiptHandler = Callable[[str, Sequence[Receipt]], Awaitable[None]]

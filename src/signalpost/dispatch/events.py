@@ -36,14 +36,13 @@ class PlatformEvents(CarrierEvents):
             count_receipts(carrier, outcomes)
 
     async def apply_inbound(self, carrier: str, messages: Sequence[Inbound]) -> None:
-        del carrier  # the owner and the numbers say all the platform keeps of it
         if messages:
-            items = [_message(m) for m in messages]
+            items = [_message(carrier, m) for m in messages]
             async with self.db.transaction() as conn:
                 await receive(conn, self.recorder, items, currency=self.currency)
 
 
-def _message(m: Inbound) -> InboundMessage:
+def _message(carrier: str, m: Inbound) -> InboundMessage:
     return InboundMessage(
         m.organization_id,
         m.tenant_id,
@@ -53,4 +52,6 @@ def _message(m: Inbound) -> InboundMessage:
         m.received_at,
         channel=m.channel,
         dialect=m.protocol,
+        carrier=carrier if m.carrier_message_id else None,
+        carrier_message_id=m.carrier_message_id,
     )

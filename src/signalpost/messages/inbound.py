@@ -43,6 +43,8 @@ class InboundMessage:
     received_at: int
     channel: str = "sms"
     dialect: str = "smpp"
+    carrier: str | None = None  # with the carrier's id for the message: stored once
+    carrier_message_id: str | None = None
 
 
 def _region(number: str) -> str | None:
@@ -75,8 +77,8 @@ def _message(item: InboundMessage, currency: str) -> Message:
         status=Status.RECEIVED.value,
         reason_code=None,
         reason=None,
-        carrier=None,
-        carrier_message_id=None,
+        carrier=item.carrier,
+        carrier_message_id=item.carrier_message_id,
         dialect=item.dialect,
         metadata=None,
         scheduled_at=None,
@@ -106,7 +108,11 @@ async def receive(
     *,
     currency: str = "USD",
 ) -> list[str]:
-    """Store inbound messages with their ``received`` activity; returns their ids."""
+    """Store inbound messages with their ``received`` activity; returns their ids.
+
+    A message the carrier already reported (the same carrier id, e.g. an event the
+    provider delivered again) is not stored twice."""
+    items = await _new(conn, items)
     if not items:
         return []
     messages = [_message(item, currency) for item in items]
@@ -119,6 +125,30 @@ async def receive(
     await activities_repo.insert_many(conn, steps)
     await recorder.notify(conn, steps)
     return [message.id for message in messages]
+
+
+async def _new(conn: Connection, items: Sequence[InboundMessage]) -> Sequence[InboundMessage]:
+    """``items`` without those whose carrier id is stored already or came before."""
+    ids: dict[str, set[str]] = {}
+    for item in items:
+        if item.carrier is not None and item.carrier_message_id is not None:
+            ids.setdefault(item.carrier, set()).add(item.carrier_message_id)
+    if not ids:
+        return items
+    seen = {
+        (carrier, cid)
+        for carrier, cids in ids.items()
+        for cid in await repo.find_by_carrier_ids(conn, carrier, sorted(cids))
+    }
+    new: list[InboundMessage] = []
+    for item in items:
+        if item.carrier is not None and item.carrier_message_id is not None:
+            key = (item.carrier, item.carrier_message_id)
+            if key in seen:
+                continue
+            seen.add(key)
+        new.append(item)
+    return new
 
 
 async def _keywords(conn: Connection, messages: Sequence[Message]) -> list[KeywordAction | None]:

@@ -32,6 +32,7 @@ import logging
 import time
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
@@ -40,6 +41,7 @@ from signalpost.carriers.base import (
     NO_RESPONSE,
     Carrier,
     CarrierEvents,
+    Inbound,
     Receipt,
     Submission,
     SubmitOutcome,
@@ -66,7 +68,9 @@ __all__ = [
     "ADDRESS_REFUSED",
     "BadEvent",
     "HttpCarrier",
+    "ProviderEvents",
     "Requester",
+    "UnownedInbound",
     "header",
     "json_object",
     "retry_after_seconds",
@@ -104,6 +108,22 @@ class Requester(Protocol):
 
 class BadEvent(ValueError):
     """An event posted to a carrier's callback URL is not signed by it or not readable."""
+
+
+class UnownedInbound(Exception):
+    """A message received on a number the provider's configuration names no owner for."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"no inbound owner is configured for messages to {number}")
+        self.number = number
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEvents:
+    """What an event a provider posted reports: delivery receipts, messages it received."""
+
+    receipts: list[Receipt] = field(default_factory=list)
+    inbound: list[Inbound] = field(default_factory=list)
 
 
 def retry_after_seconds(value: str | None, default: float = 1.0) -> float:
@@ -150,8 +170,9 @@ class HttpCarrier(Carrier):
         """The message's state at the provider, as a receipt (None: nothing final yet)."""
 
     @abstractmethod
-    def parse_event(self, headers: Mapping[str, str], body: bytes) -> list[Receipt]:
-        """Verify and read an event posted to ``/carriers/{name}/events``."""
+    def parse_event(self, headers: Mapping[str, str], body: bytes) -> ProviderEvents:
+        """Verify and read an event posted to ``/carriers/{name}/events`` (raises
+        :class:`BadEvent`, or :class:`UnownedInbound` for a message nobody owns)."""
 
     # ------------------------------------------------------------------ lifecycle
 

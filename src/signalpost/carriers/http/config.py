@@ -12,7 +12,14 @@ channels = ["sms", "whatsapp"]  # default: what the provider carries
 rate = 0                      # requests per second, every worker process together; 0: none
 default_sender = "+1..."      # MailerSend: the account's number for messages without one
 allow_private = false         # true: base_url may be on loopback, private or link-local networks
+inbound = { organization_id = "…", profile_id = "…" }  # owner of messages the provider receives
+inbound_numbers = { "+14155550100" = { organization_id = "…" } }  # per number of ours
 ```
+
+Messages the provider receives for the platform's numbers (sent.dm's ``message.received``
+events) are stored as ``received`` messages of the owner named for the number they were
+sent to, else of ``inbound``; an event for a number nobody owns is answered 503, so the
+provider delivers it again once the file names an owner.
 
 Requests to a provider go through the guarded egress client: its host is resolved once and
 every address vetted.  Without ``allow_private`` a ``base_url`` that names a loopback,
@@ -25,10 +32,11 @@ file is read, and a host that resolves to such an address is refused at each req
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from signalpost.carriers.base import InboundOwner, read_owners
 from signalpost.egress import AddressGuard, AddressRefused
 
 __all__ = ["KINDS", "ProviderConfig", "ProviderConfigError", "parse_providers"]
@@ -61,6 +69,12 @@ class ProviderConfig:
     open_seconds: float = 30.0  # how long an open circuit waits before a probe
     default_sender: str | None = None  # MailerSend: "from" of messages without a sender
     allow_private: bool = False  # the provider may be on loopback, private or link-local networks
+    inbound: InboundOwner | None = None  # owner of the messages the provider receives
+    inbound_numbers: Mapping[str, InboundOwner] = field(default_factory=dict)
+
+    def owner_for(self, our_number: str) -> InboundOwner | None:
+        """Who owns a message the provider received on ``our_number``."""
+        return self.inbound_numbers.get(our_number) or self.inbound
 
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
@@ -93,6 +107,8 @@ def _provider(raw: Any, index: int) -> ProviderConfig:
         raise ProviderConfigError(f"{where}: missing {', '.join(missing)}")
     values: dict[str, Any] = {}
     for key, value in raw.items():
+        if key in ("inbound", "inbound_numbers"):
+            continue
         expected = _TYPES.get(key)
         if expected is None:
             raise ProviderConfigError(f"{where}: unknown setting {key!r}")
@@ -107,6 +123,7 @@ def _provider(raw: Any, index: int) -> ProviderConfig:
         raise ProviderConfigError(
             f"{where}.channels must be among {', '.join(sorted(KINDS[kind]))}"
         )
+    values["inbound"], values["inbound_numbers"] = read_owners(raw, where, ProviderConfigError)
     config = ProviderConfig(**values, channels=channels)
     _check(config, where)
     return config

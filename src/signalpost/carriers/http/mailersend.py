@@ -21,7 +21,14 @@ from typing import Any
 import orjson
 
 from signalpost.carriers.base import Receipt, Submission
-from signalpost.carriers.http.base import BadEvent, HttpCarrier, header, json_object, text
+from signalpost.carriers.http.base import (
+    BadEvent,
+    HttpCarrier,
+    ProviderEvents,
+    header,
+    json_object,
+    text,
+)
 from signalpost.domain.lifecycle import ReasonCode, Status
 from signalpost.egress import Reply
 from signalpost.timeutil import now_us
@@ -113,7 +120,7 @@ class MailerSendCarrier(HttpCarrier):
             return None
         return _receipt(carrier_message_id, sms[0])
 
-    def parse_event(self, headers: Mapping[str, str], body: bytes) -> list[Receipt]:
+    def parse_event(self, headers: Mapping[str, str], body: bytes) -> ProviderEvents:
         secret = self.config.webhook_secret
         if not secret:
             raise BadEvent("this carrier has no webhook_secret configured")
@@ -126,8 +133,8 @@ class MailerSendCarrier(HttpCarrier):
             raise BadEvent("the body is not JSON") from exc
         data = event.get("data") if isinstance(event, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get("sms_message_id"), str):
-            return []  # a test event or an inbound message: nothing to apply
+            return ProviderEvents()  # a test event: inbound messages go to inbound routes
         raw = data.get("sms")
         sms: dict[str, Any] = raw if isinstance(raw, dict) else {}
         found = _receipt(data["sms_message_id"], {**sms, "status": data.get("status")})
-        return [found] if found is not None else []
+        return ProviderEvents([found] if found is not None else [])

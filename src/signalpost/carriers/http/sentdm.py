@@ -23,11 +23,18 @@ from typing import Any
 import orjson
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from signalpost.carriers.base import Receipt, Submission
-from signalpost.carriers.http.base import BadEvent, HttpCarrier, json_object, text
+from signalpost.carriers.base import Inbound, Receipt, Submission
+from signalpost.carriers.http.base import (
+    BadEvent,
+    HttpCarrier,
+    ProviderEvents,
+    UnownedInbound,
+    json_object,
+    text,
+)
 from signalpost.domain.lifecycle import ReasonCode, Status
 from signalpost.egress import Reply
-from signalpost.timeutil import now_us
+from signalpost.timeutil import now_us, parse_iso
 
 __all__ = ["SentDmCarrier", "receipt_status"]
 
@@ -126,7 +133,7 @@ class SentDmCarrier(HttpCarrier):
             carrier_message_id, data["status"], data.get("reason_code"), data.get("reason")
         )
 
-    def parse_event(self, headers: Mapping[str, str], body: bytes) -> list[Receipt]:
+    def parse_event(self, headers: Mapping[str, str], body: bytes) -> ProviderEvents:
         secret = self.config.webhook_secret
         if not secret:
             raise BadEvent("this carrier has no webhook_secret configured")
@@ -146,8 +153,39 @@ class SentDmCarrier(HttpCarrier):
         payload = event.get("payload") if isinstance(event, dict) else None
         if not isinstance(payload, dict):
             raise BadEvent("the event has no payload")
+        if (event.get("event") or event.get("sub_type")) == "message.received":
+            return ProviderEvents(inbound=[self._inbound(payload)])
         cid, status = payload.get("message_id"), payload.get("message_status")
         if not isinstance(cid, str) or not isinstance(status, str):
-            return []  # a test event or another family: nothing to apply
+            return ProviderEvents()  # a test event or another family: nothing to apply
         found = _receipt(cid, status, payload.get("reason_code"), payload.get("reason"))
-        return [found] if found is not None else []
+        return ProviderEvents([found] if found is not None else [])
+
+    def _inbound(self, payload: dict[str, Any]) -> Inbound:
+        """A ``message.received`` payload (``inbound_number`` is the contact, the older
+        ``from``/``to`` keys are read too), owned as the configuration says."""
+        source = payload.get("inbound_number", payload.get("from"))
+        ours = payload.get("outbound_number", payload.get("to"))
+        if not isinstance(source, str) or not source or not isinstance(ours, str) or not ours:
+            raise BadEvent("a received message needs inbound_number and outbound_number")
+        owner = self.config.owner_for(ours)
+        if owner is None:
+            raise UnownedInbound(ours)
+        said, channel = payload.get("text"), payload.get("channel")
+        message_id = payload.get("message_id")
+        at = payload.get("received_at")
+        try:
+            received_at = parse_iso(at) if isinstance(at, str) else now_us()
+        except ValueError as exc:
+            raise BadEvent(f"received_at is not a date-time: {at!r}") from exc
+        return Inbound(
+            owner.organization_id,
+            owner.tenant_id,
+            source,
+            ours,
+            said if isinstance(said, str) else "",
+            received_at,
+            channel=channel if channel in self.channels else "sms",
+            protocol=self.config.kind,
+            carrier_message_id=message_id if isinstance(message_id, str) and message_id else None,
+        )

@@ -64,6 +64,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from signalpost.carriers.base import InboundOwner, read_owners
 from signalpost.carriers.http.config import ProviderConfig, ProviderConfigError, parse_providers
 from signalpost.carriers.smpp.status import ReceiptIds
 
@@ -74,18 +75,6 @@ BIND_MODES = ("transceiver", "transmitter+receiver")
 
 class ConfigError(ValueError):
     """The SMPP configuration is invalid."""
-
-
-@dataclass(frozen=True, slots=True)
-class InboundOwner:
-    """The tenant that owns mobile-originated messages (an organization or its profile)."""
-
-    organization_id: str
-    profile_id: str | None = None
-
-    @property
-    def tenant_id(self) -> str:
-        return self.profile_id or self.organization_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,15 +159,6 @@ _TYPES: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def _owner(raw: Any, where: str) -> InboundOwner:
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("organization_id"), str):
-        raise ConfigError(f"{where}: needs an organization_id (and optionally a profile_id)")
-    profile = raw.get("profile_id")
-    if profile is not None and not isinstance(profile, str):
-        raise ConfigError(f"{where}.profile_id must be a string")
-    return InboundOwner(raw["organization_id"], profile)
-
-
 def _connection(raw: Any, index: int) -> ConnectionConfig:
     where = f"connections[{index}]"
     if not isinstance(raw, Mapping):
@@ -196,14 +176,7 @@ def _connection(raw: Any, index: int) -> ConnectionConfig:
         if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
             raise ConfigError(f"{where}.{key} has the wrong type")
         values[key] = value
-    if "inbound" in raw:
-        values["inbound"] = _owner(raw["inbound"], f"{where}.inbound")
-    numbers = raw.get("inbound_numbers", {})
-    if not isinstance(numbers, Mapping):
-        raise ConfigError(f"{where}.inbound_numbers must be a table")
-    values["inbound_numbers"] = {
-        str(k): _owner(v, f"{where}.inbound_numbers.{k}") for k, v in numbers.items()
-    }
+    values["inbound"], values["inbound_numbers"] = read_owners(raw, where, ConfigError)
     if "receipt_id" in values:
         values["receipt_id"] = _receipt_ids(values["receipt_id"], where)
     config = ConnectionConfig(**values)
