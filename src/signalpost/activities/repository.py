@@ -141,8 +141,9 @@ async def list_for_message(conn: Connection, message_id: str) -> list[Activity]:
 #                                  then each message's activities on (message_id, id)
 #   sender                      -> (tenant_id, from_number, status, created_at, id, channel),
 #                                  a branch per status
-#   anything else (statuses,    -> (tenant_id, channel, status, created_at, id), a branch per
-#   a channel, dates, nothing)     (channel, status) pair: every pair when none is given
+#   status and/or channel       -> (tenant_id, channel, status, created_at, id), a branch per
+#                                  (channel, status) pair
+#   nothing (or dates only)     -> (tenant_id, created_at, id)
 # Every other given filter is checked on the rows the seek reads.  The live tail (``after``)
 # reads (tenant_id, status, id) forwards, a branch per status.
 
@@ -152,6 +153,7 @@ _ORDER = (activities.c.created_at, activities.c.id)
 _STATEMENTS = StatementCache()
 _VIA_MESSAGES = ("message_id", "to_number", "batch_id")
 _INDEX = {
+    "all": "ix_activities_tenant_id_created_at_id",
     "kind": "ix_activities_tenant_id_channel_status_created_at_id",
     "sender": "ix_activities_tenant_id_from_number_listing",
     "messages_of": "ix_activities_message_id_id",
@@ -164,7 +166,9 @@ def _path(flt: ActivityFilter) -> str:
         return "messages_of"
     if flt.from_number is not None:
         return "sender"
-    return "kind"
+    if flt.statuses or flt.channel is not None:
+        return "kind"
+    return "all"
 
 
 def _branch_values(path: str, flt: ActivityFilter) -> list[tuple[str | None, str]]:

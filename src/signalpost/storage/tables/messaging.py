@@ -139,8 +139,7 @@ activities = Table(
     # The live tail (activities after a given id, oldest first), a branch per status.
     Index(None, "tenant_id", "status", "id"),
     # Listings newest first, as on messages: a filter's index ends with (created_at, id).
-    # Unfiltered, a tenant's activities are read as one branch per (channel, status) of
-    # this index: a tenant-wide index of its own would cost every status step an entry.
+    Index(None, "tenant_id", "created_at", "id"),
     Index(None, "tenant_id", "channel", "status", "created_at", "id"),
     # The channel comes last: it is checked on the index entry, without a row read, and
     # the sender's statuses take one branch each instead of one per (channel, status).
