@@ -294,6 +294,10 @@ def test_received_messages_need_numbers_and_an_owner() -> None:
     owned = _carrier(_accepted, **OWNERS)
     [message] = owned.parse_event(*received(inbound_number=THEIRS, outbound_number=other)).inbound
     assert (message.tenant_id, message.text, message.carrier_message_id) == ("org-1", "", None)
+    assert message.channel == "sms"  # none given
+    for given, kept in (("rcs", "rcs"), ("fax", "sms")):  # as it came, if a channel at all
+        event = received(inbound_number=THEIRS, outbound_number=OURS, channel=given)
+        assert [m.channel for m in owned.parse_event(*event).inbound] == [kept]
     with pytest.raises(UnownedInbound, match=re.escape(other)):
         _carrier(_accepted).parse_event(*received(inbound_number=THEIRS, outbound_number=other))
     with pytest.raises(BadEvent, match="inbound_number"):

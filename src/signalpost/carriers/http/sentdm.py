@@ -32,7 +32,7 @@ from signalpost.carriers.http.base import (
     json_object,
     text,
 )
-from signalpost.domain.lifecycle import ReasonCode, Status
+from signalpost.domain.lifecycle import CHANNELS, ReasonCode, Status
 from signalpost.egress import Reply
 from signalpost.timeutil import now_us, parse_iso
 
@@ -185,7 +185,7 @@ class SentDmCarrier(HttpCarrier):
             ours,
             said if isinstance(said, str) else "",
             received_at,
-            channel=channel if channel in self.channels else "sms",
+            channel=channel if channel in CHANNELS else "sms",  # as the provider says it came
             protocol=self.config.kind,
             carrier_message_id=message_id if isinstance(message_id, str) and message_id else None,
         )
