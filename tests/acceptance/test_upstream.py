@@ -20,16 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 from sqlalchemy import select
 
 from signalpost.storage import Query, open_database
 from signalpost.storage.migrate import upgrade
 from signalpost.storage.tables import activities, messages
-from signalpost.webhooks.signing import standard_signature
 from tests.acceptance.test_smpp_acceptance import control, smsc_process
 from tests.support.databases import DbTarget, copy_sqlite, drop_schema
+from tests.support.sentdm import signed_event
 from tests.support.server import ServerProcess, add_number, create_org, free_port, running_server
 
 pytestmark = pytest.mark.slow
@@ -339,29 +338,21 @@ def test_events_with_a_bad_signature_are_refused(relay: Relay) -> None:
 
 def _received_event(secret: str, event_id: str, to: str, text: str) -> tuple[dict[str, str], bytes]:
     """A ``message.received`` event as sent.dm signs it (the contact wrote to our ``to``)."""
-    body = orjson.dumps(
-        {
-            "field": "message",
-            "event": "message.received",
-            "timestamp": "2026-03-11T20:00:01Z",
-            "payload": {
-                "account_id": "550e8400-e29b-41d4-a716-446655440000",
-                "message_id": event_id,
-                "channel": "sms",
-                "inbound_number": "+14155550199",
-                "outbound_number": to,
-                "text": text,
-                "received_at": "2026-03-11T20:00:00Z",
-            },
-        }
-    )
-    at = int(time.time())
-    headers = {
-        "x-webhook-id": "wh-received",
-        "x-webhook-timestamp": str(at),
-        "x-webhook-signature": standard_signature(secret, "wh-received", at, body),
+    event = {
+        "field": "message",
+        "event": "message.received",
+        "timestamp": "2026-03-11T20:00:01Z",
+        "payload": {
+            "account_id": "550e8400-e29b-41d4-a716-446655440000",
+            "message_id": event_id,
+            "channel": "sms",
+            "inbound_number": "+14155550199",
+            "outbound_number": to,
+            "text": text,
+            "received_at": "2026-03-11T20:00:00Z",
+        },
     }
-    return headers, body
+    return signed_event(secret, event, webhook_id="wh-received")
 
 
 def test_messages_the_upstream_received_are_stored_once_for_their_owner(relay: Relay) -> None:

@@ -36,6 +36,7 @@ from signalpost.egress import (
 from signalpost.storage import Database
 from signalpost.webhooks.signing import new_whsec, standard_signature
 from tests.support.scripted_provider import Call, ScriptedClient, answer
+from tests.support.sentdm import signed_event
 
 SECRET = new_whsec()
 
@@ -189,21 +190,17 @@ async def test_stopping_the_carrier_closes_its_client() -> None:
 
 
 def _event(status: str, **payload: Any) -> tuple[dict[str, str], bytes]:
-    body = orjson.dumps(
+    return _signed(
         {
             "field": "message",
             "event": "message." + status.lower(),
             "payload": {"message_id": "up-1", "message_status": status, **payload},
         }
     )
-    at = int(time.time())
-    signature = standard_signature(SECRET, "wh-1", at, body)
-    headers = {
-        "x-webhook-id": "wh-1",
-        "x-webhook-timestamp": str(at),
-        "x-webhook-signature": signature,
-    }
-    return headers, body
+
+
+def _signed(event: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+    return signed_event(SECRET, event)
 
 
 @pytest.mark.parametrize(
@@ -227,17 +224,6 @@ def test_events_before_sent_say_nothing() -> None:
     headers, body = _event("ROUTED")
     assert _carrier(_accepted).parse_event(headers, body) == ProviderEvents()
     assert receipt_status("queued", None) is None
-
-
-def _signed(event: dict[str, Any]) -> tuple[dict[str, str], bytes]:
-    body = orjson.dumps(event)
-    at = int(time.time())
-    headers = {
-        "x-webhook-id": "wh-1",
-        "x-webhook-timestamp": str(at),
-        "x-webhook-signature": standard_signature(SECRET, "wh-1", at, body),
-    }
-    return headers, body
 
 
 OURS, THEIRS = "+18005550100", "+14155551234"

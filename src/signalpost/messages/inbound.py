@@ -127,12 +127,17 @@ async def receive(
     return [message.id for message in messages]
 
 
+def _carrier_key(item: InboundMessage) -> tuple[str, str] | None:
+    if item.carrier is None or item.carrier_message_id is None:
+        return None
+    return item.carrier, item.carrier_message_id
+
+
 async def _new(conn: Connection, items: Sequence[InboundMessage]) -> Sequence[InboundMessage]:
     """``items`` without those whose carrier id is stored already or came before."""
     ids: dict[str, set[str]] = {}
-    for item in items:
-        if item.carrier is not None and item.carrier_message_id is not None:
-            ids.setdefault(item.carrier, set()).add(item.carrier_message_id)
+    for carrier, cid in filter(None, map(_carrier_key, items)):
+        ids.setdefault(carrier, set()).add(cid)
     if not ids:
         return items
     seen = {
@@ -142,12 +147,11 @@ async def _new(conn: Connection, items: Sequence[InboundMessage]) -> Sequence[In
     }
     new: list[InboundMessage] = []
     for item in items:
-        if item.carrier is not None and item.carrier_message_id is not None:
-            key = (item.carrier, item.carrier_message_id)
-            if key in seen:
-                continue
-            seen.add(key)
-        new.append(item)
+        key = _carrier_key(item)
+        if key is None or key not in seen:
+            new.append(item)
+            if key is not None:
+                seen.add(key)
     return new
 
 

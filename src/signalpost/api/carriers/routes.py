@@ -68,8 +68,9 @@ def build_router(ctx: Context) -> Router:
             raise BadSignature(str(exc)) from exc
         except UnownedInbound as exc:
             raise NoInboundOwner(str(exc)) from exc
-        await ctx.dispatcher.apply_receipts(carrier.name, found.receipts)
-        await ctx.dispatcher.events.apply_inbound(carrier.name, found.inbound)
+        events = ctx.dispatcher.events  # the sink every carrier reports to
+        await events.apply_receipts(carrier.name, found.receipts)
+        await events.apply_inbound(carrier.name, found.inbound)
         return json_response({"received": len(found.receipts) + len(found.inbound)})
 
     return router
